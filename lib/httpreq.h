@@ -1,0 +1,62 @@
+/*
+ * The HTTP/1.x request head parser. It works on the bytes received so far
+ * and never prints: it answers "need more", "complete", or the HTTP status
+ * to refuse the request with.
+ */
+#ifndef HTTPREQ_H
+#define HTTPREQ_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_HEAD		8192	/* request line and headers */
+#define HTTP_MAX_HEADERS	100
+
+enum http_parse {
+	HTTP_PARSE_INCOMPLETE = 0,
+	HTTP_PARSE_OK = 1,
+	/* otherwise an HTTP status: 400, 414, 431, 501, 505 */
+};
+
+enum http_method {
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,
+	HTTP_METHOD_OTHER,
+};
+
+struct http_str {
+	const char	*s;	/* into the parsed buffer; NULL when absent */
+	size_t		 len;
+};
+
+struct http_request {
+	size_t			 head_len;	/* bytes up to the body */
+	enum http_method	 method;
+	struct http_str		 path;		/* target up to '?' */
+	struct http_str		 query;		/* after '?', may be empty */
+	int			 minor;		/* HTTP/1.<minor> */
+	int			 keep_alive;
+	int			 has_body;
+	struct http_str		 accept;
+	struct http_str		 accept_encoding;
+	struct http_str		 scrape_timeout; /* X-Prometheus-Scrape-Timeout-Seconds */
+};
+
+/*
+ * Parses the head at the start of buf. Returns HTTP_PARSE_INCOMPLETE while
+ * the head may still complete within HTTP_MAX_HEAD bytes, HTTP_PARSE_OK
+ * with req filled in, or an HTTP status for a request to refuse.
+ */
+int	http_request_parse(const char *buf, size_t len,
+	    struct http_request *req);
+
+/* Case-insensitive search of a comma-separated header for a token. */
+int	http_token_in_list(const struct http_str *, const char *token);
+
+/*
+ * The scopes a query string selects: "scope=listener&scope=pool..." as a
+ * bit mask of enum scope. No scope parameter selects all; other parameters
+ * are ignored. Returns 0, or -1 for an unknown scope.
+ */
+int	http_query_scopes(const struct http_str *query, unsigned *mask);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * How Octavia names HAProxy objects: a frontend is a listener UUID, a
+ * backend is "<pool UUID>:<listener UUID>", a server is a member UUID.
+ * UUIDs are canonical: 36 characters, lower-case hex, dashes at 8-4-4-4-12.
+ */
+#ifndef OCTAVIA_H
+#define OCTAVIA_H
+
+#include <stddef.h>
+
+#define OCTAVIA_UUID_LEN	36
+
+int	octavia_is_uuid(const char *, size_t);
+
+/*
+ * Splits a backend name into its pool and listener UUIDs. Returns 0 and
+ * points *pool and *listener into name (each OCTAVIA_UUID_LEN long), or -1
+ * when name is not of Octavia's form.
+ */
+int	octavia_name_split_backend(const char *name, size_t len,
+	    const char **pool, const char **listener);
+
+#endif

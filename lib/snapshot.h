@@ -1,0 +1,213 @@
+/*
+ * A snapshot: one complete read of HAProxy's "show info" and "show stat",
+ * reduced to what the metric table needs. Numbers are kept as integers,
+ * rows are grouped by Octavia object (listener, pool, member) and carry
+ * their label text ready to print. Rows that are not Octavia objects are
+ * dropped here, so nothing downstream can leak HAProxy's own names.
+ */
+#ifndef SNAPSHOT_H
+#define SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum scope {
+	SCOPE_LOADBALANCER,	/* show info and the amphora itself */
+	SCOPE_LISTENER,		/* frontends */
+	SCOPE_POOL,		/* backends */
+	SCOPE_MEMBER,		/* servers */
+	SCOPE_EXPORTER,		/* the agent's own families */
+	SCOPE__COUNT
+};
+
+enum info_field {
+	INFO_POOLFAILED,
+	INFO_MAXCONN,
+	INFO_CURRCONNS,
+	INFO_CUMCONNS,
+	INFO_CUMREQ,
+	INFO_MAXSSLCONNS,
+	INFO_CURRSSLCONNS,
+	INFO_CUMSSLCONNS,
+	INFO_CONNRATE,
+	INFO_CONNRATELIMIT,
+	INFO_MAXCONNRATE,
+	INFO_SESSRATE,
+	INFO_SESSRATELIMIT,
+	INFO_MAXSESSRATE,
+	INFO_SSLRATE,
+	INFO_SSLRATELIMIT,
+	INFO_MAXSSLRATE,
+	INFO_SSLFRONTENDKEYRATE,
+	INFO_SSLFRONTENDMAXKEYRATE,
+	INFO_SSLFRONTENDSESSIONREUSE_PCT,
+	INFO_SSLBACKENDKEYRATE,
+	INFO_SSLBACKENDMAXKEYRATE,
+	INFO_SSLCACHELOOKUPS,
+	INFO_SSLCACHEMISSES,
+	INFO_COMPRESSBPSIN,
+	INFO_COMPRESSBPSOUT,
+	INFO_COMPRESSBPSRATELIM,
+	INFO_LISTENERS,
+	INFO_DROPPEDLOGS,
+	INFO_POOLALLOC_BYTES,
+	INFO_POOLUSED_BYTES,
+	INFO__COUNT
+};
+
+/* show stat columns the agent reads; numeric ones first. */
+enum stat_col {
+	COL_SCUR,
+	COL_SMAX,
+	COL_SLIM,
+	COL_STOT,
+	COL_BIN,
+	COL_BOUT,
+	COL_DREQ,
+	COL_DRESP,
+	COL_EREQ,
+	COL_RATE_LIM,
+	COL_RATE_MAX,
+	COL_HRSP_1XX,
+	COL_HRSP_2XX,
+	COL_HRSP_3XX,
+	COL_HRSP_4XX,
+	COL_HRSP_5XX,
+	COL_HRSP_OTHER,
+	COL_REQ_RATE_MAX,
+	COL_REQ_TOT,
+	COL_COMP_IN,
+	COL_COMP_OUT,
+	COL_COMP_BYP,
+	COL_COMP_RSP,
+	COL_CONN_RATE_MAX,
+	COL_CONN_TOT,
+	COL_INTERCEPTED,
+	COL_DCON,
+	COL_DSES,
+	COL_WREW,
+	COL_CACHE_LOOKUPS,
+	COL_CACHE_HITS,
+	COL_QCUR,
+	COL_QMAX,
+	COL_ECON,
+	COL_ERESP,
+	COL_WRETR,
+	COL_WREDIS,
+	COL_ACT,
+	COL_BCK,
+	COL_CHKDOWN,
+	COL_LASTCHG,
+	COL_DOWNTIME,
+	COL_LBTOT,
+	COL_CLI_ABRT,
+	COL_SRV_ABRT,
+	COL_LASTSESS,
+	COL_QTIME,
+	COL_CTIME,
+	COL_RTIME,
+	COL_TTIME,
+	COL_CONNECT,
+	COL_REUSE,
+	COL_QTIME_MAX,
+	COL_CTIME_MAX,
+	COL_RTIME_MAX,
+	COL_TTIME_MAX,
+	COL_WEIGHT,
+	COL_CHKFAIL,
+	COL_QLIMIT,
+	COL_THROTTLE,
+	COL_SRV_ICUR,
+	COL_SRC_ILIM,
+	COL__NUMERIC,		/* columns below hold text */
+	COL_PXNAME = COL__NUMERIC,
+	COL_SVNAME,
+	COL_TYPE,
+	COL_MODE,
+	COL_STATUS,
+	COL__COUNT
+};
+
+extern const char *const info_field_names[INFO__COUNT];
+extern const char *const stat_col_names[COL__COUNT];
+
+/* Object states, as the status families label them. */
+enum snap_state {
+	STATE_DOWN,
+	STATE_UP,
+	STATE_MAINT,
+	STATE_DRAIN,
+	STATE_NOLB,
+	STATE__COUNT,
+	STATE_UNKNOWN = STATE__COUNT
+};
+
+extern const char *const snap_state_names[STATE__COUNT];
+
+/* member="<36>",pool="<36>",listener="<36>" and a NUL */
+#define SNAP_LABELS_MAX		144
+
+struct snap_row {
+	uint64_t	 have;		/* bit per numeric column: not empty */
+	uint64_t	 neg;		/* bit per numeric column: negative */
+	uint8_t		 http;		/* proxy is in mode http */
+	uint8_t		 state;		/* enum snap_state */
+	uint8_t		 labels_len;
+	char		 labels[SNAP_LABELS_MAX];
+	uint64_t	 v[COL__NUMERIC];
+};
+
+struct snap_rows {
+	struct snap_row	*row;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct snapshot_limits {
+	size_t		 max_record;	/* bytes in one CSV record */
+	size_t		 max_rows;	/* rows kept, all scopes together */
+};
+
+struct snapshot {
+	struct snapshot_limits	 lim;
+	uint64_t		 info[INFO__COUNT];
+	uint64_t		 info_have;	/* bit per enum info_field */
+	char			 haproxy_version[64];
+	uint64_t		 cols_present;	/* bit per numeric column */
+	int			 have_status;
+	struct snap_rows	 rows[SCOPE__COUNT];	/* by scope */
+	size_t			 malformed;	/* rows skipped as broken */
+	size_t			 hidden;	/* rows that are not Octavia's */
+	const char		*error;		/* why a parse failed */
+};
+
+void	snapshot_init(struct snapshot *, const struct snapshot_limits *);
+void	snapshot_free(struct snapshot *);
+
+/*
+ * Parse the answer to "show info;show stat": both sections, each ended by
+ * an empty line. The buffer is modified in place and must hold a NUL at
+ * buf[len]. Returns 0, or -1 with snap->error set when the answer is not
+ * complete (no info, no CSV header, truncated, too many rows); a snapshot
+ * that failed must not be served.
+ */
+int	snapshot_parse(struct snapshot *, char *buf, size_t len);
+
+/* The two halves, for callers and tests that have them apart. */
+int	snapshot_parse_info(struct snapshot *, char *buf, size_t len);
+int	snapshot_parse_stat(struct snapshot *, char *buf, size_t len);
+
+/* 1 when the column was in the CSV header. */
+static inline int
+snapshot_has_col(const struct snapshot *s, enum stat_col c)
+{
+	return (s->cols_present >> c) & 1;
+}
+
+static inline int
+snap_row_has(const struct snap_row *r, enum stat_col c)
+{
+	return (r->have >> c) & 1;
+}
+
+#endif

@@ -1,0 +1,132 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wbuf.h"
+
+void
+wbuf_init(struct wbuf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+void
+wbuf_free(struct wbuf *b)
+{
+	free(b->data);
+	wbuf_init(b, b->max);
+}
+
+void
+wbuf_reset(struct wbuf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+}
+
+/* Make room for n more bytes; 0 on success, -1 (and failed set) if not. */
+int
+wbuf_reserve(struct wbuf *b, size_t n)
+{
+	size_t	 want, ncap;
+	char	*p;
+
+	if (b->failed)
+		return -1;
+	if (n <= b->cap - b->len)
+		return 0;
+	if (n > b->max - b->len) {
+		b->failed = 1;
+		return -1;
+	}
+	want = b->len + n;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap < want)
+		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
+	if ((p = realloc(b->data, ncap)) == NULL) {
+		b->failed = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = ncap;
+	return 0;
+}
+
+void
+wbuf_add(struct wbuf *b, const void *p, size_t n)
+{
+	if (wbuf_reserve(b, n) == -1)
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void
+wbuf_puts(struct wbuf *b, const char *s)
+{
+	wbuf_add(b, s, strlen(s));
+}
+
+void
+wbuf_putc(struct wbuf *b, char c)
+{
+	if (wbuf_reserve(b, 1) == -1)
+		return;
+	b->data[b->len++] = c;
+}
+
+size_t
+fmt_u64(char *dst, uint64_t v)
+{
+	char	 tmp[20];
+	size_t	 n = 0, i;
+
+	do {
+		tmp[n++] = '0' + (char)(v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		dst[i] = tmp[n - 1 - i];
+	return n;
+}
+
+void
+wbuf_u64(struct wbuf *b, uint64_t v)
+{
+	if (wbuf_reserve(b, 20) == -1)
+		return;
+	b->len += fmt_u64(b->data + b->len, v);
+}
+
+void
+wbuf_s64(struct wbuf *b, int64_t v)
+{
+	if (v < 0) {
+		wbuf_putc(b, '-');
+		wbuf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else
+		wbuf_u64(b, (uint64_t)v);
+}
+
+void
+wbuf_printf(struct wbuf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = 1;
+		return;
+	}
+	if (wbuf_reserve(b, (size_t)n + 1) == -1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
