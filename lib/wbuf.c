@@ -45,6 +45,8 @@ wbuf_reserve(struct wbuf *b, size_t n)
 	ncap = b->cap ? b->cap : 4096;
 	while (ncap < want)
 		ncap = ncap > b->max / 2 ? b->max : ncap * 2;
+	if (ncap > b->max)
+		ncap = b->max;
 	if ((p = realloc(b->data, ncap)) == NULL) {
 		b->failed = 1;
 		return -1;

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Write an Octavia-shaped haproxy.cfg and a manifest of its UUIDs.
+
+Octavia renders `frontend <listener_id>`, `backend <pool_id>:<listener_id>`
+and `server <member_id> ...`, plus the internal prometheus proxies when a
+PROMETHEUS listener exists. Two shapes:
+
+  --scenario mixed     every kind of member state the agent must map
+                       (HTTP and TCP listeners, a pool shared by two
+                       listeners, UP, DOWN, MAINT, weight 0, backup,
+                       unchecked) and proxies that must stay hidden.
+  --scenario scale     --listeners N x --members M, for benchmarks.
+
+All addresses are on loopback. The manifest (JSON) lists the UUIDs and the
+ports, so tests never hard-code them.
+"""
+import argparse
+import json
+import uuid
+
+GLOBAL = """global
+    maxconn 4000
+    stats socket {sock} mode 0666 level user
+    stats timeout 30s
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 50s
+    timeout server 50s
+    option http-server-close
+
+"""
+
+# What Octavia adds when a listener has protocol PROMETHEUS (upstream's
+# internal endpoint is where HAProxy's own exporter answers).
+PROMETHEUS_INTERNAL = """frontend prometheus-exporter-internal-endpoint
+    bind 127.0.0.1:{promex}
+    mode http
+    no log
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+    http-request reject
+
+backend prometheus-exporter-internal
+    mode http
+    no log
+    server prometheus-internal 127.0.0.1:{agent}
+
+"""
+
+
+def uid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def target_proxies(port, bad_port, stats_port):
+    """Hand-written proxies the members point at; hidden by the agent."""
+    return f"""frontend member-target
+    bind 127.0.0.1:{port}
+    mode http
+    http-request return status 200 content-type text/plain string ok
+
+frontend member-target-bad
+    bind 127.0.0.1:{bad_port}
+    mode http
+    http-request return status 503 content-type text/plain string down
+    http-after-response set-status 503 reason "Down, \\"really\\" down"
+
+listen stats
+    bind 127.0.0.1:{stats_port}
+    mode http
+    stats enable
+    stats uri /
+
+"""
+
+
+def mixed(a, rng):
+    ports = {k: a.base_port + i for i, k in enumerate(
+        ["http", "tcp", "http2", "target", "target_bad", "closed", "stats",
+         "promex"])}
+    lst = {"http": uid(rng), "tcp": uid(rng), "http2": uid(rng)}
+    pool_a, pool_b = uid(rng), uid(rng)
+    m = {k: uid(rng) for k in
+         ["up", "down", "maint", "weight0", "backup", "unchecked", "l7bad",
+          "tcp_up", "tcp_unchecked"]}
+    live = f"127.0.0.1:{ports['target']}"
+    bad = f"127.0.0.1:{ports['target_bad']}"
+    closed = f"127.0.0.1:{ports['closed']}"
+    servers_a = (
+        f"    server {m['up']} {live} weight 1 check inter 2s fall 1 rise 1\n"
+        f"    server {m['down']} {closed} weight 1 check inter 2s fall 1 rise 1\n"
+        f"    server {m['maint']} {live} weight 1 disabled check inter 2s\n"
+        f"    server {m['weight0']} {live} weight 0 check inter 2s fall 1 rise 1\n"
+        f"    server {m['backup']} {live} weight 1 backup\n"
+        f"    server {m['unchecked']} {live} weight 1\n"
+        f"    server {m['l7bad']} {bad} weight 1 check inter 2s fall 1 rise 1\n")
+    out = [GLOBAL.format(sock=a.socket)]
+    for name, port, pool in (("http", ports["http"], pool_a),
+                             ("http2", ports["http2"], pool_a)):
+        out.append(f"frontend {lst[name]}\n    mode http\n"
+                   f"    bind 127.0.0.1:{port}\n    maxconn 1000\n"
+                   f"    default_backend {pool}:{lst[name]}\n\n")
+        out.append(f"backend {pool}:{lst[name]}\n    mode http\n"
+                   f"    balance roundrobin\n"
+                   f"    option httpchk GET /\n    http-check expect status 200\n"
+                   + servers_a + "\n")
+    out.append(f"frontend {lst['tcp']}\n    mode tcp\n"
+               f"    bind 127.0.0.1:{ports['tcp']}\n    maxconn 1000\n"
+               f"    default_backend {pool_b}:{lst['tcp']}\n\n")
+    out.append(f"backend {pool_b}:{lst['tcp']}\n    mode tcp\n"
+               f"    balance roundrobin\n"
+               f"    server {m['tcp_up']} {live} weight 1 check inter 2s fall 1 rise 1\n"
+               f"    server {m['tcp_unchecked']} {live} weight 1\n\n")
+    out.append(target_proxies(ports["target"], ports["target_bad"],
+                              ports["stats"]))
+    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
+                                          agent=a.agent_port))
+    manifest = {
+        "socket": a.socket, "ports": ports,
+        "listeners": lst,
+        "pools": [[pool_a, lst["http"]], [pool_a, lst["http2"]],
+                  [pool_b, lst["tcp"]]],
+        "members": ([[x, pool_a, lst["http"]] for x in
+                     [m[k] for k in ["up", "down", "maint", "weight0",
+                                     "backup", "unchecked", "l7bad"]]] +
+                    [[x, pool_a, lst["http2"]] for x in
+                     [m[k] for k in ["up", "down", "maint", "weight0",
+                                     "backup", "unchecked", "l7bad"]]] +
+                    [[m["tcp_up"], pool_b, lst["tcp"]],
+                     [m["tcp_unchecked"], pool_b, lst["tcp"]]]),
+        "member_roles": m,
+    }
+    return "".join(out), manifest
+
+
+def scale(a, rng):
+    ports = {"target": a.base_port, "target_bad": a.base_port + 1,
+             "promex": a.base_port + 2, "stats": a.base_port + 3}
+    live = f"127.0.0.1:{ports['target']}"
+    out = [GLOBAL.format(sock=a.socket)]
+    manifest = {"socket": a.socket, "ports": ports, "listeners": {},
+                "pools": [], "members": []}
+    for i in range(a.listeners):
+        lid, pid = uid(rng), uid(rng)
+        port = a.base_port + 10 + i
+        manifest["listeners"][str(i)] = lid
+        manifest["pools"].append([pid, lid])
+        out.append(f"frontend {lid}\n    mode http\n"
+                   f"    bind 127.0.0.1:{port}\n    maxconn 100\n"
+                   f"    default_backend {pid}:{lid}\n\n")
+        out.append(f"backend {pid}:{lid}\n    mode http\n"
+                   f"    balance roundrobin\n")
+        for _ in range(a.members):
+            mid = uid(rng)
+            manifest["members"].append([mid, pid, lid])
+            out.append(f"    server {mid} {live} weight 1\n")
+        out.append("\n")
+    out.append(target_proxies(ports["target"], ports["target_bad"],
+                              ports["stats"]))
+    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
+                                          agent=a.agent_port))
+    return "".join(out), manifest
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scenario", choices=["mixed", "scale"], default="mixed")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--base-port", type=int, default=21000)
+    p.add_argument("--agent-port", type=int, default=9102)
+    p.add_argument("--listeners", type=int, default=3)
+    p.add_argument("--members", type=int, default=3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", required=True)
+    p.add_argument("--manifest", required=True)
+    a = p.parse_args()
+    import random
+    rng = random.Random(a.seed)
+    cfg, manifest = (mixed if a.scenario == "mixed" else scale)(a, rng)
+    with open(a.config, "w") as f:
+        f.write(cfg)
+    with open(a.manifest, "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

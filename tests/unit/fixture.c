@@ -1,0 +1,29 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fixture.h"
+
+char *
+fixture_load(const char *name, size_t *len)
+{
+	char	 path[1024];
+	FILE	*f;
+	long	 n;
+	char	*buf;
+
+	snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
+	if ((f = fopen(path, "rb")) == NULL) {
+		perror(path);
+		abort();
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if ((buf = malloc((size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}

@@ -1,0 +1,214 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "httpreq.h"
+#include "snapshot.h"
+
+static int
+parse(const char *text, struct http_request *req)
+{
+	return http_request_parse(text, strlen(text), req);
+}
+
+static void
+test_get(void **state)
+{
+	struct http_request	 r;
+	const char		*t = "GET /metrics?scope=pool HTTP/1.1\r\n"
+				    "Host: x\r\nAccept: text/plain;q=0.5\r\n"
+				    "Accept-Encoding: gzip\r\n"
+				    "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n"
+				    "\r\nGET / HTTP/1.1\r\n";
+
+	(void)state;
+	assert_int_equal(parse(t, &r), HTTP_PARSE_OK);
+	assert_int_equal(r.method, HTTP_METHOD_GET);
+	assert_int_equal(r.path.len, 8);
+	assert_memory_equal(r.path.s, "/metrics", 8);
+	assert_int_equal(r.query.len, 10);
+	assert_memory_equal(r.query.s, "scope=pool", 10);
+	assert_int_equal(r.minor, 1);
+	assert_true(r.keep_alive);
+	assert_false(r.has_body);
+	assert_memory_equal(r.accept.s, "text/plain;q=0.5", r.accept.len);
+	assert_memory_equal(r.accept_encoding.s, "gzip", 4);
+	assert_memory_equal(r.scrape_timeout.s, "10", 2);
+	/* head_len stops before the next (pipelined) request */
+	assert_memory_equal(t + r.head_len, "GET / ", 6);
+}
+
+static void
+test_keep_alive_rules(void **state)
+{
+	struct http_request	 r;
+
+	(void)state;
+	assert_int_equal(parse("GET / HTTP/1.0\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_false(r.keep_alive);
+	assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n"
+	    "\r\n", &r), HTTP_PARSE_OK);
+	assert_true(r.keep_alive);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nConnection: foo, close\r\n"
+	    "\r\n", &r), HTTP_PARSE_OK);
+	assert_false(r.keep_alive);
+	/* bare LF line ends are tolerated */
+	assert_int_equal(parse("HEAD / HTTP/1.1\n\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(r.method, HTTP_METHOD_HEAD);
+	assert_true(r.keep_alive);
+}
+
+static void
+test_incomplete(void **state)
+{
+	struct http_request	 r;
+	const char		*full = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < strlen(full); i++)
+		assert_int_equal(http_request_parse(full, i, &r),
+		    HTTP_PARSE_INCOMPLETE);
+	assert_int_equal(http_request_parse(full, strlen(full), &r),
+	    HTTP_PARSE_OK);
+}
+
+static void
+test_refusals(void **state)
+{
+	static const struct { const char *req; int status; } cases[] = {
+		{ "garbage\r\n\r\n", 400 },
+		{ "GET\r\n\r\n", 400 },
+		{ "GET /\r\n\r\n", 400 },
+		{ "GET metrics HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1 extra\r\n\r\n", 400 },
+		{ "GET / HTTX/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/2.0\r\n\r\n", 505 },
+		{ "G(T / HTTP/1.1\r\n\r\n", 400 },
+		{ "GET /a\x01 HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nNo colon\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\n: empty\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nContent-Length: 1\r\n"
+		  "Content-Length: 1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
+	};
+	struct http_request	 r;
+	size_t			 i;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if ((rc = parse(cases[i].req, &r)) != cases[i].status)
+			fail_msg("\"%s\": %d, not %d", cases[i].req, rc,
+			    cases[i].status);
+}
+
+static void
+test_bodies(void **state)
+{
+	struct http_request	 r;
+
+	(void)state;
+	assert_int_equal(parse("POST /metrics HTTP/1.1\r\nContent-Length: 0"
+	    "\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(r.method, HTTP_METHOD_OTHER);
+	assert_false(r.has_body);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nContent-Length: 12\r\n\r\n",
+	    &r), HTTP_PARSE_OK);
+	assert_true(r.has_body);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_true(r.has_body);
+}
+
+static void
+test_size_limits(void **state)
+{
+	struct http_request	 r;
+	char			*big = malloc(3 * HTTP_MAX_HEAD);
+	size_t			 n;
+	int			 i;
+
+	(void)state;
+	/* a request line that never ends within the limit: 414 */
+	memset(big, 'a', 3 * HTTP_MAX_HEAD);
+	memcpy(big, "GET /", 5);
+	assert_int_equal(http_request_parse(big, 3 * HTTP_MAX_HEAD, &r), 414);
+	assert_int_equal(http_request_parse(big, HTTP_MAX_HEAD - 1, &r),
+	    HTTP_PARSE_INCOMPLETE);
+
+	/* headers past the limit: 431, whatever follows */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nX-Big: ");
+	memset(big + n, 'b', 3 * HTTP_MAX_HEAD - n);
+	assert_int_equal(http_request_parse(big, 3 * HTTP_MAX_HEAD, &r), 431);
+
+	/* too many headers */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\n");
+	for (i = 0; i <= HTTP_MAX_HEADERS; i++)
+		n += (size_t)sprintf(big + n, "A%d: b\r\n", i);
+	n += (size_t)sprintf(big + n, "\r\n");
+	assert_int_equal(http_request_parse(big, n, &r), 431);
+	free(big);
+}
+
+static void
+test_token_list(void **state)
+{
+	struct http_str	 h = { "gzip;q=1.0, identity ,br", 24 };
+	struct http_str	 none = { NULL, 0 };
+
+	(void)state;
+	assert_true(http_token_in_list(&h, "gzip"));
+	assert_true(http_token_in_list(&h, "IDENTITY"));
+	assert_true(http_token_in_list(&h, "br"));
+	assert_false(http_token_in_list(&h, "deflate"));
+	assert_false(http_token_in_list(&h, "gz"));
+	assert_false(http_token_in_list(&none, "gzip"));
+}
+
+static void
+test_scopes(void **state)
+{
+	unsigned	 m;
+	struct http_str	 q;
+
+	(void)state;
+	q.s = "";
+	q.len = 0;
+	assert_int_equal(http_query_scopes(&q, &m), 0);
+	assert_int_equal(m, (1u << SCOPE__COUNT) - 1);
+	q.s = "scope=pool&x=1&scope=member";
+	q.len = strlen(q.s);
+	assert_int_equal(http_query_scopes(&q, &m), 0);
+	assert_int_equal(m, (1u << SCOPE_POOL) | (1u << SCOPE_MEMBER));
+	q.s = "scope=frontend";
+	q.len = strlen(q.s);
+	assert_int_equal(http_query_scopes(&q, &m), -1);
+	q.s = "scope=";
+	q.len = strlen(q.s);
+	assert_int_equal(http_query_scopes(&q, &m), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_keep_alive_rules),
+		cmocka_unit_test(test_incomplete),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_size_limits),
+		cmocka_unit_test(test_token_list),
+		cmocka_unit_test(test_scopes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

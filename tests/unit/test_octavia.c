@@ -1,0 +1,76 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "octavia.h"
+
+#define U1 "fb57d764-470a-4b6b-8820-627452f55b96"
+#define U2 "b081ed89-f6f8-48cb-a498-5e12705e2cf9"
+
+static int
+is_uuid(const char *s)
+{
+	return octavia_is_uuid(s, strlen(s));
+}
+
+static void
+test_uuid(void **state)
+{
+	(void)state;
+	assert_true(is_uuid(U1));
+	assert_true(is_uuid("00000000-0000-0000-0000-000000000000"));
+	assert_false(is_uuid("FB57D764-470A-4B6B-8820-627452F55B96"));
+	assert_false(is_uuid("fb57d764-470a-4b6b-8820-627452f55b9"));
+	assert_false(is_uuid("fb57d764-470a-4b6b-8820-627452f55b966"));
+	assert_false(is_uuid("fb57d764470a-4b6b-8820-627452f55b96-"));
+	assert_false(is_uuid("fb57d764-470a-4b6b-8820_627452f55b96"));
+	assert_false(is_uuid("gb57d764-470a-4b6b-8820-627452f55b96"));
+	assert_false(is_uuid(""));
+	assert_false(is_uuid("stats"));
+	assert_false(is_uuid("prometheus-exporter-internal-endpoint"));
+}
+
+static void
+test_backend_split(void **state)
+{
+	const char	*pool = NULL, *listener = NULL;
+	const char	*name = U2 ":" U1;
+
+	(void)state;
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), 0);
+	assert_memory_equal(pool, U2, 36);
+	assert_memory_equal(listener, U1, 36);
+
+	name = U2;
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), -1);
+	name = U2 "-" U1;
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), -1);
+	name = U2 ":" U1 ":x";
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), -1);
+	name = U2 ":prometheus-exporter-intern";
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), -1);
+	name = "prometheus-exporter-internal";
+	assert_int_equal(octavia_name_split_backend(name, strlen(name), &pool,
+	    &listener), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_backend_split),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,526 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "csv.h"
+#include "fixture.h"
+#include "snapshot.h"
+
+static const struct snapshot_limits lim = { 65536, 100000 };
+
+/* The CSV as a table of strings, to rewrite it in other shapes. */
+struct table {
+	size_t	 ncols, nrows;
+	char	*cell[64][160];		/* [row][col]; row 0 is the header */
+};
+
+static void
+table_load(struct table *t)
+{
+	size_t			 len, nf, i;
+	char			*buf = fixture_load("show-stat.csv", &len);
+	struct csv		 c;
+	struct csv_field	 f[200];
+
+	memset(t, 0, sizeof(*t));
+	csv_init(&c, buf + 2, len - 2, 65536);	/* past "# " */
+	while (csv_next(&c, f, 200, &nf) == CSV_RECORD) {
+		if (nf == 1 && f[0].len == 0)
+			break;
+		assert_true(t->nrows < 64 && nf < 160);
+		t->ncols = nf;
+		for (i = 0; i < nf; i++)
+			t->cell[t->nrows][i] = strdup(f[i].s);
+		t->nrows++;
+	}
+	free(buf);
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t	 r, c;
+
+	for (r = 0; r < t->nrows; r++)
+		for (c = 0; c < t->ncols; c++)
+			free(t->cell[r][c]);
+}
+
+static void
+put_field(char **p, const char *s)
+{
+	const char	*q;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		*p += sprintf(*p, "%s", s);
+		return;
+	}
+	*(*p)++ = '"';
+	for (q = s; *q; q++) {
+		if (*q == '"')
+			*(*p)++ = '"';
+		*(*p)++ = *q;
+	}
+	*(*p)++ = '"';
+}
+
+/*
+ * Writes the table back as HAProxy would, keeping the columns listed in
+ * order[] (indexes into the table; -1 ends, -2 adds an unknown column).
+ */
+static char *
+table_write(const struct table *t, const int *order, size_t *len)
+{
+	char	*buf = malloc(1 << 20), *p = buf;
+	size_t	 r;
+	int	 i;
+
+	for (r = 0; r < t->nrows; r++) {
+		if (r == 0)
+			p += sprintf(p, "# ");
+		for (i = 0; order[i] != -1; i++) {
+			if (order[i] == -2)
+				put_field(&p, r == 0 ? "future_col" : "7,x");
+			else
+				put_field(&p, t->cell[r][order[i]]);
+			*p++ = ',';
+		}
+		*p++ = '\n';
+	}
+	*p++ = '\n';
+	*p = '\0';
+	*len = (size_t)(p - buf);
+	return buf;
+}
+
+static int
+col_index(const struct table *t, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->cell[0][i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+parse_stat_ok(struct snapshot *s, char *buf, size_t len)
+{
+	snapshot_init(s, &lim);
+	if (snapshot_parse_stat(s, buf, len) == -1)
+		fail_msg("parse failed: %s", s->error);
+}
+
+static void
+assert_rows_equal(const struct snapshot *a, const struct snapshot *b,
+    uint64_t cols)
+{
+	int		 sc, col;
+	size_t		 i;
+
+	for (sc = SCOPE_LISTENER; sc <= SCOPE_MEMBER; sc++) {
+		assert_int_equal(a->rows[sc].n, b->rows[sc].n);
+		for (i = 0; i < a->rows[sc].n; i++) {
+			const struct snap_row *x = &a->rows[sc].row[i];
+			const struct snap_row *y = &b->rows[sc].row[i];
+
+			assert_string_equal(x->labels, y->labels);
+			assert_int_equal(x->state, y->state);
+			assert_int_equal(x->http, y->http);
+			for (col = 0; col < COL__NUMERIC; col++) {
+				if (!((cols >> col) & 1))
+					continue;
+				assert_int_equal(snap_row_has(x, col),
+				    snap_row_has(y, col));
+				assert_true(x->v[col] == y->v[col]);
+			}
+		}
+	}
+}
+
+static void
+test_real_answer(void **state)
+{
+	struct snapshot	 s;
+	size_t		 len, i, st[STATE__COUNT + 1] = { 0 }, http = 0;
+	char		*buf = fixture_load("info-stat.txt", &len);
+	char		*manifest = fixture_load("manifest.json", &i);
+	int		 sc;
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	assert_int_equal(s.rows[SCOPE_LISTENER].n, 3);
+	assert_int_equal(s.rows[SCOPE_POOL].n, 3);
+	assert_int_equal(s.rows[SCOPE_MEMBER].n, 16);
+	/* member-target(-bad), stats FE+BE, the internal prometheus proxies */
+	assert_int_equal(s.hidden, 7);
+	assert_int_equal(s.malformed, 0);
+	assert_true(strncmp(s.haproxy_version, "2.6", 3) == 0);
+	assert_true((s.info_have >> INFO_MAXCONN) & 1);
+	assert_true(s.info[INFO_MAXCONN] == 4000);
+
+	for (i = 0; i < s.rows[SCOPE_MEMBER].n; i++)
+		st[s.rows[SCOPE_MEMBER].row[i].state]++;
+	/* per HTTP pool: up, weight0, backup, unchecked UP; down, l7bad
+	 * DOWN; maint MAINT. The TCP pool: two UP. */
+	assert_int_equal(st[STATE_UP], 10);
+	assert_int_equal(st[STATE_DOWN], 4);
+	assert_int_equal(st[STATE_MAINT], 2);
+
+	for (i = 0; i < s.rows[SCOPE_LISTENER].n; i++)
+		http += s.rows[SCOPE_LISTENER].row[i].http;
+	assert_int_equal(http, 2);
+
+	/* every label names UUIDs of the config, nothing else */
+	for (sc = SCOPE_LISTENER; sc <= SCOPE_MEMBER; sc++)
+		for (i = 0; i < s.rows[sc].n; i++) {
+			const char *l = s.rows[sc].row[i].labels, *q;
+
+			for (q = strchr(l, '"'); q != NULL;
+			    q = strchr(q + 38, '"')) {
+				char uuid[37];
+
+				memcpy(uuid, q + 1, 36);
+				uuid[36] = '\0';
+				assert_non_null(strstr(manifest, uuid));
+				assert_int_equal(q[37], '"');
+			}
+		}
+	snapshot_free(&s);
+	free(manifest);
+	free(buf);
+}
+
+static void
+test_empty_means_not_applicable(void **state)
+{
+	struct snapshot		 s;
+	size_t			 len;
+	char			*buf = fixture_load("show-stat.csv", &len);
+	const struct snap_row	*fe, *sv;
+
+	(void)state;
+	parse_stat_ok(&s, buf, len);
+	fe = &s.rows[SCOPE_LISTENER].row[0];
+	sv = &s.rows[SCOPE_MEMBER].row[0];
+	assert_true(snapshot_has_col(&s, COL_QCUR));
+	assert_false(snap_row_has(fe, COL_QCUR));	/* frontends: empty */
+	assert_true(snap_row_has(sv, COL_QCUR));
+	assert_false(snap_row_has(sv, COL_SLIM));	/* no maxconn */
+	assert_true(snap_row_has(sv, COL_LASTSESS));
+	snapshot_free(&s);
+	free(buf);
+}
+
+static void
+test_every_truncation_fails(void **state)
+{
+	struct snapshot	 s;
+	size_t		 len, cut;
+	char		*orig = fixture_load("info-stat.txt", &len);
+	char		*buf = malloc(len + 1);
+
+	(void)state;
+	for (cut = 0; cut < len; cut++) {
+		memcpy(buf, orig, cut);
+		buf[cut] = '\0';
+		snapshot_init(&s, &lim);
+		if (snapshot_parse(&s, buf, cut) == 0)
+			fail_msg("a read cut at %zu of %zu was accepted",
+			    cut, len);
+		snapshot_free(&s);
+	}
+	memcpy(buf, orig, len + 1);
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	snapshot_free(&s);
+	free(buf);
+	free(orig);
+}
+
+static void
+test_columns_in_another_order(void **state)
+{
+	struct table	 t;
+	struct snapshot	 a, b;
+	int		 order[200], i, n;
+	size_t		 len, alen;
+	char		*buf, *orig;
+
+	(void)state;
+	table_load(&t);
+	n = (int)t.ncols;
+	for (i = 0; i < n; i++)
+		order[i] = n - 1 - i;	/* reversed: pxname comes last */
+	order[n] = -1;
+	buf = table_write(&t, order, &len);
+	orig = fixture_load("show-stat.csv", &alen);
+	parse_stat_ok(&a, orig, alen);
+	parse_stat_ok(&b, buf, len);
+	assert_rows_equal(&a, &b, ~(uint64_t)0);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	free(buf);
+	free(orig);
+	table_free(&t);
+}
+
+/* HAProxy 1.8 prints these columns, and no more. */
+static const char *const v18[] = {
+	"pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot",
+	"bin", "bout", "dreq", "dresp", "ereq", "econ", "eresp", "wretr",
+	"wredis", "status", "weight", "act", "bck", "chkfail", "chkdown",
+	"lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
+	"lbtot", "tracked", "type", "rate", "rate_lim", "rate_max",
+	"check_status", "check_code", "check_duration", "hrsp_1xx",
+	"hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
+	"hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt",
+	"srv_abrt", "comp_in", "comp_out", "comp_byp", "comp_rsp", "lastsess",
+	"last_chk", "last_agt", "qtime", "ctime", "rtime", "ttime",
+	"agent_status", "agent_code", "agent_duration", "check_desc",
+	"agent_desc", "check_rise", "check_fall", "check_health", "agent_rise",
+	"agent_fall", "agent_health", "addr", "cookie", "mode", "algo",
+	"conn_rate", "conn_rate_max", "conn_tot", "intercepted", "dcon", "dses",
+};
+
+static void
+test_haproxy_18_columns(void **state)
+{
+	struct table	 t;
+	struct snapshot	 a, b;
+	int		 order[200];
+	size_t		 i, len, alen;
+	char		*buf, *orig;
+	uint64_t	 common = 0;
+
+	(void)state;
+	table_load(&t);
+	for (i = 0; i < sizeof(v18) / sizeof(v18[0]); i++)
+		assert_true((order[i] = col_index(&t, v18[i])) >= 0);
+	order[i] = -1;
+	buf = table_write(&t, order, &len);
+	orig = fixture_load("show-stat.csv", &alen);
+	parse_stat_ok(&a, orig, alen);
+	parse_stat_ok(&b, buf, len);
+	assert_false(snapshot_has_col(&b, COL_WREW));
+	assert_false(snapshot_has_col(&b, COL_QTIME_MAX));
+	assert_false(snapshot_has_col(&b, COL_SRC_ILIM));
+	assert_true(snapshot_has_col(&b, COL_DSES));
+	common = b.cols_present;
+	assert_rows_equal(&a, &b, common);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	free(buf);
+	free(orig);
+	table_free(&t);
+}
+
+static void
+test_newer_columns_ignored(void **state)
+{
+	struct table	 t;
+	struct snapshot	 a, b;
+	int		 order[200], n = 0, dash;
+	size_t		 i, len, alen;
+	char		*buf, *orig;
+
+	(void)state;
+	table_load(&t);
+	dash = col_index(&t, "-");
+	/* 2.8 and later add columns before the module ones ('-' onwards) */
+	for (i = 0; i < t.ncols; i++) {
+		if ((int)i == dash) {
+			order[n++] = -2;
+			order[n++] = -2;
+		}
+		order[n++] = (int)i;
+	}
+	order[n] = -1;
+	buf = table_write(&t, order, &len);
+	orig = fixture_load("show-stat.csv", &alen);
+	parse_stat_ok(&a, orig, alen);
+	parse_stat_ok(&b, buf, len);
+	assert_int_equal(b.malformed, 0);
+	assert_rows_equal(&a, &b, ~(uint64_t)0);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	free(buf);
+	free(orig);
+	table_free(&t);
+}
+
+#define L "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+#define P "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+#define M "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+
+static int
+parse_text(struct snapshot *s, const char *text)
+{
+	char	*buf = strdup(text);
+	int	 rc;
+
+	snapshot_init(s, &lim);
+	rc = snapshot_parse_stat(s, buf, strlen(buf));
+	free(buf);
+	return rc;
+}
+
+static void
+test_malformed_rows_skipped_and_counted(void **state)
+{
+	struct snapshot	 s;
+
+	(void)state;
+	assert_int_equal(parse_text(&s,
+	    "# pxname,svname,scur,bin,status,type,\n"
+	    L ",FRONTEND,1,5,OPEN,0,\n"
+	    L ",FRONTEND,x,5,OPEN,0,\n"			/* not a number */
+	    L ",FRONTEND,1,OPEN,0,\n"			/* short row */
+	    L ",FRONTEND,1,5,OPEN,0,extra,\n"		/* long row */
+	    P ":" L ",BACKEND,2,18446744073709551615,UP,1,\n"
+	    P ":" L ",BACKEND,2,18446744073709551616,UP,1,\n" /* > 2^64-1 */
+	    P ":" L "," M ",-1,7,MAINT (via x/y),2,\n"
+	    "\n"), 0);
+	assert_int_equal(s.malformed, 4);
+	assert_int_equal(s.rows[SCOPE_LISTENER].n, 1);
+	assert_int_equal(s.rows[SCOPE_POOL].n, 1);
+	assert_true(s.rows[SCOPE_POOL].row[0].v[COL_BIN] == UINT64_MAX);
+	assert_int_equal(s.rows[SCOPE_MEMBER].n, 1);
+	assert_int_equal(s.rows[SCOPE_MEMBER].row[0].state, STATE_MAINT);
+	assert_true(s.rows[SCOPE_MEMBER].row[0].neg & (1ull << COL_SCUR));
+	assert_string_equal(s.rows[SCOPE_MEMBER].row[0].labels,
+	    "member=\"" M "\",pool=\"" P "\",listener=\"" L "\"");
+	snapshot_free(&s);
+}
+
+static void
+test_names_that_are_not_octavia(void **state)
+{
+	struct snapshot	 s;
+
+	(void)state;
+	assert_int_equal(parse_text(&s,
+	    "# pxname,svname,scur,status,type,\n"
+	    "stats,FRONTEND,0,OPEN,0,\n"
+	    "AAAAAAAA-AAAA-4AAA-8AAA-AAAAAAAAAAAA,FRONTEND,0,OPEN,0,\n"
+	    P ",BACKEND,0,UP,1,\n"			/* no listener part */
+	    P ":" L ",web1,0,UP,2,\n"			/* hand-named server */
+	    L ",sock-1,0,OPEN,3,\n"			/* socket-stats row */
+	    L ",FRONTEND,0,STOP,0,\n"
+	    "\n"), 0);
+	assert_int_equal(s.hidden, 5);
+	assert_int_equal(s.rows[SCOPE_LISTENER].n, 1);
+	assert_int_equal(s.rows[SCOPE_LISTENER].row[0].state, STATE_DOWN);
+	snapshot_free(&s);
+}
+
+static void
+test_member_states(void **state)
+{
+	static const struct { const char *csv; int st; } cases[] = {
+		{ "UP", STATE_UP }, { "UP 1/3", STATE_UP },
+		{ "no check", STATE_UP }, { "DOWN", STATE_DOWN },
+		{ "DOWN 1/2", STATE_DOWN }, { "DOWN (agent)", STATE_DOWN },
+		{ "MAINT", STATE_MAINT }, { "MAINT (via a/b)", STATE_MAINT },
+		{ "MAINT (resolution)", STATE_MAINT }, { "DRAIN", STATE_DRAIN },
+		{ "DRAIN (agent)", STATE_DRAIN }, { "NOLB", STATE_NOLB },
+		{ "NOLB 1/2", STATE_NOLB }, { "WHATEVER", STATE_UNKNOWN },
+	};
+	struct snapshot	 s;
+	char		 text[512];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "# pxname,svname,status,\n"
+		    P ":" L "," M ",%s,\n\n", cases[i].csv);
+		assert_int_equal(parse_text(&s, text), 0);
+		assert_int_equal(s.rows[SCOPE_MEMBER].n, 1);
+		if (s.rows[SCOPE_MEMBER].row[0].state != cases[i].st)
+			fail_msg("%s", cases[i].csv);
+		snapshot_free(&s);
+	}
+}
+
+static void
+test_refusals(void **state)
+{
+	struct snapshot	 s;
+	char		 big[4096];
+	int		 i;
+
+	(void)state;
+	assert_int_equal(parse_text(&s, "pxname,svname,\n\n"), -1);
+	assert_string_equal(s.error, "show stat: no CSV header");
+	assert_int_equal(parse_text(&s, "# qcur,scur,\n\n"), -1);
+	assert_int_equal(parse_text(&s, "# pxname,svname,\n" L
+	    ",FRONTEND,\n"), -1);		/* no empty line: truncated */
+	assert_int_equal(parse_text(&s, "Unknown command.\n\n"), -1);
+
+	/* row cap */
+	strcpy(big, "# pxname,svname,\n");
+	for (i = 0; i < 50; i++)
+		strcat(big, L ",FRONTEND,\n");
+	strcat(big, "\n");
+	{
+		struct snapshot_limits small = { 65536, 10 };
+		char *buf = strdup(big);
+
+		snapshot_init(&s, &small);
+		assert_int_equal(snapshot_parse_stat(&s, buf, strlen(buf)),
+		    -1);
+		assert_string_equal(s.error, "show stat: too many rows");
+		snapshot_free(&s);
+		free(buf);
+	}
+}
+
+static void
+test_info_fields(void **state)
+{
+	struct snapshot	 s;
+	char		 text[] = "Name: HAProxy\nVersion: 2.6.12\n"
+			    "Unstoppable Jobs: 3\nMaxconn: 4000\n"
+			    "CumReq: 99999999999999999999999\nPoolFailed: -1\n"
+			    "no colon line\n\n";
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_info(&s, text, strlen(text)), 0);
+	assert_string_equal(s.haproxy_version, "2.6.12");
+	assert_true(s.info[INFO_MAXCONN] == 4000);
+	assert_false((s.info_have >> INFO_CUMREQ) & 1);	/* overflow */
+	assert_false((s.info_have >> INFO_POOLFAILED) & 1);
+	{
+		char empty[] = "\n";
+
+		assert_int_equal(snapshot_parse_info(&s, empty, 1), -1);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_answer),
+		cmocka_unit_test(test_empty_means_not_applicable),
+		cmocka_unit_test(test_every_truncation_fails),
+		cmocka_unit_test(test_columns_in_another_order),
+		cmocka_unit_test(test_haproxy_18_columns),
+		cmocka_unit_test(test_newer_columns_ignored),
+		cmocka_unit_test(test_malformed_rows_skipped_and_counted),
+		cmocka_unit_test(test_names_that_are_not_octavia),
+		cmocka_unit_test(test_member_states),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_info_fields),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
