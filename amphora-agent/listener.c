@@ -119,9 +119,12 @@ bind_socket(const struct config_bind *b)
 	 * anyway, and answer as soon as keepalived moves it here.
 	 */
 	if (b->ss.ss_family == AF_INET6) {
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
-		    sizeof(on)) == -1 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on,
+		/*
+		 * IPV6_V6ONLY is left to the system (off on Linux), so a
+		 * "[::]:port" bind also takes IPv4 peers; they arrive as
+		 * ::ffff:a.b.c.d and match IPv4 allowed-cidrs.
+		 */
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on,
 		    sizeof(on)) == -1)
 			goto fail;
 	} else if (setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on,

@@ -19,7 +19,7 @@ log_init(int foreground, int verbose, const char *ident)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap, const char *err)
 {
 	char	 msg[1024];

@@ -16,7 +16,7 @@
 #include "agent.h"
 #include "log.h"
 
-#define STATS_COMMAND	"show info;show stat\n"
+static const char stats_command[] = "show info;show stat\n";
 #define STATS_READ_CHUNK	(64u << 10)
 
 struct stats_query {
@@ -90,11 +90,11 @@ static void
 stats_io(evutil_socket_t fd, short ev, void *arg)
 {
 	struct stats_query	*q = arg;
-	const size_t		 cmdlen = sizeof(STATS_COMMAND) - 1;
+	const size_t		 cmdlen = sizeof(stats_command) - 1;
 	ssize_t			 n;
 
 	if (q->sent < cmdlen) {
-		n = write(fd, STATS_COMMAND + q->sent, cmdlen - q->sent);
+		n = write(fd, &stats_command[q->sent], cmdlen - q->sent);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;

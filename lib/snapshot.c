@@ -428,6 +428,8 @@ snapshot_parse_stat(struct snapshot *s, char *buf, size_t len)
 	}
 	rc = 0;
 out:
+	if (rc == -1)
+		snapshot_free(s);	/* never half a snapshot */
 	free(map);
 	free(f);
 	return rc;

@@ -189,7 +189,7 @@ void	snapshot_free(struct snapshot *);
  * an empty line. The buffer is modified in place and must hold a NUL at
  * buf[len]. Returns 0, or -1 with snap->error set when the answer is not
  * complete (no info, no CSV header, truncated, too many rows); a snapshot
- * that failed must not be served.
+ * that failed holds no rows and must not be served.
  */
 int	snapshot_parse(struct snapshot *, char *buf, size_t len);
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The one test command: installs what it needs (Debian 12), builds with
+# warnings as errors under gcc and clang, runs every test, then runs them
+# all again with AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+#   tests/run.sh            everything
+#   tests/run.sh --quick    gcc build and tests only
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+packages=(build-essential cmake pkg-config clang libevent-dev libbsd-dev
+    zlib1g-dev libcmocka-dev haproxy prometheus curl python3 iproute2)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+        missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
+        --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+build() {
+    local dir=$1
+    shift
+    echo "== build $dir"
+    cmake -S . -B "$dir" -DAGENT_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs"
+}
+
+build build-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+(cd build-gcc && ctest --output-on-failure)
+[ $quick -eq 1 ] && exit 0
+
+build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
+(cd build-clang && ctest --output-on-failure)
+
+build build-asan -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
+    -DAGENT_SANITIZE=ON
+(cd build-asan &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure)
