@@ -420,6 +420,17 @@ def values_equal_haproxy_own_exporter():
 
 
 @test
+def readme_lists_every_family():
+    import metrics_doc
+    fams, _, _ = scrape(W.port)
+    served = [(f.name, f.type) for f in fams.values()]
+    readme = os.path.join(HERE, "..", "..", "README.md")
+    assert metrics_doc.readme_families(readme) == served, (
+        "README.md's metric table is stale: regenerate it with "
+        "tests/tools/metrics_doc.py")
+
+
+@test
 def promtool_check_metrics_is_clean():
     _, _, body = scrape(W.port)
     r = subprocess.run(["promtool", "check", "metrics"], input=body.encode(),
@@ -529,6 +540,70 @@ def haproxy_absent_then_started():
     finally:
         a.stop()
         hap.stop()
+
+
+class BrokenStatsSocket:
+    """A stats socket that answers like a dying HAProxy: it sends the first
+    part of a real answer, then closes (or, with stall, never answers)."""
+
+    def __init__(self, path, answer, stall=False):
+        self.path, self.answer, self.stall = path, answer, stall
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            c.recv(100)
+            self.conns.append(c)
+            if not self.stall:
+                c.sendall(self.answer)
+                c.close()
+
+    def close(self):
+        self.srv.close()
+        for c in self.conns:
+            c.close()
+
+
+@test
+def broken_answers_are_never_half_served():
+    real = subprocess.run([sys.executable, os.path.join(TOOLS,
+                           "stats_query.py"), W.hap.sock,
+                           "show info;show stat"],
+                          capture_output=True, check=True).stdout
+    path = os.path.join(W.work, "broken.sock")
+    port = free_port_block(1)
+    a = Agent(W.work, ["-s", path, "-l", f"127.0.0.1:{port}"],
+              name="broken")
+    cut = real[:len(real) * 2 // 3]        # mid-CSV: rows, but no end
+    brk = BrokenStatsSocket(path, cut)
+    try:
+        a.wait_listening("127.0.0.1", port)
+        fams, _, body = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 0
+        assert "octavia_member_" not in body
+        assert "octavia_listener_" not in body
+        assert "truncated" in a.log()
+        brk.close()
+        os.unlink(path)
+        brk = BrokenStatsSocket(path, b"", stall=True)
+        time.sleep(1.1)
+        t0 = time.time()
+        fams, _, body = scrape(port)
+        took = time.time() - t0
+        assert fams["octavia_exporter_haproxy_up"].value() == 0
+        assert 4 <= took < 9, took              # the 5 s scrape-timeout
+        assert "timed out" in a.log()
+    finally:
+        a.stop()
+        brk.close()
 
 
 @test
