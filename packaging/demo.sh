@@ -26,20 +26,8 @@ if [ "${1:-}" = "stop" ]; then
     exit 0
 fi
 
-packages=(build-essential cmake pkg-config libevent-dev libbsd-dev
-    zlib1g-dev libcmocka-dev haproxy curl python3)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-        missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
-        --no-install-recommends "${missing[@]}"
-fi
+"$top/packaging/ensure-packages.sh" build-essential cmake pkg-config \
+    libevent-dev libbsd-dev zlib1g-dev libcmocka-dev haproxy curl python3
 
 echo "== building"
 cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

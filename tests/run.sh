@@ -11,21 +11,9 @@ cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-packages=(build-essential cmake pkg-config clang libevent-dev libbsd-dev
-    zlib1g-dev libcmocka-dev haproxy prometheus curl python3 iproute2)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-        missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing: ${missing[*]}"
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
-        --no-install-recommends "${missing[@]}"
-fi
+packaging/ensure-packages.sh \
+    build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
+    libcmocka-dev haproxy prometheus curl python3 iproute2
 
 jobs=$(nproc)
 build() {
