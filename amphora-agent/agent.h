@@ -16,13 +16,15 @@
 #include "wbuf.h"
 
 #define AGENT_NAME		"amphora-prometheus-agent"
+#define AGENT_DEFAULT_CONFIG	"/etc/octavia/amphora-prometheus-agent.conf"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
 #define BODY_MAX		(1u << 30)	/* one rendered exposition */
+#define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
 
 struct agent;
 struct http_conn;
 
-/* A listening socket of a listener. */
+/* A listening socket. Stays open across reloads while its address does. */
 struct listen_sock {
 	struct evconnlistener	*evl;
 	struct event		*backoff;	/* re-enables after EMFILE */
@@ -30,13 +32,15 @@ struct listen_sock {
 	struct config_bind	 bind;
 };
 
-/* A PROMETHEUS listener at run time. */
+/* A PROMETHEUS listener at run time, found again by id on reload. */
 struct agent_listener {
+	TAILQ_ENTRY(agent_listener) entry;
 	struct agent		*agent;
-	struct config_listener	 conf;		/* borrowed from the config */
-	struct listen_sock	*socks;
+	struct config_listener	 conf;		/* points into agent->conf */
+	struct listen_sock	**socks;
 	size_t			 nsocks;
 	uint64_t		 denied;
+	uint64_t		 over_limit;	/* refused by connection-limit */
 	size_t			 nconns;
 	TAILQ_HEAD(, http_conn)	 conns;
 };
@@ -53,6 +57,8 @@ struct scrape_waiter {
 	TAILQ_ENTRY(scrape_waiter) entry;
 	void			(*cb)(const struct scrape_result *, void *);
 	void			*arg;
+	struct event		*deadline;	/* optional, shorter bound */
+	struct scraper		*owner;
 	int			 queued;
 };
 
@@ -77,27 +83,55 @@ struct scraper {
 	double				 memory;
 };
 
+/* What the command line said; re-applied over the file on every reload. */
+struct cli_options {
+	const char		*config_file;
+	int			 config_given;	/* -f: a missing file is an error */
+	const char		*stats_socket;
+	const char		*loadbalancer_id;
+	struct config_bind	*binds;
+	size_t			 nbinds;
+	struct cidr		*cidrs;
+	size_t			 ncidrs;
+	int			 once;
+	int			 check;
+	int			 debug;
+};
+
 struct agent {
 	struct event_base	*base;
+	struct cli_options	 cli;
 	struct config		 conf;
-	struct agent_listener	*listeners;
+	TAILQ_HEAD(, agent_listener) listeners;
 	size_t			 nlisteners;
 	struct scraper		 scraper;
 	struct wbuf		 body;		/* reused for every render */
+	struct wbuf		 gz;		/* and for its gzip */
 	size_t			 nconns;	/* all listeners together */
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
+	int			 privileged;	/* may bind ports below 1024 */
+	int			 stopping;	/* SIGTERM: draining */
+	struct event		*drain_timer;
 	struct event		*sigev[4];
-	int			 once;
 	int			 once_status;
 };
+
+/* conf.c */
+int	agent_config_load(const struct cli_options *, struct config *,
+	    char *err, size_t errlen);
+
+/* priv.c */
+void	priv_enter_netns(const char *name);
+void	priv_drop(const char *user);
 
 /* scrape.c */
 void	scrape_init(struct scraper *, struct agent *);
 void	scrape_free(struct scraper *);
-void	scrape_request(struct scraper *, struct scrape_waiter *);
+void	scrape_request(struct scraper *, struct scrape_waiter *,
+	    int64_t timeout_ms);
 void	scrape_cancel(struct scraper *, struct scrape_waiter *);
 void	agent_render(struct agent *, const struct scrape_result *,
-	    unsigned scopes, struct wbuf *);
+	    unsigned scopes, enum expo_format, struct wbuf *);
 
 /* stats.c */
 typedef void (*stats_done_cb)(struct wbuf *, const char *, void *);
@@ -106,13 +140,14 @@ struct stats_query *stats_query_start(struct event_base *, const char *path,
 void	stats_query_free(struct stats_query *);
 
 /* listener.c */
-int	listener_open(struct agent *, struct agent_listener *);
-void	listener_close(struct agent_listener *);
+int	listeners_apply(struct agent *, int starting);
+void	listeners_stop(struct agent *);
+void	listener_free(struct agent_listener *);
 
 /* http.c */
-void	http_conn_new(struct agent_listener *, int fd,
-	    const struct sockaddr *, int socklen);
+void	http_conn_new(struct agent_listener *, int fd);
 void	http_conn_free(struct http_conn *);
+void	http_listener_drain(struct agent_listener *);
 
 /* util */
 double	timespec_elapsed(const struct timespec *, const struct timespec *);

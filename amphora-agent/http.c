@@ -12,10 +12,13 @@
 #include <event2/bufferevent.h>
 
 #include "agent.h"
+#include "gzip.h"
 #include "httpreq.h"
 #include "log.h"
 
-#define CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define GZIP_LEVEL	1	/* fast: metrics text compresses well anyway */
+/* Prometheus gives up at its scrape timeout: answer a little before. */
+#define TIMEOUT_MARGIN(ms)	((ms) - (ms) / 10)
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;
@@ -27,7 +30,8 @@ struct http_conn {
 	int			 closing;	/* close once output drains */
 	int			 keep_alive;
 	int			 head_only;
-	int			 minor;
+	int			 gzip;
+	enum expo_format	 format;
 	unsigned		 scopes;
 };
 
@@ -56,11 +60,37 @@ http_conn_free(struct http_conn *c)
 	struct agent	*a = c->l->agent;
 
 	scrape_cancel(&a->scraper, &c->waiter);
+	if (c->waiter.deadline != NULL)
+		event_free(c->waiter.deadline);
 	TAILQ_REMOVE(&c->l->conns, c, entry);
 	c->l->nconns--;
 	a->nconns--;
 	bufferevent_free(c->bev);
 	free(c);
+	if (a->stopping && a->nconns == 0)
+		event_base_loopexit(a->base, NULL);
+}
+
+/*
+ * SIGTERM: idle connections close now; one waiting for a scrape or still
+ * sending gets its answer, then closes.
+ */
+void
+http_listener_drain(struct agent_listener *l)
+{
+	struct http_conn	*c, *tmp;
+
+	TAILQ_FOREACH_SAFE(c, &l->conns, entry, tmp) {
+		c->keep_alive = 0;
+		if (c->busy)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			http_conn_free(c);
+		else {
+			c->closing = 1;
+			bufferevent_disable(c->bev, EV_READ);
+		}
+	}
 }
 
 /*
@@ -106,18 +136,28 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 {
 	struct http_conn	*c = arg;
 	struct agent		*a = c->l->agent;
+	struct wbuf		*body = &a->body;
+	const char		*ctype;
 
 	c->busy = 0;
 	wbuf_reset(&a->body);
-	agent_render(a, r, c->scopes, &a->body);
-	if (wbuf_failed(&a->body)) {
+	agent_render(a, r, c->scopes, c->format, &a->body);
+	if (c->gzip && !wbuf_failed(&a->body)) {
+		wbuf_reset(&a->gz);
+		gzip_compress(a->body.data, a->body.len, GZIP_LEVEL, &a->gz);
+		body = &a->gz;
+	}
+	ctype = c->format == EXPO_OPENMETRICS ?
+	    EXPO_CONTENT_TYPE_OPENMETRICS : EXPO_CONTENT_TYPE_TEXT;
+	if (wbuf_failed(body)) {
 		log_warnx("rendering the metrics failed (%zu bytes)",
 		    a->body.len);
 		c->keep_alive = 0;
 		http_error(c, 500, NULL);
 	} else
-		http_respond(c, 200, CONTENT_TYPE_TEXT, a->body.data,
-		    a->body.len, NULL);
+		http_respond(c, 200, ctype, body->data, body->len, c->gzip ?
+		    "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n" :
+		    "Vary: Accept, Accept-Encoding\r\n");
 	if (!c->in_process && !c->closing) {
 		bufferevent_enable(c->bev, EV_READ);
 		http_process(c);
@@ -154,6 +194,7 @@ http_route(struct http_conn *c, const struct http_request *req)
 {
 	struct agent	*a = c->l->agent;
 	int		 known = path_is(req, "/metrics") || path_is(req, "/");
+	int64_t		 timeout_ms;
 
 	if (!known) {
 		http_error(c, 404, NULL);
@@ -172,9 +213,16 @@ http_route(struct http_conn *c, const struct http_request *req)
 		http_error(c, 400, NULL);
 		return;
 	}
+	c->gzip = http_wants_gzip(&req->accept_encoding);
+	c->format = http_wants_openmetrics(&req->accept) ?
+	    EXPO_OPENMETRICS : EXPO_TEXT;
+	if (http_parse_timeout(&req->scrape_timeout, &timeout_ms) == 0)
+		timeout_ms = TIMEOUT_MARGIN(timeout_ms);
+	else
+		timeout_ms = 0;
 	c->busy = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	scrape_request(&a->scraper, &c->waiter);
+	scrape_request(&a->scraper, &c->waiter, timeout_ms);
 }
 
 static void
@@ -203,7 +251,6 @@ http_process(struct http_conn *c)
 			http_error(c, rc, NULL);
 			break;
 		}
-		c->minor = req.minor;
 		c->keep_alive = req.keep_alive && !req.has_body;
 		c->head_only = req.method == HTTP_METHOD_HEAD;
 		log_debug("%.*s%s%.*s", (int)req.path.len, req.path.s,
@@ -247,15 +294,12 @@ http_event(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa,
-    int socklen)
+http_conn_new(struct agent_listener *l, int fd)
 {
 	struct agent		*a = l->agent;
 	struct http_conn	*c;
 	struct timeval		 idle;
 
-	(void)sa;
-	(void)socklen;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
 		close(fd);

@@ -57,6 +57,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	char			 peer[64];
 
 	(void)evl;
+	(void)socklen;
 	if (!cidr_list_allows(l->conf.cidrs, l->conf.ncidrs, sa)) {
 		close(fd);
 		l->denied++;
@@ -71,9 +72,10 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	    l->nconns >= (size_t)l->conf.connection_limit) ||
 	    l->agent->nconns >= l->agent->max_conns) {
 		close(fd);
+		l->over_limit++;
 		return;
 	}
-	http_conn_new(l, fd, sa, socklen);
+	http_conn_new(l, fd);
 }
 
 static void
@@ -144,61 +146,197 @@ fail:
 	return -1;
 }
 
-int
-listener_open(struct agent *a, struct agent_listener *l)
+static void
+listen_sock_close(struct listen_sock *ls)
+{
+	evconnlistener_free(ls->evl);
+	event_free(ls->backoff);
+	free(ls);
+}
+
+static struct listen_sock *
+listen_sock_open(struct agent *a, const struct config_bind *b)
 {
 	struct listen_sock	*ls;
-	size_t			 i;
 	int			 fd;
 
-	l->agent = a;
-	TAILQ_INIT(&l->conns);
-	if ((l->socks = calloc(l->conf.nbinds, sizeof(*l->socks))) == NULL)
-		return -1;
-	for (i = 0; i < l->conf.nbinds; i++) {
-		ls = &l->socks[i];
-		ls->owner = l;
-		ls->bind = l->conf.binds[i];
-		if ((fd = bind_socket(&ls->bind)) == -1) {
-			log_warn("listener %s: bind %s", l->conf.id,
-			    ls->bind.text);
-			return -1;
-		}
-		/* backlog 0: the socket is listening already */
-		ls->evl = evconnlistener_new(a->base, listener_accept, ls,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-		ls->backoff = evtimer_new(a->base, listener_resume, ls);
-		if (ls->evl == NULL || ls->backoff == NULL) {
-			if (ls->evl == NULL)
-				close(fd);
-			else
-				evconnlistener_free(ls->evl);
-			if (ls->backoff != NULL)
-				event_free(ls->backoff);
-			log_warnx("listener %s: evconnlistener_new",
-			    l->conf.id);
-			return -1;
-		}
-		evconnlistener_set_error_cb(ls->evl, listener_error);
-		l->nsocks++;
-		log_info("listener %s: serving on %s", l->conf.id,
-		    ls->bind.text);
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return NULL;
+	ls->bind = *b;
+	if ((fd = bind_socket(b)) == -1) {
+		free(ls);
+		return NULL;
 	}
-	return 0;
+	/* backlog 0: the socket is listening already */
+	ls->evl = evconnlistener_new(a->base, listener_accept, ls,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	ls->backoff = evtimer_new(a->base, listener_resume, ls);
+	if (ls->evl == NULL || ls->backoff == NULL) {
+		if (ls->evl == NULL)
+			close(fd);
+		else
+			evconnlistener_free(ls->evl);
+		if (ls->backoff != NULL)
+			event_free(ls->backoff);
+		free(ls);
+		errno = ENOMEM;
+		return NULL;
+	}
+	evconnlistener_set_error_cb(ls->evl, listener_error);
+	return ls;
+}
+
+static int
+same_address(const struct config_bind *x, const struct config_bind *y)
+{
+	return x->sslen == y->sslen && memcmp(&x->ss, &y->ss, x->sslen) == 0;
+}
+
+static int
+bind_port(const struct config_bind *b)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&b->ss;
+
+	return ntohs(sin->sin_port);	/* same offset in sockaddr_in6 */
+}
+
+static struct agent_listener *
+listener_find(struct agent *a, const char *id)
+{
+	struct agent_listener	*l;
+
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		if (strcmp(l->conf.id, id) == 0)
+			return l;
+	return NULL;
 }
 
 void
-listener_close(struct agent_listener *l)
+listener_free(struct agent_listener *l)
 {
 	size_t	 i;
 
-	for (i = 0; i < l->nsocks; i++) {
-		evconnlistener_free(l->socks[i].evl);
-		event_free(l->socks[i].backoff);
-	}
+	for (i = 0; i < l->nsocks; i++)
+		listen_sock_close(l->socks[i]);
 	free(l->socks);
-	l->socks = NULL;
-	l->nsocks = 0;
 	while (!TAILQ_EMPTY(&l->conns))
 		http_conn_free(TAILQ_FIRST(&l->conns));
+	free(l);
+}
+
+/*
+ * Makes the running listeners what agent->conf says. A listener keeps its
+ * identity (open connections, counters) while its id stays; a socket stays
+ * open while some listener still binds its address; the rest is opened or
+ * closed. When starting, a bind that fails is fatal; on a reload it is
+ * logged and skipped, and the rest applies.
+ */
+int
+listeners_apply(struct agent *a, int starting)
+{
+	struct agent_listener	*l, *next;
+	struct listen_sock	**pool = NULL, **socks, *ls;
+	struct config_listener	*cl;
+	size_t			 npool = 0, i, j, k;
+
+	/* every open socket goes to a pool the new config draws from */
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		ls = NULL;
+		for (i = 0; i < l->nsocks; i++) {
+			struct listen_sock **p = reallocarray(pool, npool + 1,
+			    sizeof(*p));
+
+			if (p == NULL)
+				fatal("listeners");
+			pool = p;
+			pool[npool++] = l->socks[i];
+		}
+		free(l->socks);
+		l->socks = NULL;
+		l->nsocks = 0;
+	}
+
+	for (i = 0; i < a->conf.nlisteners; i++) {
+		cl = &a->conf.listeners[i];
+		if ((l = listener_find(a, cl->id)) == NULL) {
+			if ((l = calloc(1, sizeof(*l))) == NULL)
+				fatal("listener");
+			l->agent = a;
+			TAILQ_INIT(&l->conns);
+			TAILQ_INSERT_TAIL(&a->listeners, l, entry);
+			a->nlisteners++;
+		}
+		l->conf = *cl;
+		if ((socks = calloc(cl->nbinds, sizeof(*socks))) == NULL)
+			fatal("listener");
+		l->socks = socks;
+		for (j = 0; j < cl->nbinds; j++) {
+			ls = NULL;
+			for (k = 0; k < npool; k++)
+				if (pool[k] != NULL &&
+				    same_address(&pool[k]->bind, &cl->binds[j])) {
+					ls = pool[k];
+					pool[k] = NULL;
+					break;
+				}
+			if (ls == NULL) {
+				if ((ls = listen_sock_open(a,
+				    &cl->binds[j])) == NULL) {
+					if (errno == EACCES &&
+					    bind_port(&cl->binds[j]) < 1024 &&
+					    !a->privileged)
+						log_warnx("listener %s: bind %s "
+						    "needs privileges the agent "
+						    "dropped: restart it to bind",
+						    cl->id, cl->binds[j].text);
+					else
+						log_warn("listener %s: bind %s",
+						    cl->id, cl->binds[j].text);
+					if (starting)
+						goto fail;
+					continue;
+				}
+				log_info("listener %s: serving on %s", cl->id,
+				    cl->binds[j].text);
+			}
+			ls->owner = l;
+			ls->bind = cl->binds[j];
+			l->socks[l->nsocks++] = ls;
+		}
+	}
+
+	for (k = 0; k < npool; k++)
+		if (pool[k] != NULL) {
+			log_info("closing %s", pool[k]->bind.text);
+			listen_sock_close(pool[k]);
+		}
+	free(pool);
+	/* listeners the config no longer names, with their connections */
+	TAILQ_FOREACH_SAFE(l, &a->listeners, entry, next) {
+		if (config_listener_find(&a->conf, l->conf.id) != NULL)
+			continue;
+		log_info("listener %s: removed", l->conf.id);
+		TAILQ_REMOVE(&a->listeners, l, entry);
+		a->nlisteners--;
+		listener_free(l);
+	}
+	return 0;
+fail:
+	free(pool);
+	return -1;
+}
+
+/* SIGTERM: accept nothing more; connections finish on their own. */
+void
+listeners_stop(struct agent *a)
+{
+	struct agent_listener	*l;
+	size_t			 i;
+
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		for (i = 0; i < l->nsocks; i++)
+			listen_sock_close(l->socks[i]);
+		l->nsocks = 0;
+		http_listener_drain(l);
+	}
 }

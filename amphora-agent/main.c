@@ -5,7 +5,6 @@
 #include <sys/resource.h>
 #include <errno.h>
 #include <getopt.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,9 +16,7 @@
 
 #include "agent.h"
 #include "log.h"
-#include "octavia.h"
 
-#define OCTAVIA_SOCKET_GLOB	"/var/lib/octavia/*.sock"
 #define NSIGS			(sizeof(sigs) / sizeof(sigs[0]))
 #define FD_RESERVE		32	/* for the stats socket, logs, /proc */
 
@@ -29,11 +26,13 @@ enum {
 };
 
 static const struct option longopts[] = {
+	{ "config",		required_argument,	NULL, 'f' },
 	{ "stats-socket",	required_argument,	NULL, 's' },
 	{ "listen",		required_argument,	NULL, 'l' },
 	{ "allowed-cidr",	required_argument,	NULL, 'a' },
 	{ "loadbalancer-id",	required_argument,	NULL, OPT_LOADBALANCER_ID },
 	{ "once",		no_argument,		NULL, OPT_ONCE },
+	{ "check-config",	no_argument,		NULL, 'n' },
 	{ "debug",		no_argument,		NULL, 'd' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -44,17 +43,22 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [-dV] [-s socket] [-l addr:port]... [-a cidr]...\n"
+	    "usage: %s [-dnV] [-f file] [-s socket] [-l addr:port]... "
+	    "[-a cidr]...\n"
 	    "       [--loadbalancer-id id] [--once]\n"
+	    "  -f, --config FILE        config file (default "
+	    AGENT_DEFAULT_CONFIG ")\n"
 	    "  -s, --stats-socket PATH  HAProxy stats socket (default: the "
 	    "single\n"
-	    "                           " OCTAVIA_SOCKET_GLOB ")\n"
+	    "                           /var/lib/octavia/*.sock)\n"
 	    "  -l, --listen ADDR:PORT   serve metrics here; repeatable; "
 	    "IPv6 as [addr]:port\n"
-	    "  -a, --allowed-cidr CIDR  allow only these peers; repeatable\n"
+	    "  -a, --allowed-cidr CIDR  allow only these peers on the -l "
+	    "listeners; repeatable\n"
 	    "      --loadbalancer-id ID default: the socket's name when a "
 	    "UUID\n"
 	    "      --once               print one scrape to stdout and exit\n"
+	    "  -n, --check-config       check the configuration and exit\n"
 	    "  -d, --debug              log to stderr at debug level\n"
 	    "  -V, --version            print the version and exit\n",
 	    AGENT_NAME);
@@ -74,89 +78,60 @@ bad_usage(const char *fmt, ...)
 	exit(1);
 }
 
-/* The only socket matching OCTAVIA_SOCKET_GLOB, or a clear error. */
 static void
-default_stats_socket(struct config *conf)
+parse_args(int argc, char **argv, struct cli_options *o)
 {
-	glob_t	 g;
-	int	 rc;
-
-	rc = glob(OCTAVIA_SOCKET_GLOB, 0, NULL, &g);
-	if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0))
-		fatalx("no HAProxy stats socket matches %s: name one with -s",
-		    OCTAVIA_SOCKET_GLOB);
-	if (rc != 0)
-		fatalx("cannot list %s", OCTAVIA_SOCKET_GLOB);
-	if (g.gl_pathc > 1)
-		fatalx("%zu stats sockets match %s: name one with -s",
-		    g.gl_pathc, OCTAVIA_SOCKET_GLOB);
-	if (strlcpy(conf->stats_socket, g.gl_pathv[0],
-	    sizeof(conf->stats_socket)) >= sizeof(conf->stats_socket))
-		fatalx("stats socket path too long: %s", g.gl_pathv[0]);
-	globfree(&g);
-}
-
-/* Octavia names the socket after the load balancer: <uuid>.sock. */
-static void
-default_loadbalancer_id(struct config *conf)
-{
-	const char	*base = strrchr(conf->stats_socket, '/');
-	size_t		 len;
-
-	base = base ? base + 1 : conf->stats_socket;
-	len = strlen(base);
-	if (len > 5 && strcmp(base + len - 5, ".sock") == 0 &&
-	    octavia_is_uuid(base, len - 5))
-		memcpy(conf->loadbalancer_id, base, len - 5);
-}
-
-static void
-parse_args(int argc, char **argv, struct config *conf, int *once, int *debug)
-{
-	struct config_bind	 b;
-	struct cidr		*cidrs = NULL, *p;
-	size_t			 ncidrs = 0, i, j;
+	struct config_bind	*b;
+	struct cidr		*c;
 	int			 ch;
 
-	while ((ch = getopt_long(argc, argv, "s:l:a:dVh", longopts,
+	o->config_file = AGENT_DEFAULT_CONFIG;
+	while ((ch = getopt_long(argc, argv, "f:s:l:a:ndVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'f':
+			o->config_file = optarg;
+			o->config_given = 1;
+			break;
 		case 's':
-			if (strlcpy(conf->stats_socket, optarg,
-			    sizeof(conf->stats_socket)) >=
-			    sizeof(conf->stats_socket))
+			if (strlen(optarg) >= sizeof(((struct config *)0)->
+			    stats_socket))
 				bad_usage("-s: path too long: %s", optarg);
+			o->stats_socket = optarg;
 			break;
 		case 'l':
-			if (config_parse_bind(optarg, &b) == -1)
+			b = reallocarray(o->binds, o->nbinds + 1, sizeof(*b));
+			if (b == NULL)
+				fatal("-l");
+			o->binds = b;
+			if (config_parse_bind(optarg, &b[o->nbinds]) == -1)
 				bad_usage("-l: not ADDR:PORT or [ADDR]:PORT: "
 				    "%s", optarg);
-			if (config_listener_add(conf, b.text) == NULL ||
-			    config_listener_add_bind(&conf->listeners[
-			    conf->nlisteners - 1], &b) == -1)
-				fatal("listener");
+			o->nbinds++;
 			break;
 		case 'a':
-			p = reallocarray(cidrs, ncidrs + 1, sizeof(*p));
-			if (p == NULL)
-				fatal("cidr");
-			cidrs = p;
-			if (cidr_parse(optarg, &cidrs[ncidrs]) == -1)
+			c = reallocarray(o->cidrs, o->ncidrs + 1, sizeof(*c));
+			if (c == NULL)
+				fatal("-a");
+			o->cidrs = c;
+			if (cidr_parse(optarg, &c[o->ncidrs]) == -1)
 				bad_usage("-a: not a CIDR: %s", optarg);
-			ncidrs++;
+			o->ncidrs++;
 			break;
 		case OPT_LOADBALANCER_ID:
-			if (strlcpy(conf->loadbalancer_id, optarg,
-			    sizeof(conf->loadbalancer_id)) >=
-			    sizeof(conf->loadbalancer_id))
+			if (strlen(optarg) >= CONFIG_ID_MAX)
 				bad_usage("--loadbalancer-id: too long: %s",
 				    optarg);
+			o->loadbalancer_id = optarg;
 			break;
 		case OPT_ONCE:
-			*once = 1;
+			o->once = 1;
+			break;
+		case 'n':
+			o->check = 1;
 			break;
 		case 'd':
-			*debug = 1;
+			o->debug = 1;
 			break;
 		case 'V':
 			printf("%s %s\n", AGENT_NAME, AGENT_VERSION);
@@ -171,29 +146,78 @@ parse_args(int argc, char **argv, struct config *conf, int *once, int *debug)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument: %s", argv[optind]);
-	/* -a applies to every -l, wherever it stands on the line */
-	for (i = 0; i < conf->nlisteners; i++)
-		for (j = 0; j < ncidrs; j++)
-			if (config_listener_add_cidr(&conf->listeners[i],
-			    &cidrs[j]) == -1)
-				fatal("cidr");
-	free(cidrs);
+}
+
+static void
+reload(struct agent *a)
+{
+	struct config	 nc, old;
+	char		 err[512];
+
+	if (agent_config_load(&a->cli, &nc, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s: keeping the running configuration",
+		    err);
+		config_free(&nc);
+		return;
+	}
+	if (nc.nlisteners == 0) {
+		log_warnx("reload: no listener left: keeping the running "
+		    "configuration");
+		config_free(&nc);
+		return;
+	}
+	/* entered and dropped once, at start: these need a restart */
+	if (strcmp(nc.netns, a->conf.netns) != 0 ||
+	    strcmp(nc.user, a->conf.user) != 0)
+		log_warnx("reload: netns and user change on restart only");
+	strlcpy(nc.netns, a->conf.netns, sizeof(nc.netns));
+	strlcpy(nc.user, a->conf.user, sizeof(nc.user));
+
+	old = a->conf;
+	a->conf = nc;
+	listeners_apply(a, 0);
+	config_free(&old);
+	log_info("reloaded: %zu listeners, stats socket %s", a->nlisteners,
+	    a->conf.stats_socket);
+}
+
+static void
+drain_expired(evutil_socket_t fd, short ev, void *arg)
+{
+	struct agent	*a = arg;
+
+	(void)fd;
+	(void)ev;
+	log_warnx("stopping: %zu connections still open after %d s",
+	    a->nconns, DRAIN_SECONDS);
+	event_base_loopexit(a->base, NULL);
 }
 
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct agent	*a = arg;
+	struct timeval	 tv = { DRAIN_SECONDS, 0 };
 
 	(void)ev;
-	switch (sig) {
-	case SIGHUP:
-		log_info("SIGHUP: nothing to reload without a config file");
-		break;
-	default:
-		log_info("signal %d: exiting", (int)sig);
-		event_base_loopexit(a->base, NULL);
+	if (sig == SIGHUP) {
+		if (!a->stopping)
+			reload(a);
+		return;
 	}
+	if (a->stopping) {
+		event_base_loopexit(a->base, NULL);
+		return;
+	}
+	log_info("signal %d: stopping, %zu connections to finish", (int)sig,
+	    a->nconns);
+	a->stopping = 1;
+	listeners_stop(a);
+	if (a->nconns == 0)
+		event_base_loopexit(a->base, NULL);
+	else if ((a->drain_timer = evtimer_new(a->base, drain_expired,
+	    a)) != NULL)
+		evtimer_add(a->drain_timer, &tv);
 }
 
 static void
@@ -206,7 +230,7 @@ once_done(const struct scrape_result *r, void *arg)
 		a->once_status = 1;
 	} else {
 		wbuf_reset(&a->body);
-		agent_render(a, r, EXPO_SCOPES_ALL, &a->body);
+		agent_render(a, r, EXPO_SCOPES_ALL, EXPO_TEXT, &a->body);
 		if (wbuf_failed(&a->body) ||
 		    fwrite(a->body.data, 1, a->body.len, stdout) !=
 		    a->body.len || fflush(stdout) != 0) {
@@ -240,46 +264,56 @@ main(int argc, char **argv)
 {
 	static struct agent	 agent;
 	struct agent		*a = &agent;
+	struct agent_listener	*l;
 	struct scrape_waiter	 once_waiter;
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	char			 err[512];
 	size_t			 i;
-	int			 debug = 0;
 
-	config_init(&a->conf);
-	parse_args(argc, argv, &a->conf, &a->once, &debug);
-	log_init(debug || a->once, debug, AGENT_NAME);
-
-	if (a->conf.stats_socket[0] == '\0')
-		default_stats_socket(&a->conf);
-	if (a->conf.loadbalancer_id[0] == '\0')
-		default_loadbalancer_id(&a->conf);
-	if (!a->once && a->conf.nlisteners == 0)
-		bad_usage("%s", "nothing to serve: give -l ADDR:PORT "
-		    "(or --once)");
+	parse_args(argc, argv, &a->cli);
+	log_init(a->cli.debug || a->cli.once || a->cli.check, a->cli.debug,
+	    AGENT_NAME);
+	if (agent_config_load(&a->cli, &a->conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", AGENT_NAME, err);
+		return 1;
+	}
+	if (!a->cli.once && a->conf.nlisteners == 0) {
+		fprintf(stderr, "%s: nothing to serve: no listener in %s and "
+		    "no -l\n", AGENT_NAME, a->cli.config_file);
+		usage(stderr);
+		return 1;
+	}
+	if (a->cli.check) {
+		printf("configuration OK\n");
+		return 0;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
+	TAILQ_INIT(&a->listeners);
+	if (!a->cli.once && a->conf.netns[0] != '\0')
+		priv_enter_netns(a->conf.netns);
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	wbuf_init(&a->body, BODY_MAX);
+	wbuf_init(&a->gz, BODY_MAX);
 	scrape_init(&a->scraper, a);
 	set_max_conns(a);
 
-	if (a->once) {
+	if (a->cli.once) {
 		once_waiter.cb = once_done;
 		once_waiter.arg = a;
-		scrape_request(&a->scraper, &once_waiter);
+		once_waiter.deadline = NULL;
+		scrape_request(&a->scraper, &once_waiter, 0);
 		event_base_dispatch(a->base);
 		return a->once_status;
 	}
 
-	if ((a->listeners = calloc(a->conf.nlisteners,
-	    sizeof(*a->listeners))) == NULL)
-		fatal("listeners");
-	for (i = 0; i < a->conf.nlisteners; i++) {
-		a->listeners[i].conf = a->conf.listeners[i];
-		if (listener_open(a, &a->listeners[i]) == -1)
-			fatalx("cannot serve on %s", a->conf.listeners[i].id);
-		a->nlisteners++;
+	a->privileged = geteuid() == 0;
+	if (listeners_apply(a, 1) == -1)
+		fatalx("cannot serve all listeners");
+	if (a->conf.user[0] != '\0') {
+		priv_drop(a->conf.user);
+		a->privileged = geteuid() == 0;
 	}
 	for (i = 0; i < NSIGS; i++) {
 		a->sigev[i] = evsignal_new(a->base, sigs[i], on_signal, a);
@@ -292,14 +326,21 @@ main(int argc, char **argv)
 
 	event_base_dispatch(a->base);
 
-	for (i = 0; i < a->nlisteners; i++)
-		listener_close(&a->listeners[i]);
+	while ((l = TAILQ_FIRST(&a->listeners)) != NULL) {
+		TAILQ_REMOVE(&a->listeners, l, entry);
+		listener_free(l);
+	}
 	for (i = 0; i < NSIGS; i++)
 		event_free(a->sigev[i]);
-	free(a->listeners);
+	if (a->drain_timer != NULL)
+		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
 	wbuf_free(&a->body);
+	wbuf_free(&a->gz);
 	config_free(&a->conf);
+	free(a->cli.binds);
+	free(a->cli.cidrs);
 	event_base_free(a->base);
+	log_info("stopped");
 	return 0;
 }

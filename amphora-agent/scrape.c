@@ -107,8 +107,7 @@ scrape_deliver(struct scraper *s)
 
 	/* a callback may queue or cancel others: take one at a time */
 	while ((w = TAILQ_FIRST(&s->waiters)) != NULL) {
-		TAILQ_REMOVE(&s->waiters, w, entry);
-		w->queued = 0;
+		scrape_cancel(s, w);
 		scrape_result_fill(s, &r);
 		w->cb(&r, w->arg);
 	}
@@ -169,11 +168,34 @@ scrape_start(struct scraper *s)
 	}
 }
 
+/* A waiter whose own deadline (shorter than scrape-timeout) passed. */
+static void
+scrape_waiter_expired(evutil_socket_t fd, short ev, void *arg)
+{
+	struct scrape_waiter	*w = arg;
+	struct scraper		*s = w->owner;
+	struct scrape_result	 r;
+
+	(void)fd;
+	(void)ev;
+	scrape_cancel(s, w);
+	memset(&r, 0, sizeof(r));
+	r.error = "the client's scrape timeout passed first";
+	log_debug("scrape: %s", r.error);
+	w->cb(&r, w->arg);
+}
+
+/*
+ * Hands w a snapshot: at once when the last one is young enough, else when
+ * the query in flight (or a new one) ends. timeout_ms > 0 bounds the wait
+ * for this waiter alone (X-Prometheus-Scrape-Timeout-Seconds).
+ */
 void
-scrape_request(struct scraper *s, struct scrape_waiter *w)
+scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 {
 	struct scrape_result	 r;
 	struct timespec		 now;
+	struct timeval		 tv;
 
 	clock_now(&now);
 	if (s->inflight == NULL && s->have &&
@@ -185,6 +207,16 @@ scrape_request(struct scraper *s, struct scrape_waiter *w)
 	}
 	TAILQ_INSERT_TAIL(&s->waiters, w, entry);
 	w->queued = 1;
+	w->owner = s;
+	if (timeout_ms > 0 && timeout_ms < s->agent->conf.scrape_timeout_ms) {
+		if (w->deadline == NULL)
+			w->deadline = evtimer_new(s->agent->base,
+			    scrape_waiter_expired, w);
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+		if (w->deadline != NULL)
+			evtimer_add(w->deadline, &tv);
+	}
 	if (s->inflight == NULL)
 		scrape_start(s);
 }
@@ -196,14 +228,17 @@ scrape_cancel(struct scraper *s, struct scrape_waiter *w)
 		TAILQ_REMOVE(&s->waiters, w, entry);
 		w->queued = 0;
 	}
+	if (w->deadline != NULL)
+		evtimer_del(w->deadline);
 }
 
 void
 agent_render(struct agent *a, const struct scrape_result *r, unsigned scopes,
-    struct wbuf *out)
+    enum expo_format format, struct wbuf *out)
 {
 	struct expo_denied	*denied;
 	struct expo_agent	 ea;
+	struct agent_listener	*l;
 	size_t			 i;
 
 	memset(&ea, 0, sizeof(ea));
@@ -217,13 +252,14 @@ agent_render(struct agent *a, const struct scrape_result *r, unsigned scopes,
 	ea.cpu = a->scraper.cpu;
 	ea.memory = a->scraper.memory;
 	if ((denied = calloc(a->nlisteners, sizeof(*denied))) != NULL) {
-		for (i = 0; i < a->nlisteners; i++) {
-			denied[i].listener = a->listeners[i].conf.id;
-			denied[i].count = a->listeners[i].denied;
+		i = 0;
+		TAILQ_FOREACH(l, &a->listeners, entry) {
+			denied[i].listener = l->conf.id;
+			denied[i++].count = l->denied;
 		}
 		ea.denied = denied;
-		ea.ndenied = a->nlisteners;
+		ea.ndenied = i;
 	}
-	expo_render(out, r->snap, &ea, scopes);
+	expo_render(out, r->snap, &ea, scopes, format);
 	free(denied);
 }

@@ -1,5 +1,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,312 @@ config_parse_bind(const char *s, struct config_bind *b)
 			return -1;
 		sin6->sin6_family = AF_INET6;
 		b->sslen = sizeof(*sin6);
+	}
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, int64_t bare_unit_ms, int64_t min_ms,
+    int64_t max_ms, int64_t *ms)
+{
+	char		 num[24];
+	const char	*errstr;
+	size_t		 n = strspn(s, "0123456789");
+	int64_t		 unit, v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	if (s[n] == '\0')
+		unit = bare_unit_ms;
+	else if (strcmp(s + n, "ms") == 0)
+		unit = 1;
+	else if (strcmp(s + n, "s") == 0)
+		unit = 1000;
+	else
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	v = strtonum(num, 0, max_ms / unit, &errstr);
+	if (errstr != NULL || v * unit < min_ms)
+		return -1;
+	*ms = v * unit;
+	return 0;
+}
+
+struct config_listener *
+config_listener_find(struct config *c, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nlisteners; i++)
+		if (strcmp(c->listeners[i].id, id) == 0)
+			return &c->listeners[i];
+	return NULL;
+}
+
+/* Names used as identifiers, label values or path parts: [A-Za-z0-9._-]. */
+static int
+valid_name(const char *s, size_t max)
+{
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n >= max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n;
+}
+
+static int
+bind_in_use(const struct config *c, const struct config_bind *b)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < c->nlisteners; i++)
+		for (j = 0; j < c->listeners[i].nbinds; j++)
+			if (c->listeners[i].binds[j].sslen == b->sslen &&
+			    memcmp(&c->listeners[i].binds[j].ss, &b->ss,
+			    b->sslen) == 0)
+				return 1;
+	return 0;
+}
+
+enum {
+	SEEN_LOADBALANCER_ID = 1 << 0,
+	SEEN_STATS_SOCKET = 1 << 1,
+	SEEN_NETNS = 1 << 2,
+	SEEN_USER = 1 << 3,
+	SEEN_MIN_SCRAPE = 1 << 4,
+	SEEN_SCRAPE_TIMEOUT = 1 << 5,
+	SEEN_CONNECTION_LIMIT = 1 << 6,
+	SEEN_TIMEOUT_CLIENT = 1 << 7,
+};
+
+#define MAX_WORDS	4
+
+struct parser {
+	struct config		*c;
+	const char		*file;
+	unsigned		 line;
+	char			*err;
+	size_t			 errlen;
+	struct config_listener	*l;		/* inside a listener block */
+	unsigned		 seen;		/* global directives given */
+	unsigned		 lseen;		/* listener directives given */
+};
+
+static int __attribute__((format(printf, 2, 3)))
+perr(struct parser *p, const char *fmt, ...)
+{
+	char	 msg[256];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->file, p->line, msg);
+	return -1;
+}
+
+static int
+once(struct parser *p, unsigned *seen, unsigned bit, const char *kw)
+{
+	if (*seen & bit)
+		return perr(p, "%s given twice", kw);
+	*seen |= bit;
+	return 0;
+}
+
+static int
+parse_global(struct parser *p, char **w, int n)
+{
+	struct config	*c = p->c;
+	int64_t		 ms;
+
+	if (strcmp(w[0], "listener") == 0) {
+		if (n != 3 || strcmp(w[2], "{") != 0)
+			return perr(p, "expected: listener ID {");
+		if (!valid_name(w[1], CONFIG_ID_MAX))
+			return perr(p, "listener: bad id \"%s\"", w[1]);
+		if (config_listener_find(c, w[1]) != NULL)
+			return perr(p, "listener %s given twice", w[1]);
+		if (c->nlisteners == CONFIG_MAX_LISTENERS)
+			return perr(p, "more than %d listeners",
+			    CONFIG_MAX_LISTENERS);
+		if ((p->l = config_listener_add(c, w[1])) == NULL)
+			return perr(p, "out of memory");
+		p->l->line = p->line;
+		p->lseen = 0;
+		return 0;
+	}
+	if (strcmp(w[0], "}") == 0)
+		return perr(p, "} outside a listener block");
+	if (n != 2)
+		return perr(p, n == 1 ? "%s: missing value" :
+		    "%s: one value expected", w[0]);
+
+	if (strcmp(w[0], "loadbalancer-id") == 0) {
+		if (once(p, &p->seen, SEEN_LOADBALANCER_ID, w[0]) == -1)
+			return -1;
+		if (!valid_name(w[1], sizeof(c->loadbalancer_id)))
+			return perr(p, "loadbalancer-id: bad id \"%s\"", w[1]);
+		strlcpy(c->loadbalancer_id, w[1], sizeof(c->loadbalancer_id));
+	} else if (strcmp(w[0], "stats-socket") == 0) {
+		if (once(p, &p->seen, SEEN_STATS_SOCKET, w[0]) == -1)
+			return -1;
+		if (strlcpy(c->stats_socket, w[1], sizeof(c->stats_socket)) >=
+		    sizeof(c->stats_socket))
+			return perr(p, "stats-socket: path too long");
+	} else if (strcmp(w[0], "netns") == 0) {
+		if (once(p, &p->seen, SEEN_NETNS, w[0]) == -1)
+			return -1;
+		if (!valid_name(w[1], sizeof(c->netns)))
+			return perr(p, "netns: bad name \"%s\"", w[1]);
+		strlcpy(c->netns, w[1], sizeof(c->netns));
+	} else if (strcmp(w[0], "user") == 0) {
+		if (once(p, &p->seen, SEEN_USER, w[0]) == -1)
+			return -1;
+		if (!valid_name(w[1], sizeof(c->user)))
+			return perr(p, "user: bad name \"%s\"", w[1]);
+		strlcpy(c->user, w[1], sizeof(c->user));
+	} else if (strcmp(w[0], "min-scrape-interval") == 0) {
+		if (once(p, &p->seen, SEEN_MIN_SCRAPE, w[0]) == -1)
+			return -1;
+		if (config_parse_duration(w[1], 1000, 0, 3600 * 1000,
+		    &ms) == -1)
+			return perr(p, "min-scrape-interval: not a duration "
+			    "from 0 to 3600s: \"%s\"", w[1]);
+		c->min_scrape_interval_ms = (int)ms;
+	} else if (strcmp(w[0], "scrape-timeout") == 0) {
+		if (once(p, &p->seen, SEEN_SCRAPE_TIMEOUT, w[0]) == -1)
+			return -1;
+		if (config_parse_duration(w[1], 1000, 1, 300 * 1000,
+		    &ms) == -1)
+			return perr(p, "scrape-timeout: not a duration "
+			    "from 1ms to 300s: \"%s\"", w[1]);
+		c->scrape_timeout_ms = (int)ms;
+	} else if (strcmp(w[0], "bind") == 0 ||
+	    strcmp(w[0], "allowed-cidr") == 0 ||
+	    strcmp(w[0], "connection-limit") == 0 ||
+	    strcmp(w[0], "timeout-client-data") == 0)
+		return perr(p, "%s belongs in a listener block", w[0]);
+	else
+		return perr(p, "unknown keyword \"%s\"", w[0]);
+	return 0;
+}
+
+static int
+parse_listener(struct parser *p, char **w, int n)
+{
+	struct config_listener	*l = p->l;
+	struct config_bind	 b;
+	struct cidr		 cidr;
+	const char		*errstr;
+	int64_t			 ms;
+
+	if (strcmp(w[0], "}") == 0) {
+		if (n != 1)
+			return perr(p, "} stands alone on its line");
+		if (l->nbinds == 0)
+			return perr(p, "listener %s has no bind", l->id);
+		p->l = NULL;
+		return 0;
+	}
+	if (strcmp(w[0], "listener") == 0)
+		return perr(p, "listener blocks do not nest (missing }?)");
+	if (n != 2)
+		return perr(p, n == 1 ? "%s: missing value" :
+		    "%s: one value expected", w[0]);
+
+	if (strcmp(w[0], "bind") == 0) {
+		if (config_parse_bind(w[1], &b) == -1)
+			return perr(p, "bind: not ADDR:PORT or [ADDR]:PORT: "
+			    "\"%s\"", w[1]);
+		if (bind_in_use(p->c, &b))
+			return perr(p, "bind %s given twice", w[1]);
+		if (l->nbinds == CONFIG_MAX_BINDS)
+			return perr(p, "more than %d binds", CONFIG_MAX_BINDS);
+		if (config_listener_add_bind(l, &b) == -1)
+			return perr(p, "out of memory");
+	} else if (strcmp(w[0], "allowed-cidr") == 0) {
+		if (cidr_parse(w[1], &cidr) == -1)
+			return perr(p, "allowed-cidr: not a CIDR: \"%s\"",
+			    w[1]);
+		if (l->ncidrs == CONFIG_MAX_CIDRS)
+			return perr(p, "more than %d allowed-cidr",
+			    CONFIG_MAX_CIDRS);
+		if (config_listener_add_cidr(l, &cidr) == -1)
+			return perr(p, "out of memory");
+	} else if (strcmp(w[0], "connection-limit") == 0) {
+		if (once(p, &p->lseen, SEEN_CONNECTION_LIMIT, w[0]) == -1)
+			return -1;
+		l->connection_limit = (int)strtonum(w[1], -1, 1000000,
+		    &errstr);
+		if (errstr != NULL || l->connection_limit == 0)
+			return perr(p, "connection-limit: -1 or 1 to 1000000, "
+			    "not \"%s\"", w[1]);
+	} else if (strcmp(w[0], "timeout-client-data") == 0) {
+		if (once(p, &p->lseen, SEEN_TIMEOUT_CLIENT, w[0]) == -1)
+			return -1;
+		/* Octavia counts in ms and allows up to a year */
+		if (config_parse_duration(w[1], 1, 1, 31536000000LL,
+		    &ms) == -1)
+			return perr(p, "timeout-client-data: milliseconds "
+			    "from 1 to 31536000000, not \"%s\"", w[1]);
+		l->idle_timeout_ms = ms;
+	} else
+		return perr(p, "unknown keyword \"%s\" in a listener block",
+		    w[0]);
+	return 0;
+}
+
+int
+config_parse(struct config *c, const char *file, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	struct parser	 p = { c, file, 0, err, errlen, NULL, 0, 0 };
+	char		 buf[CONFIG_MAX_LINE + 1], *w[MAX_WORDS + 1], *s, *save;
+	const char	*line = text, *end = text + len, *nl;
+	size_t		 n;
+	int		 nw;
+	unsigned	 open_line = 0;
+
+	if (memchr(text, '\0', len) != NULL) {
+		p.line = 1;
+		return perr(&p, "binary file (NUL byte)");
+	}
+	while (line < end) {
+		p.line++;
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		n = (size_t)(nl - line);
+		if (n > CONFIG_MAX_LINE)
+			return perr(&p, "line longer than %d bytes",
+			    CONFIG_MAX_LINE);
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		line = nl + 1;
+		if ((s = strchr(buf, '#')) != NULL)
+			*s = '\0';
+		nw = 0;
+		for (s = strtok_r(buf, " \t\r", &save); s != NULL;
+		    s = strtok_r(NULL, " \t\r", &save)) {
+			if (nw == MAX_WORDS)
+				return perr(&p, "too many words");
+			w[nw++] = s;
+		}
+		if (nw == 0)
+			continue;
+		if (p.l == NULL) {
+			if (parse_global(&p, w, nw) == -1)
+				return -1;
+			if (p.l != NULL)
+				open_line = p.line;
+		} else if (parse_listener(&p, w, nw) == -1)
+			return -1;
+	}
+	if (p.l != NULL) {
+		p.line = open_line;
+		return perr(&p, "listener %s: no closing }", p.l->id);
 	}
 	return 0;
 }

@@ -15,6 +15,12 @@
 
 #define CONFIG_ID_MAX		64
 #define CONFIG_ADDR_MAX		64	/* "[v6 address]:port" */
+#define CONFIG_NAME_MAX		64	/* netns and user names */
+#define CONFIG_MAX_LINE		4096
+#define CONFIG_MAX_FILE		(1 << 20)
+#define CONFIG_MAX_LISTENERS	256
+#define CONFIG_MAX_BINDS	32	/* per listener */
+#define CONFIG_MAX_CIDRS	4096	/* per listener */
 
 struct config_bind {
 	char			 text[CONFIG_ADDR_MAX];
@@ -30,12 +36,15 @@ struct config_listener {
 	struct cidr		*cidrs;
 	size_t			 ncidrs;
 	int			 connection_limit;	/* -1: unlimited */
-	int			 idle_timeout_ms;
+	int64_t			 idle_timeout_ms;
+	unsigned		 line;		/* where the file declared it */
 };
 
 struct config {
 	char			 loadbalancer_id[CONFIG_ID_MAX];
 	char			 stats_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char			 netns[CONFIG_NAME_MAX];
+	char			 user[CONFIG_NAME_MAX];
 	int			 min_scrape_interval_ms;
 	int			 scrape_timeout_ms;
 	struct config_listener	*listeners;
@@ -57,5 +66,24 @@ int	config_listener_add_cidr(struct config_listener *, const struct cidr *);
 
 /* "a.b.c.d:port" or "[v6]:port", numeric only. 0, or -1. */
 int	config_parse_bind(const char *, struct config_bind *);
+
+/*
+ * "<n>", "<n>ms" or "<n>s" into milliseconds within [min_ms, max_ms]; a
+ * bare number counts in bare_unit_ms. Returns 0, or -1.
+ */
+int	config_parse_duration(const char *, int64_t bare_unit_ms,
+	    int64_t min_ms, int64_t max_ms, int64_t *ms);
+
+/*
+ * Parses the text of a config file (amphora-prometheus-agent.conf(5)) into
+ * c, which config_init() prepared. On error returns -1 with
+ * "FILE:LINE: message" in err; c then holds whatever was parsed before and
+ * must only be freed.
+ */
+int	config_parse(struct config *c, const char *file, const char *text,
+	    size_t len, char *err, size_t errlen);
+
+/* The listener with this id, or NULL. */
+struct config_listener	*config_listener_find(struct config *, const char *);
 
 #endif

@@ -17,6 +17,7 @@ static const uint8_t member_states[] = {
 struct family_out {
 	struct wbuf			*b;
 	const struct metric_family	*fam;
+	enum expo_format		 format;
 	int				 started;
 };
 
@@ -53,16 +54,21 @@ static void
 family_begin(struct family_out *fo)
 {
 	struct wbuf	*b = fo->b;
+	const char	*name = fo->fam->name;
+	size_t		 len = strlen(name);
 
 	if (fo->started)
 		return;
 	fo->started = 1;
+	/* OpenMetrics names a counter family without its _total suffix */
+	if (fo->format == EXPO_OPENMETRICS && fo->fam->type == MT_COUNTER)
+		len -= sizeof("_total") - 1;
 	wbuf_puts(b, "# HELP " METRIC_PREFIX);
-	wbuf_puts(b, fo->fam->name);
+	wbuf_add(b, name, len);
 	wbuf_putc(b, ' ');
 	wbuf_puts(b, fo->fam->help);
 	wbuf_puts(b, ".\n# TYPE " METRIC_PREFIX);
-	wbuf_puts(b, fo->fam->name);
+	wbuf_add(b, name, len);
 	wbuf_putc(b, ' ');
 	wbuf_puts(b, metric_type_name(fo->fam->type));
 	wbuf_putc(b, '\n');
@@ -279,7 +285,7 @@ render_agent(struct family_out *fo, const struct snapshot *snap,
 
 void
 expo_render(struct wbuf *out, const struct snapshot *snap,
-    const struct expo_agent *agent, unsigned scopes)
+    const struct expo_agent *agent, unsigned scopes, enum expo_format format)
 {
 	const struct metric_family	*fam;
 	struct family_out		 fo;
@@ -291,6 +297,7 @@ expo_render(struct wbuf *out, const struct snapshot *snap,
 			continue;
 		fo.b = out;
 		fo.fam = fam;
+		fo.format = format;
 		fo.started = 0;
 		switch (fam->conv) {
 		case CONV_AGENT:
@@ -316,4 +323,6 @@ expo_render(struct wbuf *out, const struct snapshot *snap,
 				render_rows(&fo, snap);
 		}
 	}
+	if (format == EXPO_OPENMETRICS)
+		wbuf_puts(out, "# EOF\n");
 }

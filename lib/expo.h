@@ -35,13 +35,25 @@ struct expo_agent {
 
 #define EXPO_SCOPES_ALL		((1u << SCOPE__COUNT) - 1)
 
+enum expo_format {
+	EXPO_TEXT,		/* text/plain; version=0.0.4 */
+	EXPO_OPENMETRICS,	/* application/openmetrics-text; 1.0.0 */
+};
+
+#define EXPO_CONTENT_TYPE_TEXT	"text/plain; version=0.0.4; charset=utf-8"
+#define EXPO_CONTENT_TYPE_OPENMETRICS \
+	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+
 /*
  * Appends the exposition to out. snap is NULL when HAProxy could not be
  * read: then only families that do not come from HAProxy are written.
- * scopes is a bit mask of enum scope. Check wbuf_failed(out) afterwards.
+ * scopes is a bit mask of enum scope. OpenMetrics names counter families
+ * without their "_total" and ends with "# EOF". Check wbuf_failed(out)
+ * afterwards.
  */
 void	expo_render(struct wbuf *out, const struct snapshot *snap,
-	    const struct expo_agent *agent, unsigned scopes);
+	    const struct expo_agent *agent, unsigned scopes,
+	    enum expo_format format);
 
 /* A label value with \, " and newline escaped. */
 void	expo_label_value(struct wbuf *, const char *);

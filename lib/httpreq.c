@@ -199,3 +199,117 @@ http_query_scopes(const struct http_str *query, unsigned *mask)
 		*mask = (1u << SCOPE__COUNT) - 1;
 	return 0;
 }
+
+/* "q=0.5" style weight in thousandths; 1000 when absent. */
+static int
+parse_q(const char *p, const char *end)
+{
+	int	 q = 0, scale = 100;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (end - p < 3 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
+		return -2;		/* another parameter */
+	p += 2;
+	if (*p == '1')
+		return 1000;
+	if (*p != '0')
+		return 0;
+	for (p++; p < end && *p == '.'; p++)
+		;
+	for (; p < end && *p >= '0' && *p <= '9' && scale > 0; p++) {
+		q += (*p - '0') * scale;
+		scale /= 10;
+	}
+	return q;
+}
+
+int
+http_header_q(const struct http_str *h, const char *value)
+{
+	const char	*p, *end, *item, *iend, *semi, *v, *ve, *slash, *prm;
+	const char	*next;
+	size_t		 vlen = strlen(value);
+	int		 exact = -1, wild = -1, q, pq;
+
+	if (h->s == NULL)
+		return -1;
+	slash = strchr(value, '/');
+	end = h->s + h->len;
+	for (p = h->s; p < end; p = iend + 1) {
+		if ((iend = memchr(p, ',', (size_t)(end - p))) == NULL)
+			iend = end;
+		item = p;
+		while (item < iend && (*item == ' ' || *item == '\t'))
+			item++;
+		for (semi = item; semi < iend && *semi != ';'; semi++)
+			;
+		for (ve = semi; ve > item && (ve[-1] == ' ' || ve[-1] == '\t');
+		    ve--)
+			;
+		v = item;
+		q = 1000;
+		/* parameters: ";a=b;q=0.5" */
+		for (prm = semi; prm < iend; prm = next) {
+			for (next = prm + 1; next < iend && *next != ';';
+			    next++)
+				;
+			if ((pq = parse_q(prm + 1, next)) != -2)
+				q = pq;
+		}
+		if ((size_t)(ve - v) == vlen && strncasecmp(v, value, vlen) == 0) {
+			if (q > exact)
+				exact = q;
+		} else if ((ve - v == 1 && *v == '*') ||
+		    (ve - v == 3 && memcmp(v, "*/*", 3) == 0) ||
+		    (slash != NULL && ve - v == slash - value + 2 &&
+		    strncasecmp(v, value, (size_t)(slash - value + 1)) == 0 &&
+		    ve[-1] == '*')) {
+			if (q > wild)
+				wild = q;
+		}
+		if (iend == end)
+			break;
+	}
+	return exact >= 0 ? exact : wild;
+}
+
+int
+http_wants_gzip(const struct http_str *ae)
+{
+	return http_header_q(ae, "gzip") > 0;
+}
+
+int
+http_wants_openmetrics(const struct http_str *accept)
+{
+	int	 om = http_header_q(accept, "application/openmetrics-text");
+
+	return om > 0 && om > http_header_q(accept, "text/plain");
+}
+
+int
+http_parse_timeout(const struct http_str *h, int64_t *ms)
+{
+	const char	*p, *end;
+	int64_t		 sec = 0, frac = 0, scale = 100;
+	int		 digits = 0;
+
+	if (h->s == NULL || h->len == 0)
+		return -1;
+	end = h->s + h->len;
+	for (p = h->s; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+		sec = sec * 10 + (*p - '0');
+		if (sec > 86400)
+			return -1;
+	}
+	if (p < end && *p == '.')
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	if (p != end || digits == 0)
+		return -1;
+	*ms = sec * 1000 + frac;
+	return 0;
+}

@@ -7,6 +7,7 @@
 #define HTTPREQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HTTP_MAX_HEAD		8192	/* request line and headers */
 #define HTTP_MAX_HEADERS	100
@@ -58,5 +59,25 @@ int	http_token_in_list(const struct http_str *, const char *token);
  * are ignored. Returns 0, or -1 for an unknown scope.
  */
 int	http_query_scopes(const struct http_str *query, unsigned *mask);
+
+/*
+ * The q-value (0 to 1000) an Accept or Accept-Encoding header gives a
+ * value: an exact match first, else the best matching wildcard (a media
+ * type with subtype "*", any media type, or "*"); -1 when nothing matches.
+ * Media parameters other than q are ignored.
+ */
+int	http_header_q(const struct http_str *, const char *value);
+
+/* Accept-Encoding allows gzip. */
+int	http_wants_gzip(const struct http_str *accept_encoding);
+
+/* Accept prefers OpenMetrics 1.0 over the text format 0.0.4. */
+int	http_wants_openmetrics(const struct http_str *accept);
+
+/*
+ * X-Prometheus-Scrape-Timeout-Seconds: decimal seconds into milliseconds
+ * (at most a day). Returns 0, or -1 when absent or malformed.
+ */
+int	http_parse_timeout(const struct http_str *, int64_t *ms);
 
 #endif

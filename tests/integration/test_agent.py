@@ -711,14 +711,47 @@ def bad_command_lines():
 
 
 @test
-def sigterm_exits_cleanly():
+def sigterm_drains_then_exits():
+    """SIGTERM: no new connections, idle ones closed, a response in flight
+    still delivered, exit 0."""
+    path = os.path.join(W.work, "stall.sock")
+    brk = BrokenStatsSocket(path, b"", stall=True)
     port = free_port_block(1)
-    a = Agent(W.work, ["-s", W.hap.sock, "-l", f"127.0.0.1:{port}"],
-              name="term")
-    a.wait_listening("127.0.0.1", port)
-    scrape(port)
-    assert a.stop() == 0
-    assert "exiting" in a.log()
+    conf = os.path.join(W.work, "drain.conf")
+    with open(conf, "w") as f:
+        f.write(f"stats-socket {path}\nscrape-timeout 2s\n"
+                f"listener drain {{\n  bind 127.0.0.1:{port}\n}}\n")
+    a = Agent(W.work, ["-f", conf], name="drain")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        idle = socket.create_connection(("127.0.0.1", port))
+        busy = socket.create_connection(("127.0.0.1", port))
+        busy.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)                  # the scrape now waits on HAProxy
+        a.proc.p.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        idle.settimeout(3)
+        assert idle.recv(100) == b""     # idle: closed at once
+        try:                             # new connections: refused
+            socket.create_connection(("127.0.0.1", port), timeout=1)
+            raise AssertionError("still accepting after SIGTERM")
+        except ConnectionRefusedError:
+            pass
+        busy.settimeout(10)
+        data = b""
+        while True:
+            b = busy.recv(65536)
+            if not b:
+                break
+            data += b
+        assert data.startswith(b"HTTP/1.1 200 "), data[:100]
+        assert b"Connection: close" in data
+        assert b"octavia_exporter_haproxy_up 0" in data
+        assert a.proc.p.wait(10) == 0
+        assert "stopping" in a.log() and "stopped" in a.log()
+    finally:
+        a.stop()
+        brk.close()
 
 
 # ---------------------------------------------------------------- main

@@ -69,12 +69,208 @@ test_listeners(void **state)
 	config_free(&c);
 }
 
+static const char good[] =
+    "# the example of CONTRACT.md\n"
+    "loadbalancer-id      b081ed89-f6f8-48cb-a498-5e12705e2cf9\n"
+    "stats-socket         /var/lib/octavia/b081ed89.sock\n"
+    "netns                amphora-haproxy      # optional\n"
+    "user                 nobody\n"
+    "min-scrape-interval  1500ms\n"
+    "scrape-timeout       5s\n"
+    "\n"
+    "listener fb57d764-470a-4b6b-8820-627452f55b96 {\n"
+    "    bind                 192.0.2.10:8088\n"
+    "    bind                 [2001:db8::10]:8088\n"
+    "    allowed-cidr         198.51.100.7/24\n"
+    "    allowed-cidr         2001:db8:1::/48\n"
+    "    connection-limit     -1\n"
+    "    timeout-client-data  50000\n"
+    "}\n"
+    "listener second {\r\n"
+    "\tbind 127.0.0.1:9102\r\n"
+    "\tconnection-limit 10\r\n"
+    "\ttimeout-client-data 2s\r\n"
+    "}";
+
+static void
+test_parse_file(void **state)
+{
+	struct config		 c;
+	struct config_listener	*l;
+	char			 err[256] = "", text[64];
+
+	(void)state;
+	config_init(&c);
+	if (config_parse(&c, "a.conf", good, strlen(good), err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_string_equal(c.loadbalancer_id,
+	    "b081ed89-f6f8-48cb-a498-5e12705e2cf9");
+	assert_string_equal(c.stats_socket, "/var/lib/octavia/b081ed89.sock");
+	assert_string_equal(c.netns, "amphora-haproxy");
+	assert_string_equal(c.user, "nobody");
+	assert_int_equal(c.min_scrape_interval_ms, 1500);
+	assert_int_equal(c.scrape_timeout_ms, 5000);
+	assert_int_equal(c.nlisteners, 2);
+	l = config_listener_find(&c, "fb57d764-470a-4b6b-8820-627452f55b96");
+	assert_non_null(l);
+	assert_int_equal(l->line, 9);
+	assert_int_equal(l->nbinds, 2);
+	assert_string_equal(l->binds[1].text, "[2001:db8::10]:8088");
+	assert_int_equal(l->ncidrs, 2);
+	cidr_format(&l->cidrs[0], text, sizeof(text));
+	assert_string_equal(text, "198.51.100.0/24");
+	assert_int_equal(l->connection_limit, -1);
+	assert_true(l->idle_timeout_ms == 50000);
+	l = config_listener_find(&c, "second");
+	assert_non_null(l);
+	assert_int_equal(l->connection_limit, 10);
+	assert_true(l->idle_timeout_ms == 2000);
+	assert_int_equal(l->ncidrs, 0);
+	assert_null(config_listener_find(&c, "third"));
+	config_free(&c);
+}
+
+static void
+test_errors_name_file_and_line(void **state)
+{
+	static const struct { const char *text, *err; } cases[] = {
+		{ "bogus 1\n", "x.conf:1: unknown keyword \"bogus\"" },
+		{ "\n\nuser\n", "x.conf:3: user: missing value" },
+		{ "user a b\n", "x.conf:1: user: one value expected" },
+		{ "user a\nuser b\n", "x.conf:2: user given twice" },
+		{ "user ../root\n", "x.conf:1: user: bad name \"../root\"" },
+		{ "netns a/b\n", "x.conf:1: netns: bad name \"a/b\"" },
+		{ "loadbalancer-id a\"b\n",
+		  "x.conf:1: loadbalancer-id: bad id \"a\"b\"" },
+		{ "min-scrape-interval 1h\n", "x.conf:1: min-scrape-interval: "
+		  "not a duration from 0 to 3600s: \"1h\"" },
+		{ "min-scrape-interval 3601s\n", "x.conf:1: min-scrape-"
+		  "interval: not a duration from 0 to 3600s: \"3601s\"" },
+		{ "scrape-timeout 0\n", "x.conf:1: scrape-timeout: not a "
+		  "duration from 1ms to 300s: \"0\"" },
+		{ "scrape-timeout -1s\n", "x.conf:1: scrape-timeout: not a "
+		  "duration from 1ms to 300s: \"-1s\"" },
+		{ "bind 127.0.0.1:80\n",
+		  "x.conf:1: bind belongs in a listener block" },
+		{ "}\n", "x.conf:1: } outside a listener block" },
+		{ "listener a\n", "x.conf:1: expected: listener ID {" },
+		{ "listener a {\n bind 127.0.0.1:1\n",
+		  "x.conf:1: listener a: no closing }" },
+		{ "listener a {\n}\n", "x.conf:2: listener a has no bind" },
+		{ "listener a {\n listener b {\n",
+		  "x.conf:2: listener blocks do not nest (missing }?)" },
+		{ "listener a {\n bind 127.0.0.1:1\n} x\n",
+		  "x.conf:3: } stands alone on its line" },
+		{ "listener a {\n bind 127.0.0.1:1\n}\nlistener a {\n",
+		  "x.conf:4: listener a given twice" },
+		{ "listener a {\n bind 127.0.0.1\n",
+		  "x.conf:2: bind: not ADDR:PORT or [ADDR]:PORT: \"127.0.0.1\"" },
+		{ "listener a {\n bind 127.0.0.1:1\n}\nlistener b {\n"
+		  " bind 127.0.0.1:1\n", "x.conf:5: bind 127.0.0.1:1 given twice" },
+		{ "listener a {\n allowed-cidr 10.0.0.0/33\n",
+		  "x.conf:2: allowed-cidr: not a CIDR: \"10.0.0.0/33\"" },
+		{ "listener a {\n connection-limit 0\n", "x.conf:2: "
+		  "connection-limit: -1 or 1 to 1000000, not \"0\"" },
+		{ "listener a {\n connection-limit 1e3\n", "x.conf:2: "
+		  "connection-limit: -1 or 1 to 1000000, not \"1e3\"" },
+		{ "listener a {\n connection-limit 1\n connection-limit 2\n",
+		  "x.conf:3: connection-limit given twice" },
+		{ "listener a {\n timeout-client-data 0\n", "x.conf:2: "
+		  "timeout-client-data: milliseconds from 1 to 31536000000, "
+		  "not \"0\"" },
+		{ "listener a {\n user x\n",
+		  "x.conf:2: unknown keyword \"user\" in a listener block" },
+		{ "listener a$ {\n", "x.conf:1: listener: bad id \"a$\"" },
+		{ "a b c d e\n", "x.conf:1: too many words" },
+	};
+	struct config	 c;
+	char		 err[256];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_init(&c);
+		err[0] = '\0';
+		if (config_parse(&c, "x.conf", cases[i].text,
+		    strlen(cases[i].text), err, sizeof(err)) != -1)
+			fail_msg("accepted: %s", cases[i].text);
+		if (strcmp(err, cases[i].err) != 0)
+			fail_msg("got \"%s\", want \"%s\"", err, cases[i].err);
+		config_free(&c);
+	}
+}
+
+static void
+test_file_limits(void **state)
+{
+	struct config	 c;
+	char		 err[256], *big;
+	size_t		 n = 0, i;
+
+	(void)state;
+	big = malloc(CONFIG_MAX_LINE * 2 + 64);
+	memset(big, ' ', CONFIG_MAX_LINE + 1);
+	memcpy(big + CONFIG_MAX_LINE + 1, "\n", 2);
+	config_init(&c);
+	assert_int_equal(config_parse(&c, "x", big, strlen(big), err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "x:1: line longer than 4096 bytes");
+	config_free(&c);
+
+	config_init(&c);
+	assert_int_equal(config_parse(&c, "x", "user a\0b\n", 9, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "x:1: binary file (NUL byte)");
+	config_free(&c);
+	free(big);
+
+	/* listeners are capped */
+	big = malloc((CONFIG_MAX_LISTENERS + 1) * 64);
+	for (i = 0; i <= CONFIG_MAX_LISTENERS; i++)
+		n += (size_t)sprintf(big + n, "listener l%zu {\nbind 127.0.%zu.%zu:1"
+		    "\n}\n", i, i / 250, i % 250 + 1);
+	config_init(&c);
+	assert_int_equal(config_parse(&c, "x", big, n, err, sizeof(err)), -1);
+	assert_string_equal(err, "x:769: more than 256 listeners");
+	config_free(&c);
+	free(big);
+}
+
+static void
+test_duration(void **state)
+{
+	int64_t	 ms;
+
+	(void)state;
+	assert_int_equal(config_parse_duration("5", 1000, 0, 10000, &ms), 0);
+	assert_true(ms == 5000);
+	assert_int_equal(config_parse_duration("5", 1, 0, 10000, &ms), 0);
+	assert_true(ms == 5);
+	assert_int_equal(config_parse_duration("250ms", 1000, 0, 10000, &ms),
+	    0);
+	assert_true(ms == 250);
+	assert_int_equal(config_parse_duration("10s", 1, 0, 10000, &ms), 0);
+	assert_true(ms == 10000);
+	assert_int_equal(config_parse_duration("11s", 1, 0, 10000, &ms), -1);
+	assert_int_equal(config_parse_duration("", 1, 0, 10000, &ms), -1);
+	assert_int_equal(config_parse_duration("s", 1, 0, 10000, &ms), -1);
+	assert_int_equal(config_parse_duration("1m", 1, 0, 10000, &ms), -1);
+	assert_int_equal(config_parse_duration("1 s", 1, 0, 10000, &ms), -1);
+	assert_int_equal(config_parse_duration("99999999999999999999999", 1,
+	    0, INT64_MAX, &ms), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_listeners),
+		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_duration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,15 +34,22 @@ agent_figures(void)
 }
 
 static char *
-render(const struct snapshot *s, const struct expo_agent *a, unsigned scopes)
+render_as(const struct snapshot *s, const struct expo_agent *a,
+    unsigned scopes, enum expo_format format)
 {
 	struct wbuf	 b;
 
 	wbuf_init(&b, 1 << 26);
-	expo_render(&b, s, a, scopes);
+	expo_render(&b, s, a, scopes, format);
 	wbuf_putc(&b, '\0');
 	assert_false(wbuf_failed(&b));
 	return b.data;
+}
+
+static char *
+render(const struct snapshot *s, const struct expo_agent *a, unsigned scopes)
+{
+	return render_as(s, a, scopes, EXPO_TEXT);
 }
 
 static void
@@ -242,6 +249,61 @@ test_real_answer_structure(void **state)
 	free(buf);
 }
 
+/* Keeps the sample lines of an exposition, in place. */
+static void
+samples_only(char *s)
+{
+	char	*r = s, *w = s, *nl;
+
+	while (*r != '\0') {
+		nl = strchr(r, '\n');
+		nl = nl ? nl + 1 : r + strlen(r);
+		if (*r != '#') {
+			memmove(w, r, (size_t)(nl - r));
+			w += nl - r;
+		}
+		r = nl;
+	}
+	*w = '\0';
+}
+
+/* OpenMetrics: counter families lose _total, samples keep it, # EOF. */
+static void
+test_openmetrics(void **state)
+{
+	struct snapshot		 s;
+	struct expo_agent	 a = agent_figures();
+	size_t			 len;
+	char			*buf = fixture_load("info-stat.txt", &len);
+	char			*om, *text, *p;
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	om = render_as(&s, &a, EXPO_SCOPES_ALL, EXPO_OPENMETRICS);
+	text = render_as(&s, &a, EXPO_SCOPES_ALL, EXPO_TEXT);
+	assert_non_null(strstr(om, "# TYPE octavia_listener_bytes_in counter\n"));
+	assert_non_null(strstr(om, "# HELP octavia_listener_bytes_in Bytes"));
+	assert_null(strstr(om, "# TYPE octavia_listener_bytes_in_total"));
+	assert_non_null(strstr(om, "\noctavia_listener_bytes_in_total{"));
+	assert_non_null(strstr(om, "# TYPE octavia_member_status gauge\n"));
+	assert_non_null(strstr(text, "# TYPE octavia_listener_bytes_in_total "
+	    "counter\n"));
+	/* # EOF once, last */
+	p = strstr(om, "# EOF\n");
+	assert_non_null(p);
+	assert_int_equal(strlen(p), 6);
+	assert_null(strstr(text, "# EOF"));
+	/* the samples are the same, only the metadata differs */
+	samples_only(om);
+	samples_only(text);
+	assert_string_equal(om, text);
+	free(om);
+	free(text);
+	snapshot_free(&s);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -250,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_ms_to_seconds),
 		cmocka_unit_test(test_haproxy_down),
 		cmocka_unit_test(test_real_answer_structure),
+		cmocka_unit_test(test_openmetrics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

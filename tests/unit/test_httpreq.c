@@ -196,6 +196,92 @@ test_scopes(void **state)
 	assert_int_equal(http_query_scopes(&q, &m), -1);
 }
 
+static int
+q(const char *header, const char *value)
+{
+	struct http_str	 h = { header, strlen(header) };
+
+	return http_header_q(&h, value);
+}
+
+static void
+test_q_values(void **state)
+{
+	(void)state;
+	assert_int_equal(q("gzip", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=0", "gzip"), 0);
+	assert_int_equal(q("deflate, gzip;q=0.5", "gzip"), 500);
+	assert_int_equal(q("GZIP ; Q=0.25", "gzip"), 250);
+	assert_int_equal(q("*;q=0.3", "gzip"), 300);
+	assert_int_equal(q("*;q=0.3, gzip;q=0", "gzip"), 0);
+	assert_int_equal(q("identity", "gzip"), -1);
+	assert_int_equal(q("gzip;q=1.0", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=0.001", "gzip"), 1);
+	assert_int_equal(q("text/*;q=0.4", "text/plain"), 400);
+	assert_int_equal(q("*/*;q=0.1", "text/plain"), 100);
+	assert_int_equal(q("application/*", "text/plain"), -1);
+	assert_int_equal(q("", "gzip"), -1);
+}
+
+static int
+wants(int (*fn)(const struct http_str *), const char *header)
+{
+	struct http_str	 h = { header, header ? strlen(header) : 0 };
+
+	return fn(&h);
+}
+
+static void
+test_negotiation(void **state)
+{
+	/* what Prometheus 2.42 sends */
+	const char *prom = "application/openmetrics-text;version=1.0.0,"
+	    "application/openmetrics-text;version=0.0.1;q=0.75,"
+	    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+	(void)state;
+	assert_true(wants(http_wants_openmetrics, prom));
+	assert_false(wants(http_wants_openmetrics, "text/plain"));
+	assert_false(wants(http_wants_openmetrics, "*/*"));
+	assert_false(wants(http_wants_openmetrics, NULL));
+	assert_false(wants(http_wants_openmetrics, "application/openmetrics-"
+	    "text;q=0.5,text/plain"));
+	assert_true(wants(http_wants_openmetrics, "application/openmetrics-"
+	    "text;q=0.5,text/plain;q=0.4"));
+	assert_true(wants(http_wants_gzip, "gzip"));
+	assert_true(wants(http_wants_gzip, "br, gzip;q=0.2"));
+	assert_true(wants(http_wants_gzip, "*"));
+	assert_false(wants(http_wants_gzip, "gzip;q=0"));
+	assert_false(wants(http_wants_gzip, "identity"));
+	assert_false(wants(http_wants_gzip, NULL));
+}
+
+static void
+test_timeout_header(void **state)
+{
+	static const struct { const char *h; int rc; int64_t ms; } cases[] = {
+		{ "10", 0, 10000 }, { "0.5", 0, 500 }, { "2.25", 0, 2250 },
+		{ "1.2345", 0, 1234 }, { "86400", 0, 86400000 },
+		{ "86401", -1, 0 }, { "", -1, 0 }, { ".", -1, 0 },
+		{ "1s", -1, 0 }, { "-1", -1, 0 }, { "1e3", -1, 0 },
+	};
+	struct http_str	 h;
+	int64_t		 ms;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		h.s = cases[i].h;
+		h.len = strlen(h.s);
+		ms = 0;
+		assert_int_equal(http_parse_timeout(&h, &ms), cases[i].rc);
+		if (cases[i].rc == 0 && ms != cases[i].ms)
+			fail_msg("%s: %lld", cases[i].h, (long long)ms);
+	}
+	h.s = NULL;
+	assert_int_equal(http_parse_timeout(&h, &ms), -1);
+}
+
 int
 main(void)
 {
@@ -208,6 +294,9 @@ main(void)
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_scopes),
+		cmocka_unit_test(test_q_values),
+		cmocka_unit_test(test_negotiation),
+		cmocka_unit_test(test_timeout_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,55 @@
+/*
+ * Where the agent lives: the amphora's network namespace, entered before
+ * binding, and an unprivileged user, taken on after binding.
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+void
+priv_enter_netns(const char *name)
+{
+	char	 path[128];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("netns %s: %s", name, path);
+	if (setns(fd, CLONE_NEWNET) == -1)
+		fatal("netns %s: setns (needs CAP_SYS_ADMIN)", name);
+	close(fd);
+	log_info("entered network namespace %s", name);
+}
+
+void
+priv_drop(const char *user)
+{
+	struct passwd	*pw;
+	uid_t		 r, e, s;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user %s: %s", user, errno ? strerror(errno) :
+		    "no such user");
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	/* there must be no way back */
+	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
+		fatalx("dropped to %s but could regain root", user);
+	if (getresuid(&r, &e, &s) == -1 || r != pw->pw_uid ||
+	    e != pw->pw_uid || s != pw->pw_uid)
+		fatalx("dropping to %s did not stick", user);
+	log_info("running as %s (uid %u, gid %u)", user,
+	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+}
