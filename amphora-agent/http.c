@@ -220,6 +220,10 @@ http_route(struct http_conn *c, const struct http_request *req)
 		timeout_ms = TIMEOUT_MARGIN(timeout_ms);
 	else
 		timeout_ms = 0;
+	log_debug("listener %s: /metrics%s%.*s as %s%s", c->l->conf.id,
+	    req->query.len ? "?" : "", (int)req->query.len, req->query.s,
+	    c->format == EXPO_OPENMETRICS ? "openmetrics" : "text",
+	    c->gzip ? ", gzip" : "");
 	c->busy = 1;
 	bufferevent_disable(c->bev, EV_READ);
 	scrape_request(&a->scraper, &c->waiter, timeout_ms);
@@ -253,13 +257,14 @@ http_process(struct http_conn *c)
 		}
 		c->keep_alive = req.keep_alive && !req.has_body;
 		c->head_only = req.method == HTTP_METHOD_HEAD;
-		log_debug("%.*s%s%.*s", (int)req.path.len, req.path.s,
-		    req.query.len ? "?" : "", (int)req.query.len, req.query.s);
 		/* req points into the buffer: route before draining it */
 		http_route(c, &req);
 		evbuffer_drain(in, req.head_len);
 	}
 	c->in_process = 0;
+	/* a scrape answered from a fresh snapshot came back in http_route */
+	if (!c->busy && !c->closing)
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 static void

@@ -249,6 +249,8 @@ class World:
 
     def __init__(self):
         self.work = tempfile.mkdtemp(prefix="agent-it-")
+        # a dropped user must traverse it to the stats socket and configs
+        os.chmod(self.work, 0o755)
         self.hap = HAProxy(self.work)
         self.hap.start()
         self.hap.traffic()
@@ -465,6 +467,8 @@ def prometheus_scrapes_the_agent():
     try:
         wait_for(lambda: query('up{job="amphora"}') == 1, 60,
                  "Prometheus to scrape the agent")
+        # Prometheus asks for OpenMetrics and gzip first, and gets them
+        assert "as openmetrics, gzip" in W.agent.log()
         members = len(W.hap.m["members"])
         wait_for(lambda: query("count(octavia_member_weight)") == members,
                  20, f"{members} member series in Prometheus")
@@ -672,6 +676,20 @@ def http_semantics():
     assert b"octavia_exporter_haproxy_up 1" in r
     assert b"octavia_member_" not in r   # scope=exporter
 
+    # one request after another on a keep-alive connection, the later
+    # ones answered from the snapshot the first one fetched
+    ka = socket.create_connection(("127.0.0.1", p))
+    ka.settimeout(5)
+    for _ in range(3):
+        ka.sendall(b"GET /metrics?scope=exporter HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"octavia_exporter_build_info" not in data:
+            chunk = ka.recv(65536)
+            assert chunk, "keep-alive connection closed"
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200 ")
+    ka.close()
+
     # HTTP/1.0 closes unless asked not to
     r = http_raw("127.0.0.1", p, b"GET / HTTP/1.0\r\n\r\n")
     assert r.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in r
@@ -752,6 +770,353 @@ def sigterm_drains_then_exits():
     finally:
         a.stop()
         brk.close()
+
+
+def write_conf(name, text):
+    path = os.path.join(W.work, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def wait_log(agent, text, timeout=5):
+    wait_for(lambda: text in agent.log(), timeout, f"'{text}' in the log")
+
+
+@test
+def config_file_with_two_listeners():
+    p1, p2 = free_port_block(1), free_port_block(1)
+    l1, l2 = W.hap.m["listeners"]["http"], W.hap.m["listeners"]["tcp"]
+    conf = write_conf("two.conf", f"""# two PROMETHEUS listeners
+stats-socket {W.hap.sock}
+loadbalancer-id b081ed89-f6f8-48cb-a498-5e12705e2cf9
+listener {l1} {{
+    bind 127.0.0.1:{p1}
+}}
+listener {l2} {{
+    bind 127.0.0.1:{p2}
+    allowed-cidr 127.0.0.2/32
+    connection-limit -1
+    timeout-client-data 50000
+}}
+""")
+    r = subprocess.run([ARGS.agent, "-n", "-f", conf], capture_output=True)
+    assert r.returncode == 0 and r.stdout == b"configuration OK\n", r
+    a = Agent(W.work, ["-f", conf], name="two")
+    try:
+        a.wait_listening("127.0.0.1", p1)
+        req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert http_raw("127.0.0.1", p1, req).startswith(b"HTTP/1.1 200 ")
+        assert http_raw("127.0.0.1", p2, req) == b""
+        ok = http_raw("127.0.0.1", p2, req, source="127.0.0.2")
+        assert ok.startswith(b"HTTP/1.1 200 ")
+        fams, _, _ = scrape(p1)
+        denied = {s.labels["listener"]: s.value for s in
+                  fams["octavia_exporter_denied_connections_total"].samples}
+        assert denied == {l1: 0, l2: 1}, denied
+    finally:
+        a.stop()
+
+
+@test
+def check_config_names_file_and_line():
+    bad = write_conf("bad.conf", "stats-socket /x.sock\n\nlistener a {\n"
+                     "  bind 127.0.0.1:1\n  allowed-cidr 10.0.0.0/33\n}\n")
+    r = subprocess.run([ARGS.agent, "-n", "-f", bad], capture_output=True)
+    assert r.returncode == 1 and r.stdout == b""
+    assert f"{bad}:5: allowed-cidr: not a CIDR".encode() in r.stderr, r
+    # the daemon refuses to start on it, with the same message
+    r = subprocess.run([ARGS.agent, "-f", bad], capture_output=True,
+                       timeout=10)
+    assert r.returncode == 1 and f"{bad}:5:".encode() in r.stderr
+    # a named file that is missing is an error; flags alone are fine
+    r = subprocess.run([ARGS.agent, "-n", "-f", bad + ".missing"],
+                       capture_output=True)
+    assert r.returncode == 1 and b"No such file" in r.stderr
+    r = subprocess.run([ARGS.agent, "-n", "-s", W.hap.sock, "-l",
+                        "127.0.0.1:1"], capture_output=True)
+    assert r.returncode == 0 and r.stdout == b"configuration OK\n"
+
+
+def proc_uids(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Uid:"):
+            return [int(x) for x in line.split()[1:]]
+    raise AssertionError("no Uid line")
+
+
+@test
+def drops_to_user_nobody():
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    port = free_port_block(1)
+    conf = write_conf("nobody.conf", f"stats-socket {W.hap.sock}\n"
+                      f"user nobody\nlistener l {{\n"
+                      f"  bind 127.0.0.1:{port}\n}}\n")
+    a = Agent(W.work, ["-f", conf], name="nobody")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        wait_log(a, "running as nobody")
+        assert proc_uids(a.proc.p.pid) == [nobody] * 4
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        assert len(fams["octavia_member_weight"].samples) == len(
+            W.hap.m["members"])
+        # a reload as nobody still works for unprivileged binds, and says
+        # so for a privileged one
+        p2 = free_port_block(1)
+        write_conf("nobody.conf", f"stats-socket {W.hap.sock}\n"
+                   f"user nobody\nlistener l {{\n"
+                   f"  bind 127.0.0.1:{port}\n  bind 127.0.0.1:{p2}\n}}\n"
+                   f"listener low {{\n  bind 127.0.0.1:81\n}}\n")
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded")
+        assert "bind 127.0.0.1:81 needs privileges" in a.log()
+        scrape(p2)
+    finally:
+        a.stop()
+
+
+@test
+def sighup_reload_keeps_connections():
+    port, p_new = free_port_block(1), free_port_block(1)
+    text = ("stats-socket {sock}\nlistener reload {{\n  bind 127.0.0.1:{p}\n"
+            "  allowed-cidr {cidr}\n}}\n{extra}")
+    conf = write_conf("reload.conf", text.format(
+        sock=W.hap.sock, p=port, cidr="127.0.0.2/32", extra=""))
+    a = Agent(W.work, ["-f", conf], name="reload")
+    req = b"GET /metrics?scope=exporter HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        a.wait_listening("127.0.0.1", port, source="127.0.0.2")
+        assert http_raw("127.0.0.1", port, req) == b""
+        kept = socket.socket()
+        kept.bind(("127.0.0.2", 0))
+        kept.connect(("127.0.0.1", port))
+        kept.settimeout(5)
+
+        def ask(sock):
+            sock.sendall(req)
+            data = b""
+            while b"octavia_exporter_build_info" not in data:
+                b = sock.recv(65536)
+                assert b, "connection closed"
+                data += b
+            return data
+
+        assert ask(kept).startswith(b"HTTP/1.1 200 ")
+        # widen allowed-cidr and add a listener
+        write_conf("reload.conf", text.format(
+            sock=W.hap.sock, p=port, cidr="127.0.0.0/8",
+            extra=f"listener added {{\n  bind 127.0.0.1:{p_new}\n}}\n"))
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded")
+        # the new rule applies to new connections
+        r = http_raw("127.0.0.1", port, req.replace(b"\r\n\r\n",
+                     b"\r\nConnection: close\r\n\r\n"))
+        assert r.startswith(b"HTTP/1.1 200 "), r[:80]
+        assert ask(kept).startswith(b"HTTP/1.1 200 ")   # same socket
+        scrape(p_new)
+        # a broken file: logged, the running configuration stays
+        write_conf("reload.conf", "listener broken {\n")
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "keeping the running configuration")
+        assert "reload.conf:1: listener broken: no closing }" in a.log()
+        assert a.proc.p.poll() is None
+        assert ask(kept).startswith(b"HTTP/1.1 200 ")
+        scrape(p_new)
+        # removing a listener closes its socket
+        write_conf("reload.conf", text.format(
+            sock=W.hap.sock, p=port, cidr="127.0.0.0/8", extra=""))
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: a.log().count("reloaded") == 2, 5, "reload")
+        try:
+            socket.create_connection(("127.0.0.1", p_new), timeout=1)
+            raise AssertionError("removed listener still accepts")
+        except ConnectionRefusedError:
+            pass
+        assert ask(kept).startswith(b"HTTP/1.1 200 ")
+        kept.close()
+    finally:
+        a.stop()
+
+
+@test
+def connection_limit_and_idle_timeout():
+    port = free_port_block(1)
+    conf = write_conf("limit.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listener lim {{\n  bind 127.0.0.1:{port}\n"
+                      "  connection-limit 2\n  timeout-client-data 700\n}\n")
+    a = Agent(W.work, ["-f", conf], name="limit")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        time.sleep(1)    # the probe's connection has timed out
+        held = [socket.create_connection(("127.0.0.1", port))
+                for _ in range(2)]
+        time.sleep(0.1)
+        req = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        assert http_raw("127.0.0.1", port, req) == b""   # over the limit
+        # 2,000 attempts past the limit leave the agent serving
+        for _ in range(2000):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.close()
+        # idle connections are closed after timeout-client-data
+        t0 = time.time()
+        for h in held:
+            h.settimeout(5)
+            assert h.recv(10) == b""
+        assert time.time() - t0 < 2
+        r = http_raw("127.0.0.1", port, req)
+        assert r.startswith(b"HTTP/1.1 200 "), r[:60]
+        assert a.proc.p.poll() is None
+    finally:
+        a.stop()
+
+
+def check_openmetrics(text):
+    """What OpenMetrics 1.0 requires of us: TYPE names without _total for
+    counters, samples named after their family, '# EOF' last."""
+    lines = text.split("\n")
+    assert lines[-2:] == ["# EOF", ""], lines[-3:]
+    family, ftype, seen = None, None, set()
+    for line in lines[:-2]:
+        assert line, "blank line in OpenMetrics"
+        if line.startswith("# TYPE "):
+            family, ftype = line.split()[2:4]
+            assert family not in seen, family
+            seen.add(family)
+            if ftype == "counter":
+                assert not family.endswith("_total"), family
+            continue
+        if line.startswith("# HELP "):
+            assert line.split()[2] not in seen or line.split()[2] == family
+            continue
+        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+        want = family + "_total" if ftype == "counter" else family
+        assert name == want, (name, family, ftype)
+    return seen
+
+
+@test
+def negotiation_gzip_openmetrics_scopes():
+    import gzip
+    p = W.port
+    st, h, body = http_get(f"http://127.0.0.1:{p}/metrics",
+                           headers={"Accept-Encoding": "gzip"})
+    assert st == 200 and h.get("content-encoding") == "gzip"
+    assert "Accept-Encoding" in h.get("vary", "")
+    text = gzip.decompress(body)
+    r = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(body) < len(text) / 5
+    st, h, body = http_get(f"http://127.0.0.1:{p}/metrics",
+                           headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in h and body.startswith(b"# HELP")
+
+    st, h, body = http_get(f"http://127.0.0.1:{p}/metrics", headers={
+        "Accept": "application/openmetrics-text;version=1.0.0,"
+                  "text/plain;version=0.0.4;q=0.5"})
+    assert h["content-type"] == ("application/openmetrics-text; "
+                                 "version=1.0.0; charset=utf-8")
+    fams = check_openmetrics(body.decode())
+    assert "octavia_listener_bytes_in" in fams
+    assert len(fams) == len(expfmt.parse(text.decode()))
+
+    fams, _, _ = scrape(p, query="?scope=member&scope=exporter")
+    prefixes = {f.split("_")[1] for f in fams}
+    assert prefixes == {"member", "exporter"}, prefixes
+
+
+@test
+def scrape_timeout_header_bounds_the_wait():
+    path = os.path.join(W.work, "slow.sock")
+    brk = BrokenStatsSocket(path, b"", stall=True)
+    port = free_port_block(1)
+    a = Agent(W.work, ["-s", path, "-l", f"127.0.0.1:{port}"], name="slow")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        t0 = time.time()
+        st, _, body = http_get(f"http://127.0.0.1:{port}/metrics",
+                               headers={"X-Prometheus-Scrape-Timeout-Seconds":
+                                        "1.5"})
+        took = time.time() - t0
+        assert st == 200 and b"octavia_exporter_haproxy_up 0" in body
+        assert 1.0 < took < 3.0, took     # not the 5 s scrape-timeout
+    finally:
+        a.stop()
+        brk.close()
+
+
+class Netns:
+    """Two network namespaces, an amphora and a client, on a veth pair
+    with TEST-NET-1 addresses that exist only inside them."""
+
+    def __init__(self):
+        tag = "%05d" % random.randrange(100000)
+        self.amph, self.cli = f"apa-amph-{tag}", f"apa-cli-{tag}"
+        self.va, self.vc = f"apa{tag}a", f"apa{tag}c"
+        sh = lambda *c: subprocess.run(c, check=True)  # noqa: E731
+        sh("ip", "netns", "add", self.amph)
+        sh("ip", "netns", "add", self.cli)
+        sh("ip", "link", "add", self.va, "type", "veth", "peer", "name",
+           self.vc)
+        sh("ip", "link", "set", self.va, "netns", self.amph)
+        sh("ip", "link", "set", self.vc, "netns", self.cli)
+        sh("ip", "-n", self.amph, "addr", "add", "192.0.2.10/24", "dev",
+           self.va)
+        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.20/24", "dev",
+           self.vc)
+        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.21/24", "dev",
+           self.vc)
+        for ns, dev in ((self.amph, self.va), (self.cli, self.vc)):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+    def curl(self, source, url):
+        r = subprocess.run(["ip", "netns", "exec", self.cli, "curl", "-sS",
+                            "--max-time", "5", "--interface", source, "-o",
+                            "-", "-w", "\n%{http_code}", url],
+                           capture_output=True)
+        body, _, code = r.stdout.rpartition(b"\n")
+        return r.returncode, int(code or 0), body
+
+    def close(self):
+        for ns in (self.amph, self.cli):
+            subprocess.run(["ip", "netns", "del", ns])
+
+
+@test
+def amphora_topology_in_network_namespaces():
+    if os.geteuid() != 0:
+        raise AssertionError("needs root for ip netns")
+    n = Netns()
+    conf = write_conf("amphora.conf", f"""stats-socket {W.hap.sock}
+netns {n.amph}
+user nobody
+listener {W.hap.m["listeners"]["http"]} {{
+    bind 192.0.2.10:8088
+    bind 192.0.2.100:8088   # the VIP keepalived has not moved here yet
+    allowed-cidr 192.0.2.20/32
+}}
+""")
+    a = Agent(W.work, ["-f", conf], name="amphora")
+    try:
+        wait_log(a, "running as nobody")
+        rc, code, body = n.curl("192.0.2.20", "http://192.0.2.10:8088/metrics")
+        assert code == 200, (rc, code)
+        assert b"octavia_exporter_haproxy_up 1" in body
+        rc, code, body = n.curl("192.0.2.21", "http://192.0.2.10:8088/metrics")
+        assert code == 0 and body == b"" and rc in (52, 56), (rc, code)
+        # failover: the VIP arrives, the agent answers without a restart
+        subprocess.run(["ip", "-n", n.amph, "addr", "add", "192.0.2.100/24",
+                        "dev", n.va], check=True)
+        rc, code, _ = n.curl("192.0.2.20", "http://192.0.2.100:8088/metrics")
+        assert code == 200, (rc, code)
+        assert "entered network namespace" in a.log()
+    finally:
+        a.stop()
+        n.close()
 
 
 # ---------------------------------------------------------------- main
