@@ -13,7 +13,7 @@ quick=0
 
 packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
-    libcmocka-dev haproxy prometheus curl python3 iproute2
+    libcmocka-dev haproxy prometheus curl python3 iproute2 mandoc
 
 jobs=$(nproc)
 build() {

@@ -1119,6 +1119,33 @@ listener {W.hap.m["listeners"]["http"]} {{
         n.close()
 
 
+@test
+def man_pages_cover_every_flag_and_keyword():
+    top = os.path.join(HERE, "..", "..")
+    man8 = os.path.join(top, "packaging", "man", "amphora-prometheus-agent.8")
+    man5 = os.path.join(top, "packaging", "man",
+                        "amphora-prometheus-agent.conf.5")
+    r = subprocess.run(["mandoc", "-Tlint", "-Wwarning", man8, man5],
+                       capture_output=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    usage = subprocess.run([ARGS.agent, "--help"], capture_output=True,
+                           check=True).stdout.decode()
+    flags = set(re.findall(r"--([a-z][a-z-]+)", usage))
+    assert {"config", "check-config", "once", "listen"} <= flags, flags
+    page8 = open(man8).read()
+    readme = open(os.path.join(top, "README.md")).read()
+    for f in flags:
+        assert f"Fl Fl {f}" in page8, f"--{f} not in the man page"
+        assert f"--{f}" in readme, f"--{f} not in README.md"
+    src = open(os.path.join(top, "lib", "config.c")).read()
+    keywords = set(re.findall(r'strcmp\(w\[0\], "([a-z][a-z-]+)"\)', src))
+    assert {"listener", "bind", "netns", "user"} <= keywords, keywords
+    page5 = open(man5).read()
+    for k in keywords:
+        assert f"Ic {k}" in page5, f"{k} not in the .conf(5) page"
+        assert k in readme, f"{k} not in README.md"
+
+
 # ---------------------------------------------------------------- main
 
 def main():
