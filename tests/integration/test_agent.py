@@ -1146,6 +1146,86 @@ def man_pages_cover_every_flag_and_keyword():
         assert k in readme, f"{k} not in README.md"
 
 
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@test
+def out_of_descriptors_backs_off():
+    port = free_port_block(1)
+    a = Agent(W.work, ["-s", W.hap.sock, "-l", f"127.0.0.1:{port}"],
+              name="emfile")
+    # a descriptor limit that accept() hits before the agent's own cap
+    subprocess.run(["prlimit", f"--pid={a.proc.p.pid}", "--nofile=40:40"],
+                   check=True)
+    try:
+        a.wait_listening("127.0.0.1", port)
+        held = []
+        for _ in range(60):
+            s = socket.socket()
+            s.connect(("127.0.0.1", port))   # the kernel's backlog takes it
+            held.append(s)
+        time.sleep(0.5)
+        t0 = cpu_seconds(a.proc.p.pid)
+        time.sleep(2)
+        used = cpu_seconds(a.proc.p.pid) - t0
+        assert used < 0.5, f"{used:.2f} s of CPU in 2 s: spinning on accept"
+        assert "Too many open files" in a.log()
+        for s in held:
+            s.close()
+        time.sleep(1.5)                       # the backoff timer fires
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+    finally:
+        a.stop()
+
+
+@test
+def reload_does_not_fail_a_scrape_in_flight():
+    path = os.path.join(W.work, "inflight.sock")
+    brk = BrokenStatsSocket(path, b"", stall=True)
+    port = free_port_block(1)
+    text = (f"stats-socket {path}\nscrape-timeout 1500ms\n"
+            f"listener x {{\n  bind 127.0.0.1:{port}\n  allowed-cidr {{c}}\n}}\n")
+    conf = write_conf("inflight.conf", text.replace("{c}", "127.0.0.0/8"))
+    a = Agent(W.work, ["-f", conf], name="inflight")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close"
+                  b"\r\n\r\n")
+        time.sleep(0.3)
+        write_conf("inflight.conf", text.replace("{c}", "127.0.0.1/32"))
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded")
+        s.settimeout(5)
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+        assert data.startswith(b"HTTP/1.1 200 ")
+        assert b"octavia_exporter_haproxy_up 0" in data
+    finally:
+        a.stop()
+        brk.close()
+
+
+@test
+def missing_netns_is_a_clear_error():
+    port = free_port_block(1)
+    conf = write_conf("nonet.conf", f"stats-socket {W.hap.sock}\n"
+                      f"netns apa-absent-namespace\nlistener x {{\n"
+                      f"  bind 127.0.0.1:{port}\n}}\n")
+    r = subprocess.run([ARGS.agent, "-d", "-f", conf], capture_output=True,
+                       timeout=10)
+    assert r.returncode == 1
+    assert (b"netns apa-absent-namespace: /run/netns/apa-absent-namespace: "
+            b"No such file") in r.stderr, r.stderr
+
+
 # ---------------------------------------------------------------- main
 
 def main():
