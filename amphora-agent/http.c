@@ -4,6 +4,9 @@
  * everything else. One request at a time per connection: reading pauses
  * while a scrape is pending.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -304,12 +307,15 @@ http_conn_new(struct agent_listener *l, int fd)
 	struct agent		*a = l->agent;
 	struct http_conn	*c;
 	struct timeval		 idle;
+	int			 on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
 		close(fd);
 		return;
 	}
+	/* responses go out whole: do not wait for the client's ACK (Nagle) */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		log_warnx("bufferevent_socket_new failed");

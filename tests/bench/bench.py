@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Benchmark: the agent against HAProxy's own exporter, the Go
+haproxy_exporter and the raw stats-socket read, on a real HAProxy with
+Octavia-shaped configs at three scales. Prints figures and ratios; asserts
+nothing (tests/run.sh runs --smoke to check that it still runs).
+
+    tests/bench/bench.py --agent build/amphora-agent/amphora-prometheus-agent \\
+                         --rawread build/tests/bench_rawread
+
+Every scrape of the agent reads HAProxy afresh (min-scrape-interval 0),
+except in the throughput run, which uses the default 1 s and counts the
+socket queries it made.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.join(HERE, "..", "tools")
+
+SCALES = [("3x3", 3, 3), ("50x20", 50, 20), ("200x50", 200, 50)]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def free_block(n):
+    for _ in range(200):
+        base = random.randrange(20000, 50000)
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing on port {port}")
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def curl_times(url, n, gzip=False):
+    """n scrapes, each on a new connection; (times in ms, bytes)."""
+    times, size = [], 0
+    cmd = ["curl", "-s", "-o", "/dev/null", "-w",
+           "%{time_total} %{size_download} %{http_code}"]
+    if gzip:
+        cmd += ["-H", "Accept-Encoding: gzip"]
+    for _ in range(n):
+        out = subprocess.run(cmd + [url], capture_output=True,
+                             check=True).stdout.decode().split()
+        if out[2] != "200":
+            raise RuntimeError(f"{url}: HTTP {out[2]}")
+        times.append(float(out[0]) * 1e3)
+        size = int(out[1])
+    return times, size
+
+
+def vmhwm_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def metric(url, name):
+    body = subprocess.run(["curl", "-s", url], capture_output=True,
+                          check=True).stdout.decode()
+    m = re.search(rf"^{name} (\S+)$", body, re.M)
+    return float(m.group(1))
+
+
+def wrk(url, seconds):
+    out = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", url],
+                         capture_output=True, check=True).stdout.decode()
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+class Stack:
+    """HAProxy + agent (+ haproxy_exporter) for one scale."""
+
+    def __init__(self, work, listeners, members, min_interval="0"):
+        self.procs = []
+        self.work = work
+        self.sock = os.path.join(work, "lb.sock")
+        base = free_block(listeners + 20)
+        self.agent_port = free_port()
+        cfg = os.path.join(work, "haproxy.cfg")
+        man = os.path.join(work, "manifest.json")
+        subprocess.run([sys.executable, os.path.join(TOOLS,
+                        "octavia_haproxy_cfg.py"), "--scenario", "scale",
+                        "--listeners", str(listeners), "--members",
+                        str(members), "--socket", self.sock, "--base-port",
+                        str(base), "--agent-port", str(self.agent_port),
+                        "--config", cfg, "--manifest", man], check=True)
+        self.m = json.load(open(man))
+        self.start(["haproxy", "-db", "-f", cfg])
+        deadline = time.time() + 30
+        while not os.path.exists(self.sock) and time.time() < deadline:
+            time.sleep(0.05)
+        wait_port(self.m["ports"]["promex"])
+        self.agent = None
+        self.exporter_port = None
+
+    def start(self, cmd, log=None):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                             stderr=open(log, "w") if log else
+                             subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def start_agent(self, binary, min_interval, port=None):
+        port = port or self.agent_port
+        conf = os.path.join(self.work, f"agent-{port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"stats-socket {self.sock}\n"
+                    f"min-scrape-interval {min_interval}\n"
+                    f"scrape-timeout 30s\n"
+                    f"listener bench {{\n  bind 127.0.0.1:{port}\n}}\n")
+        p = self.start([binary, "-d", "-f", conf],
+                       os.path.join(self.work, f"agent-{port}.log"))
+        wait_port(port)
+        return p, f"http://127.0.0.1:{port}/metrics"
+
+    def start_exporter(self):
+        if shutil.which("prometheus-haproxy-exporter") is None:
+            return None
+        port = free_port()
+        self.start(["prometheus-haproxy-exporter",
+                    f"--haproxy.scrape-uri=unix:{self.sock}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--haproxy.timeout=60s"])
+        wait_port(port)
+        return f"http://127.0.0.1:{port}/metrics"
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def fmt_ms(x):
+    return f"{x:.2f}" if x < 100 else f"{x:.0f}"
+
+
+def run(args):
+    scales = [("2x2", 2, 2)] if args.smoke else [
+        s for s in SCALES if not args.scales or s[0] in args.scales]
+    n = 3 if args.smoke else args.iterations
+    rows, extra = [], {}
+    for name, nl, nm in scales:
+        work = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        st = Stack(work, nl, nm)
+        try:
+            agent, agent_url = st.start_agent(args.agent, "0")
+            exp_url = st.start_exporter()
+            promex_url = f"http://127.0.0.1:{st.m['ports']['promex']}/metrics"
+            iters = max(3, n // 4) if nl * nm >= 10000 else n
+            r = {"scale": name, "members": nl * nm}
+            out = subprocess.run([args.rawread, st.sock, str(iters)],
+                                 capture_output=True, check=True
+                                 ).stdout.decode().split("\n")
+            raw = [float(line.split()[0]) for line in out if line]
+            r["raw_bytes"] = int(out[0].split()[1])
+            r["raw"] = raw
+            curl_times(agent_url, 2)                       # warm up
+            r["agent"], r["agent_bytes"] = curl_times(agent_url, iters)
+            r["agent_gz"], r["agent_gz_bytes"] = curl_times(
+                agent_url, iters, gzip=True)
+            curl_times(promex_url, 1)
+            r["promex"], r["promex_bytes"] = curl_times(promex_url, iters)
+            if exp_url:
+                curl_times(exp_url, 1)
+                r["exporter"], _ = curl_times(
+                    exp_url, max(3, iters // 2) if nl * nm >= 1000 else iters)
+            r["rss_kb"] = vmhwm_kb(agent.pid)
+            rows.append(r)
+
+            if nl * nm < 100 and shutil.which("wrk"):
+                secs = 1 if args.smoke else args.wrk_seconds
+                port = free_port()
+                a2, url2 = st.start_agent(args.agent, "1s", port)
+                q0 = metric(url2, "octavia_exporter_socket_queries_total")
+                t0 = time.time()
+                extra["agent_rps"] = wrk(url2, secs)
+                elapsed = time.time() - t0
+                q1 = metric(url2, "octavia_exporter_socket_queries_total")
+                extra["queries"] = int(q1 - q0)
+                extra["wrk_seconds"] = elapsed
+                extra["promex_rps"] = wrk(promex_url, secs)
+                extra["wrk_rss_kb"] = vmhwm_kb(a2.pid)
+        finally:
+            st.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    report(rows, extra)
+
+
+def report(rows, extra):
+    print()
+    print("scrape latency, ms (p50 / p99), fresh HAProxy read every scrape")
+    cols = [("raw read (floor)", "raw"), ("agent", "agent"),
+            ("agent gzip", "agent_gz"), ("HAProxy promex", "promex"),
+            ("haproxy_exporter", "exporter")]
+    head = f"{'members':>8} | " + " | ".join(f"{c:>18}" for c, _ in cols)
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        cells = []
+        for _, k in cols:
+            if k in r:
+                cells.append(f"{fmt_ms(pct(r[k], 50)):>8} / "
+                             f"{fmt_ms(pct(r[k], 99)):>7}")
+            else:
+                cells.append(f"{'-':>18}")
+        print(f"{r['members']:>8} | " + " | ".join(cells))
+    print()
+    print(f"{'members':>8} | {'agent RSS':>10} | {'CSV bytes':>10} | "
+          f"{'body':>11} | {'gzip body':>10} | {'promex body':>11}")
+    for r in rows:
+        print(f"{r['members']:>8} | {r['rss_kb'] / 1024:>7.1f} MB | "
+              f"{r['raw_bytes']:>10} | {r['agent_bytes']:>11} | "
+              f"{r['agent_gz_bytes']:>10} | {r['promex_bytes']:>11}")
+    print()
+    print("ratios (same run)")
+    checks = []
+    for r in rows:
+        a = statistics.median(r["agent"])
+        p = statistics.median(r["promex"])
+        raw = statistics.median(r["raw"])
+        gz = statistics.median(r["agent_gz"])
+        line = (f"  {r['members']:>6} members: agent/promex {a / p:.2f}, "
+                f"agent/raw {a / raw:.2f}, gzip/identity time {gz / a:.2f}, "
+                f"gzip/identity bytes {r['agent_gz_bytes'] / r['agent_bytes']:.3f}")
+        checks.append((f"p50 below promex at {r['members']}", a < p))
+        if r["members"] >= 10000:
+            checks.append((f"p50 <= 3x raw read at {r['members']}",
+                           a <= 3 * raw))
+            checks.append((f"RSS <= 16 MB at {r['members']}",
+                           r["rss_kb"] <= 16 * 1024))
+        if r["members"] < 100:
+            checks.append((f"RSS <= 4 MB at {r['members']}",
+                           r["rss_kb"] <= 4 * 1024))
+        if "exporter" in r:
+            e = statistics.median(r["exporter"])
+            line += f", haproxy_exporter/agent {e / a:.1f}"
+            if r["members"] >= 1000:
+                checks.append((f">= 10x faster than haproxy_exporter at "
+                               f"{r['members']}", e / a >= 10))
+        checks.append((f"gzip <= 15% of identity at {r['members']}",
+                       r["agent_gz_bytes"] <= 0.15 * r["agent_bytes"]))
+        if 500 <= r["members"] < 5000:
+            checks.append((f"gzip scrape <= 3x identity at {r['members']}",
+                           gz <= 3 * a))
+        print(line)
+    if extra:
+        print(f"  throughput ({extra['wrk_seconds']:.0f} s, wrk 20 "
+              f"connections): agent {extra['agent_rps']:.0f} req/s, promex "
+              f"{extra['promex_rps']:.0f} req/s, ratio "
+              f"{extra['agent_rps'] / extra['promex_rps']:.1f}; "
+              f"{extra['queries']} socket queries with min-scrape-interval "
+              f"1s; agent RSS {extra['wrk_rss_kb'] / 1024:.1f} MB")
+        checks.append(("throughput >= 2x promex",
+                       extra["agent_rps"] >= 2 * extra["promex_rps"]))
+        checks.append(("socket queried at most once a second",
+                       extra["queries"] <= extra["wrk_seconds"] + 2))
+    print()
+    print("targets")
+    for what, ok in checks:
+        print(f"  [{'met' if ok else 'MISSED'}] {what}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--agent", required=True)
+    p.add_argument("--rawread", required=True)
+    p.add_argument("--iterations", type=int, default=40)
+    p.add_argument("--wrk-seconds", type=int, default=10)
+    p.add_argument("--scales", nargs="*", help="e.g. 3x3 50x20 200x50")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny scale, few scrapes: check that it runs")
+    args = p.parse_args()
+    for tool in ["haproxy", "curl"]:
+        if shutil.which(tool) is None:
+            sys.exit(f"missing {tool}")
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
