@@ -18,8 +18,8 @@
 #define AGENT_NAME		"amphora-prometheus-agent"
 #define AGENT_DEFAULT_CONFIG	"/etc/octavia/amphora-prometheus-agent.conf"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
-#define BODY_MAX		(1u << 30)	/* one rendered exposition */
 #define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
+#define CHUNK_SIZE		(64u << 10)	/* a piece of a response */
 
 struct agent;
 struct http_conn;
@@ -45,11 +45,25 @@ struct agent_listener {
 	TAILQ_HEAD(, http_conn)	 conns;
 };
 
-/* What a scrape hands back. snap is NULL when HAProxy was not read. */
-struct scrape_result {
-	const struct snapshot	*snap;
+/*
+ * One read of HAProxy, shared by every response that renders it: the
+ * scraper holds a reference until the next query starts, each streaming
+ * response one until it has sent the last byte.
+ */
+struct snap_ref {
+	int			 refs;
+	int			 ok;		/* snap is complete */
+	struct snapshot		 snap;
+	struct timespec		 taken;		/* when the read ended */
 	double			 duration;	/* socket read, seconds */
-	double			 age;		/* seconds since the read */
+	double			 cpu;		/* amphora, at that time */
+	double			 memory;
+	char			 error[128];
+};
+
+/* What a scrape hands back; ref is NULL when no read ended for it. */
+struct scrape_result {
+	struct snap_ref		*ref;
 	const char		*error;
 };
 
@@ -69,18 +83,10 @@ struct scraper {
 	struct stats_query		*inflight;
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;
-	struct snapshot			 snap;
-	int				 have;		/* a read was made */
-	int				 ok;		/* snap is complete */
-	const char			*error;
-	char				 errbuf[128];
-	struct timespec			 taken;		/* when it finished */
-	double				 duration;
+	struct snap_ref			*cur;		/* the last read */
 	uint64_t			 queries;
 	uint64_t			 csv_errors;
 	struct cpu_times		 cpu_prev;
-	double				 cpu;
-	double				 memory;
 };
 
 /* What the command line said; re-applied over the file on every reload. */
@@ -105,8 +111,7 @@ struct agent {
 	TAILQ_HEAD(, agent_listener) listeners;
 	size_t			 nlisteners;
 	struct scraper		 scraper;
-	struct wbuf		 body;		/* reused for every render */
-	struct wbuf		 gz;		/* and for its gzip */
+	char			*scratch;	/* text before gzip */
 	size_t			 nconns;	/* all listeners together */
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
 	int			 privileged;	/* may bind ports below 1024 */
@@ -130,8 +135,16 @@ void	scrape_free(struct scraper *);
 void	scrape_request(struct scraper *, struct scrape_waiter *,
 	    int64_t timeout_ms);
 void	scrape_cancel(struct scraper *, struct scrape_waiter *);
-void	agent_render(struct agent *, const struct scrape_result *,
-	    unsigned scopes, enum expo_format, struct wbuf *);
+void	snap_ref_hold(struct snap_ref *);
+void	snap_ref_drop(struct snap_ref *);
+/* The agent's figures as one response renders them; one allocation. */
+struct figures {
+	struct expo_agent	 ea;
+	char			 loadbalancer_id[CONFIG_ID_MAX];
+	struct expo_denied	 denied[];	/* then the listener ids */
+};
+
+struct figures	*agent_figures(struct agent *, const struct scrape_result *);
 
 /* stats.c */
 typedef void (*stats_done_cb)(struct wbuf *, const char *, void *);

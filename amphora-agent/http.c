@@ -2,7 +2,11 @@
  * A small HTTP/1.x server on bufferevents: GET/HEAD /metrics, a landing
  * page at /, keep-alive, pipelining, an idle timeout, and refusals for
  * everything else. One request at a time per connection: reading pauses
- * while a scrape is pending.
+ * while a scrape is pending and while its answer streams out.
+ *
+ * Metrics are streamed: a piece is rendered (and gzipped) when the socket
+ * has drained the previous ones below a watermark, so a response of any
+ * size costs a few pieces of memory, and rendering overlaps sending.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -20,6 +24,10 @@
 #include "log.h"
 
 #define GZIP_LEVEL	1	/* fast: metrics text compresses well anyway */
+#define OUT_LOW		(64u << 10)	/* render more below this queued */
+#define OUT_HIGH	(256u << 10)	/* and stop above this */
+#define CHUNK_HEAD	10		/* "%08zx\r\n" */
+#define CHUNK_TAIL	2		/* "\r\n" */
 /* Prometheus gives up at its scrape timeout: answer a little before. */
 #define TIMEOUT_MARGIN(ms)	((ms) - (ms) / 10)
 
@@ -33,9 +41,17 @@ struct http_conn {
 	int			 closing;	/* close once output drains */
 	int			 keep_alive;
 	int			 head_only;
+	int			 minor;		/* HTTP/1.<minor> */
 	int			 gzip;
+	int			 chunked;	/* HTTP/1.1: chunked body */
 	enum expo_format	 format;
 	unsigned		 scopes;
+	/* a response body in progress */
+	int			 streaming;
+	struct snap_ref		*ref;
+	struct figures		*figures;
+	struct expo_cursor	 cursor;
+	struct gzip_stream	 gz;
 };
 
 static void	http_process(struct http_conn *);
@@ -57,11 +73,23 @@ status_text(int status)
 	}
 }
 
+static void
+stream_end(struct http_conn *c)
+{
+	c->streaming = 0;
+	snap_ref_drop(c->ref);
+	c->ref = NULL;
+	free(c->figures);
+	c->figures = NULL;
+	gzip_stream_end(&c->gz);
+}
+
 void
 http_conn_free(struct http_conn *c)
 {
 	struct agent	*a = c->l->agent;
 
+	stream_end(c);
 	scrape_cancel(&a->scraper, &c->waiter);
 	if (c->waiter.deadline != NULL)
 		event_free(c->waiter.deadline);
@@ -85,7 +113,7 @@ http_listener_drain(struct agent_listener *l)
 
 	TAILQ_FOREACH_SAFE(c, &l->conns, entry, tmp) {
 		c->keep_alive = 0;
-		if (c->busy)
+		if (c->busy || c->streaming)
 			continue;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			http_conn_free(c);
@@ -134,37 +162,168 @@ http_error(struct http_conn *c, int status, const char *extra)
 	    extra);
 }
 
+/*
+ * Space for one piece at the end of out, framed as a chunk when the body
+ * is chunked: the payload goes to piece, then piece_commit() frames it.
+ */
+static int
+piece_reserve(struct http_conn *c, struct evbuffer *out, struct evbuffer_iovec
+    *v, struct wbuf *piece)
+{
+	size_t	 head = c->chunked ? CHUNK_HEAD : 0;
+	size_t	 tail = c->chunked ? CHUNK_TAIL : 0;
+
+	if (evbuffer_reserve_space(out, CHUNK_SIZE + head + tail, v, 1) < 1)
+		return -1;
+	wbuf_init_fixed(piece, (char *)v->iov_base + head, CHUNK_SIZE);
+	return 0;
+}
+
+static void
+piece_commit(struct http_conn *c, struct evbuffer *out, struct evbuffer_iovec
+    *v, const struct wbuf *piece)
+{
+	char	*base = v->iov_base;
+
+	if (piece->len == 0) {
+		v->iov_len = 0;
+	} else if (c->chunked) {
+		/* fixed-width size: leading zeros are allowed (RFC 9112 7.1) */
+		static const char hex[] = "0123456789abcdef";
+		size_t	 n = piece->len;
+		int	 i;
+
+		for (i = 7; i >= 0; i--, n >>= 4)
+			base[i] = hex[n & 0xf];
+		base[8] = '\r';
+		base[9] = '\n';
+		memcpy(base + CHUNK_HEAD + piece->len, "\r\n", CHUNK_TAIL);
+		v->iov_len = CHUNK_HEAD + piece->len + CHUNK_TAIL;
+	} else
+		v->iov_len = piece->len;
+	evbuffer_commit_space(out, v, 1);
+}
+
+/*
+ * Renders more of the body while less than OUT_HIGH is queued. Returns 1
+ * when the body is complete, 0 when more is to come, -1 on failure.
+ */
+static int
+stream_more(struct http_conn *c)
+{
+	struct agent		*a = c->l->agent;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec	 v;
+	struct wbuf		 piece, text;
+	int			 done = 0, rc;
+
+	while (!done && evbuffer_get_length(out) < OUT_HIGH) {
+		if (!c->gzip) {
+			if (piece_reserve(c, out, &v, &piece) == -1)
+				return -1;
+			done = expo_render_some(&c->cursor, &piece, CHUNK_SIZE);
+			piece_commit(c, out, &v, &piece);
+			continue;
+		}
+		/* gzip: render into scratch, deflate into pieces */
+		wbuf_init_fixed(&text, a->scratch, CHUNK_SIZE);
+		done = expo_render_some(&c->cursor, &text, CHUNK_SIZE);
+		gzip_stream_feed(&c->gz, text.data, text.len);
+		do {
+			if (piece_reserve(c, out, &v, &piece) == -1)
+				return -1;
+			rc = gzip_stream_out(&c->gz, &piece, done);
+			piece_commit(c, out, &v, &piece);
+		} while (rc == 0);
+		if (rc == -1)
+			return -1;
+	}
+	if (!done)
+		return 0;
+	if (c->chunked)
+		evbuffer_add(out, "0\r\n\r\n", 5);
+	return 1;
+}
+
+/* Streams what is left; at the end, on to the next request or the close. */
+static void
+http_stream(struct http_conn *c)
+{
+	int	 rc;
+
+	if ((rc = stream_more(c)) == 0)
+		return;
+	stream_end(c);
+	if (rc == -1) {
+		log_warnx("listener %s: out of memory streaming a response",
+		    c->l->conf.id);
+		c->keep_alive = 0;
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (!c->keep_alive) {
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+	} else if (!c->in_process) {
+		bufferevent_enable(c->bev, EV_READ);
+		http_process(c);
+	}
+}
+
 static void
 http_scrape_done(const struct scrape_result *r, void *arg)
 {
 	struct http_conn	*c = arg;
 	struct agent		*a = c->l->agent;
-	struct wbuf		*body = &a->body;
-	const char		*ctype;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
 
 	c->busy = 0;
-	wbuf_reset(&a->body);
-	agent_render(a, r, c->scopes, c->format, &a->body);
-	if (c->gzip && !wbuf_failed(&a->body)) {
-		wbuf_reset(&a->gz);
-		gzip_compress(a->body.data, a->body.len, GZIP_LEVEL, &a->gz);
-		body = &a->gz;
-	}
-	ctype = c->format == EXPO_OPENMETRICS ?
-	    EXPO_CONTENT_TYPE_OPENMETRICS : EXPO_CONTENT_TYPE_TEXT;
-	if (wbuf_failed(body)) {
-		log_warnx("rendering the metrics failed (%zu bytes)",
-		    a->body.len);
+	if ((c->figures = agent_figures(a, r)) == NULL ||
+	    (c->gzip && gzip_stream_init(&c->gz, GZIP_LEVEL) == -1)) {
+		log_warnx("listener %s: out of memory for a response",
+		    c->l->conf.id);
+		free(c->figures);
+		c->figures = NULL;
 		c->keep_alive = 0;
 		http_error(c, 500, NULL);
-	} else
-		http_respond(c, 200, ctype, body->data, body->len, c->gzip ?
-		    "Content-Encoding: gzip\r\nVary: Accept, Accept-Encoding\r\n" :
-		    "Vary: Accept, Accept-Encoding\r\n");
-	if (!c->in_process && !c->closing) {
-		bufferevent_enable(c->bev, EV_READ);
-		http_process(c);
+		return;
 	}
+	/* HTTP/1.0 has no chunks: the end of the body is the close */
+	c->chunked = c->minor >= 1;
+	if (!c->chunked)
+		c->keep_alive = 0;
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: %s\r\n"
+	    "%s"
+	    "Vary: Accept, Accept-Encoding\r\n"
+	    "Connection: %s\r\n"
+	    "%s\r\n",
+	    c->format == EXPO_OPENMETRICS ? EXPO_CONTENT_TYPE_OPENMETRICS :
+	    EXPO_CONTENT_TYPE_TEXT,
+	    c->gzip ? "Content-Encoding: gzip\r\n" : "",
+	    c->keep_alive ? "keep-alive" : "close",
+	    c->chunked ? "Transfer-Encoding: chunked\r\n" : "");
+	if (r->ref != NULL && r->ref->ok) {
+		c->ref = r->ref;
+		snap_ref_hold(c->ref);
+	}
+	expo_cursor_init(&c->cursor, c->ref ? &c->ref->snap : NULL,
+	    &c->figures->ea, c->scopes, c->format);
+	c->streaming = 1;
+	if (c->head_only) {
+		stream_end(c);
+		if (!c->keep_alive) {
+			c->closing = 1;
+			bufferevent_disable(c->bev, EV_READ);
+		} else if (!c->in_process) {
+			bufferevent_enable(c->bev, EV_READ);
+			http_process(c);
+		}
+		return;
+	}
+	http_stream(c);
 }
 
 static void
@@ -242,7 +401,7 @@ http_process(struct http_conn *c)
 	int			 rc;
 
 	c->in_process = 1;
-	while (!c->busy && !c->closing &&
+	while (!c->busy && !c->streaming && !c->closing &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (len > HTTP_MAX_HEAD)
 			len = HTTP_MAX_HEAD;
@@ -259,6 +418,7 @@ http_process(struct http_conn *c)
 			break;
 		}
 		c->keep_alive = req.keep_alive && !req.has_body;
+		c->minor = req.minor;
 		c->head_only = req.method == HTTP_METHOD_HEAD;
 		/* req points into the buffer: route before draining it */
 		http_route(c, &req);
@@ -266,7 +426,7 @@ http_process(struct http_conn *c)
 	}
 	c->in_process = 0;
 	/* a scrape answered from a fresh snapshot came back in http_route */
-	if (!c->busy && !c->closing)
+	if (!c->busy && !c->streaming && !c->closing)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -282,6 +442,8 @@ http_write(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*c = arg;
 
+	if (c->streaming)
+		http_stream(c);
 	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		http_conn_free(c);
 }
@@ -293,9 +455,10 @@ http_event(struct bufferevent *bev, short what, void *arg)
 
 	/* A client that half-closes after its request still gets the answer. */
 	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
-	    (c->busy || evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+	    (c->busy || c->streaming ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
 		c->keep_alive = 0;
-		c->closing = !c->busy;
+		c->closing = !c->busy && !c->streaming;
 		return;
 	}
 	http_conn_free(c);
@@ -334,6 +497,7 @@ http_conn_new(struct agent_listener *l, int fd)
 	idle.tv_sec = l->conf.idle_timeout_ms / 1000;
 	idle.tv_usec = (l->conf.idle_timeout_ms % 1000) * 1000;
 	bufferevent_setcb(c->bev, http_read, http_write, http_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }

@@ -225,20 +225,36 @@ once_done(const struct scrape_result *r, void *arg)
 {
 	struct agent	*a = arg;
 
-	if (r->snap == NULL) {
-		log_warnx("HAProxy not read: %s", r->error);
+	struct figures		*f;
+	struct expo_cursor	 cur;
+	struct wbuf		 piece;
+	int			 done = 0;
+
+	event_base_loopbreak(a->base);
+	if (r->ref == NULL || !r->ref->ok) {
+		log_warnx("HAProxy not read: %s", r->ref ? r->ref->error :
+		    r->error);
 		a->once_status = 1;
-	} else {
-		wbuf_reset(&a->body);
-		agent_render(a, r, EXPO_SCOPES_ALL, EXPO_TEXT, &a->body);
-		if (wbuf_failed(&a->body) ||
-		    fwrite(a->body.data, 1, a->body.len, stdout) !=
-		    a->body.len || fflush(stdout) != 0) {
+		return;
+	}
+	if ((f = agent_figures(a, r)) == NULL)
+		fatal("figures");
+	expo_cursor_init(&cur, &r->ref->snap, &f->ea, EXPO_SCOPES_ALL,
+	    EXPO_TEXT);
+	while (!done) {
+		wbuf_init_fixed(&piece, a->scratch, CHUNK_SIZE);
+		done = expo_render_some(&cur, &piece, CHUNK_SIZE);
+		if (fwrite(piece.data, 1, piece.len, stdout) != piece.len) {
 			log_warn("writing the metrics");
 			a->once_status = 1;
+			break;
 		}
 	}
-	event_base_loopbreak(a->base);
+	if (fflush(stdout) != 0) {
+		log_warn("writing the metrics");
+		a->once_status = 1;
+	}
+	free(f);
 }
 
 static void
@@ -294,8 +310,8 @@ main(int argc, char **argv)
 		priv_enter_netns(a->conf.netns);
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	wbuf_init(&a->body, BODY_MAX);
-	wbuf_init(&a->gz, BODY_MAX);
+	if ((a->scratch = malloc(CHUNK_SIZE)) == NULL)
+		fatal("scratch");
 	scrape_init(&a->scraper, a);
 	set_max_conns(a);
 
@@ -305,6 +321,10 @@ main(int argc, char **argv)
 		once_waiter.deadline = NULL;
 		scrape_request(&a->scraper, &once_waiter, 0);
 		event_base_dispatch(a->base);
+		scrape_free(&a->scraper);
+		free(a->scratch);
+		config_free(&a->conf);
+		event_base_free(a->base);
 		return a->once_status;
 	}
 
@@ -335,8 +355,7 @@ main(int argc, char **argv)
 	if (a->drain_timer != NULL)
 		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
-	wbuf_free(&a->body);
-	wbuf_free(&a->gz);
+	free(a->scratch);
 	config_free(&a->conf);
 	free(a->cli.binds);
 	free(a->cli.cidrs);

@@ -51,32 +51,27 @@ read_small_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
-static void
-scrape_read_amphora(struct scraper *s)
-{
-	char			 buf[8192];
-	ssize_t			 n;
-	struct cpu_times	 now;
-
-	s->cpu = NAN;
-	s->memory = NAN;
-	if ((n = read_small_file("/proc/stat", buf, sizeof(buf))) > 0 &&
-	    procstat_cpu_parse(buf, (size_t)n, &now) == 0) {
-		s->cpu = procstat_cpu_busy(&s->cpu_prev, &now);
-		s->cpu_prev = now;
-	}
-	if ((n = read_small_file("/proc/meminfo", buf, sizeof(buf))) > 0)
-		s->memory = procstat_mem_used(buf, (size_t)n);
-}
-
 void
 scrape_init(struct scraper *s, struct agent *a)
 {
 	memset(s, 0, sizeof(*s));
 	s->agent = a;
 	TAILQ_INIT(&s->waiters);
-	snapshot_init(&s->snap, &snap_limits);
-	s->cpu = s->memory = NAN;
+}
+
+void
+snap_ref_hold(struct snap_ref *r)
+{
+	r->refs++;
+}
+
+void
+snap_ref_drop(struct snap_ref *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	snapshot_free(&r->snap);
+	free(r);
 }
 
 void
@@ -84,31 +79,37 @@ scrape_free(struct scraper *s)
 {
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
-	snapshot_free(&s->snap);
+	snap_ref_drop(s->cur);
+	s->cur = NULL;
 }
 
 static void
-scrape_result_fill(struct scraper *s, struct scrape_result *r)
+scrape_read_amphora(struct scraper *s, struct snap_ref *r)
 {
-	struct timespec	 now;
+	char			 buf[8192];
+	ssize_t			 n;
+	struct cpu_times	 now;
 
-	clock_now(&now);
-	r->snap = s->ok ? &s->snap : NULL;
-	r->duration = s->duration;
-	r->age = timespec_elapsed(&s->taken, &now);
-	r->error = s->ok ? NULL : s->error;
+	r->cpu = NAN;
+	r->memory = NAN;
+	if ((n = read_small_file("/proc/stat", buf, sizeof(buf))) > 0 &&
+	    procstat_cpu_parse(buf, (size_t)n, &now) == 0) {
+		r->cpu = procstat_cpu_busy(&s->cpu_prev, &now);
+		s->cpu_prev = now;
+	}
+	if ((n = read_small_file("/proc/meminfo", buf, sizeof(buf))) > 0)
+		r->memory = procstat_mem_used(buf, (size_t)n);
 }
 
 static void
 scrape_deliver(struct scraper *s)
 {
 	struct scrape_waiter	*w;
-	struct scrape_result	 r;
+	struct scrape_result	 r = { s->cur, NULL };
 
 	/* a callback may queue or cancel others: take one at a time */
 	while ((w = TAILQ_FIRST(&s->waiters)) != NULL) {
 		scrape_cancel(s, w);
-		scrape_result_fill(s, &r);
 		w->cb(&r, w->arg);
 	}
 }
@@ -117,39 +118,38 @@ static void
 scrape_done(struct wbuf *resp, const char *err, void *arg)
 {
 	struct scraper	*s = arg;
-	struct timespec	 now;
+	struct snap_ref	*r;
 
-	clock_now(&now);
-	s->duration = timespec_elapsed(&s->inflight_start, &now);
-	snapshot_free(&s->snap);
-	snapshot_init(&s->snap, &snap_limits);
-	s->ok = 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("snapshot");
+	r->refs = 1;
+	clock_now(&r->taken);
+	r->duration = timespec_elapsed(&s->inflight_start, &r->taken);
+	snapshot_init(&r->snap, &snap_limits);
 	if (err != NULL)
-		strlcpy(s->errbuf, err, sizeof(s->errbuf));
-	else if (snapshot_parse(&s->snap, resp->data, resp->len) == -1)
-		strlcpy(s->errbuf, s->snap.error, sizeof(s->errbuf));
+		strlcpy(r->error, err, sizeof(r->error));
+	else if (snapshot_parse(&r->snap, resp->data, resp->len) == -1)
+		strlcpy(r->error, r->snap.error, sizeof(r->error));
 	else {
-		s->ok = 1;
-		s->csv_errors += s->snap.malformed;
-		if (s->snap.malformed > 0)
+		r->ok = 1;
+		s->csv_errors += r->snap.malformed;
+		if (r->snap.malformed > 0)
 			log_warnx("stats socket: %zu malformed rows skipped",
-			    s->snap.malformed);
+			    r->snap.malformed);
 	}
-	if (!s->ok) {
-		snapshot_free(&s->snap);
-		s->error = s->errbuf;
-		log_debug("HAProxy not read: %s", s->errbuf);
-	} else
+	if (!r->ok)
+		log_debug("HAProxy not read: %s", r->error);
+	else
 		log_debug("snapshot: %zu listeners, %zu pools, %zu members "
-		    "in %.1f ms", s->snap.rows[SCOPE_LISTENER].n,
-		    s->snap.rows[SCOPE_POOL].n, s->snap.rows[SCOPE_MEMBER].n,
-		    s->duration * 1e3);
-	scrape_read_amphora(s);
-	s->have = 1;
-	s->taken = now;
+		    "in %.1f ms", r->snap.rows[SCOPE_LISTENER].n,
+		    r->snap.rows[SCOPE_POOL].n, r->snap.rows[SCOPE_MEMBER].n,
+		    r->duration * 1e3);
+	scrape_read_amphora(s, r);
 
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
+	snap_ref_drop(s->cur);
+	s->cur = r;
 	scrape_deliver(s);
 }
 
@@ -158,6 +158,13 @@ scrape_start(struct scraper *s)
 {
 	const struct config	*c = &s->agent->conf;
 
+	/*
+	 * Nobody is served the old snapshot once a query is under way: let
+	 * it go now, so two never sit in memory side by side for the
+	 * scraper's sake (streams still reading it keep their reference).
+	 */
+	snap_ref_drop(s->cur);
+	s->cur = NULL;
 	clock_now(&s->inflight_start);
 	s->queries++;
 	s->inflight = stats_query_start(s->agent->base, c->stats_socket,
@@ -173,14 +180,12 @@ static void
 scrape_waiter_expired(evutil_socket_t fd, short ev, void *arg)
 {
 	struct scrape_waiter	*w = arg;
-	struct scraper		*s = w->owner;
-	struct scrape_result	 r;
+	struct scrape_result	 r = { NULL,
+	    "the client's scrape timeout passed first" };
 
 	(void)fd;
 	(void)ev;
-	scrape_cancel(s, w);
-	memset(&r, 0, sizeof(r));
-	r.error = "the client's scrape timeout passed first";
+	scrape_cancel(w->owner, w);
 	log_debug("scrape: %s", r.error);
 	w->cb(&r, w->arg);
 }
@@ -193,15 +198,14 @@ scrape_waiter_expired(evutil_socket_t fd, short ev, void *arg)
 void
 scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 {
-	struct scrape_result	 r;
+	struct scrape_result	 r = { s->cur, NULL };
 	struct timespec		 now;
 	struct timeval		 tv;
 
 	clock_now(&now);
-	if (s->inflight == NULL && s->have &&
-	    timespec_elapsed(&s->taken, &now) * 1000 <
+	if (s->inflight == NULL && s->cur != NULL &&
+	    timespec_elapsed(&s->cur->taken, &now) * 1000 <
 	    s->agent->conf.min_scrape_interval_ms) {
-		scrape_result_fill(s, &r);
 		w->cb(&r, w->arg);
 		return;
 	}
@@ -232,34 +236,49 @@ scrape_cancel(struct scraper *s, struct scrape_waiter *w)
 		evtimer_del(w->deadline);
 }
 
-void
-agent_render(struct agent *a, const struct scrape_result *r, unsigned scopes,
-    enum expo_format format, struct wbuf *out)
+/*
+ * The agent's own figures for a response about to render r, copied whole
+ * (a reload may free the configuration while the response streams). The
+ * caller frees the result; NULL when out of memory.
+ */
+struct figures *
+agent_figures(struct agent *a, const struct scrape_result *r)
 {
-	struct expo_denied	*denied;
-	struct expo_agent	 ea;
+	struct figures		*f;
+	struct expo_agent	*ea;
 	struct agent_listener	*l;
-	size_t			 i;
+	struct timespec		 now;
+	size_t			 i = 0;
 
-	memset(&ea, 0, sizeof(ea));
-	ea.haproxy_up = r->snap != NULL;
-	ea.scrape_duration = r->duration;
-	ea.snapshot_age = r->age;
-	ea.socket_queries = a->scraper.queries;
-	ea.csv_errors = a->scraper.csv_errors;
-	ea.version = AGENT_VERSION;
-	ea.loadbalancer_id = a->conf.loadbalancer_id;
-	ea.cpu = a->scraper.cpu;
-	ea.memory = a->scraper.memory;
-	if ((denied = calloc(a->nlisteners, sizeof(*denied))) != NULL) {
-		i = 0;
-		TAILQ_FOREACH(l, &a->listeners, entry) {
-			denied[i].listener = l->conf.id;
-			denied[i++].count = l->denied;
-		}
-		ea.denied = denied;
-		ea.ndenied = i;
+	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->denied[0]) +
+	    a->nlisteners * CONFIG_ID_MAX);
+	if (f == NULL)
+		return NULL;
+	ea = &f->ea;
+	ea->haproxy_up = r->ref != NULL && r->ref->ok;
+	ea->socket_queries = a->scraper.queries;
+	ea->csv_errors = a->scraper.csv_errors;
+	ea->version = AGENT_VERSION;
+	strlcpy(f->loadbalancer_id, a->conf.loadbalancer_id,
+	    sizeof(f->loadbalancer_id));
+	ea->loadbalancer_id = f->loadbalancer_id;
+	ea->cpu = ea->memory = NAN;
+	if (r->ref != NULL) {
+		clock_now(&now);
+		ea->scrape_duration = r->ref->duration;
+		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);
+		ea->cpu = r->ref->cpu;
+		ea->memory = r->ref->memory;
 	}
-	expo_render(out, r->snap, &ea, scopes, format);
-	free(denied);
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		char *id = (char *)&f->denied[a->nlisteners] +
+		    i * CONFIG_ID_MAX;
+
+		strlcpy(id, l->conf.id, CONFIG_ID_MAX);
+		f->denied[i].listener = id;
+		f->denied[i++].count = l->denied;
+	}
+	ea->denied = f->denied;
+	ea->ndenied = i;
+	return f;
 }

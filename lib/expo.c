@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "expo.h"
@@ -7,6 +8,7 @@
 static const char *const hrsp_codes[] = {
 	"1xx", "2xx", "3xx", "4xx", "5xx", "other"
 };
+#define NCODES	(sizeof(hrsp_codes) / sizeof(hrsp_codes[0]))
 
 /* States each scope's status family lists, in HAProxy's order. */
 static const uint8_t listener_states[] = { STATE_DOWN, STATE_UP };
@@ -14,11 +16,11 @@ static const uint8_t member_states[] = {
 	STATE_DOWN, STATE_UP, STATE_MAINT, STATE_DRAIN, STATE_NOLB
 };
 
-struct family_out {
-	struct wbuf			*b;
-	const struct metric_family	*fam;
-	enum expo_format		 format;
-	int				 started;
+/* One extra label beyond a row's own, with a value to escape or not. */
+struct label {
+	const char	*key;
+	const char	*val;
+	int		 escape;
 };
 
 void
@@ -49,139 +51,196 @@ expo_label_value(struct wbuf *b, const char *s)
 	wbuf_add(b, run, (size_t)(s - run));
 }
 
-/* HELP and TYPE, written before the first sample of a family only. */
-static void
-family_begin(struct family_out *fo)
-{
-	struct wbuf	*b = fo->b;
-	const char	*name = fo->fam->name;
-	size_t		 len = strlen(name);
-
-	if (fo->started)
-		return;
-	fo->started = 1;
-	/* OpenMetrics names a counter family without its _total suffix */
-	if (fo->format == EXPO_OPENMETRICS && fo->fam->type == MT_COUNTER)
-		len -= sizeof("_total") - 1;
-	wbuf_puts(b, "# HELP " METRIC_PREFIX);
-	wbuf_add(b, name, len);
-	wbuf_putc(b, ' ');
-	wbuf_puts(b, fo->fam->help);
-	wbuf_puts(b, ".\n# TYPE " METRIC_PREFIX);
-	wbuf_add(b, name, len);
-	wbuf_putc(b, ' ');
-	wbuf_puts(b, metric_type_name(fo->fam->type));
-	wbuf_putc(b, '\n');
-}
-
 /*
- * "octavia_<name>{<labels>,<k1>="<v1>",...} ": everything up to the value.
- * labels is label text ready to print (may be empty); kv holds nkv pairs of
- * label names and values, the values escaped here.
+ * The line writers work on raw memory: the caller made sure of
+ * EXPO_LINE_MAX bytes of room, so the hot path has no checks per field.
  */
-static void
-sample_begin(struct family_out *fo, const char *labels, size_t llen,
-    const char *const *kv, size_t nkv)
+static char *
+put(char *p, const char *s, size_t n)
 {
-	struct wbuf	*b = fo->b;
-	size_t		 i;
+	memcpy(p, s, n);
+	return p + n;
+}
 
-	family_begin(fo);
-	wbuf_puts(b, METRIC_PREFIX);
-	wbuf_puts(b, fo->fam->name);
-	if (llen > 0 || nkv > 0) {
-		wbuf_putc(b, '{');
-		wbuf_add(b, labels, llen);
-		for (i = 0; i < nkv; i++) {
-			if (llen > 0 || i > 0)
-				wbuf_putc(b, ',');
-			wbuf_puts(b, kv[2 * i]);
-			wbuf_puts(b, "=\"");
-			expo_label_value(b, kv[2 * i + 1]);
-			wbuf_putc(b, '"');
-		}
-		wbuf_putc(b, '}');
+static char *
+put_u64(char *p, uint64_t v)
+{
+	if (v < 10) {
+		*p++ = (char)('0' + v);
+		return p;
 	}
-	wbuf_putc(b, ' ');
-}
-
-/* A sample with at most one extra label (key NULL: none). */
-static void
-sample_begin1(struct family_out *fo, const char *labels, size_t llen,
-    const char *key, const char *val)
-{
-	const char	*kv[2] = { key, val };
-
-	sample_begin(fo, labels, llen, kv, key != NULL);
-}
-
-static void
-put_double(struct wbuf *b, double v)
-{
-	if (isnan(v))
-		wbuf_puts(b, "NaN");
-	else
-		wbuf_printf(b, "%.9g", v);
+	return p + fmt_u64(p, v);
 }
 
 /* Milliseconds as seconds with six decimals, as HAProxy's exporter does. */
-static void
-put_ms(struct wbuf *b, uint64_t v, int neg)
+static char *
+put_ms(char *p, uint64_t v, int neg)
 {
-	char	 frac[7];
-	uint64_t us;
-	int	 i;
+	uint64_t	 us;
+	int		 i;
 
 	if (neg) {
-		wbuf_putc(b, '-');
+		*p++ = '-';
 		v = (uint64_t)0 - v;
 	}
-	wbuf_u64(b, v / 1000);
+	p = put_u64(p, v / 1000);
 	us = (v % 1000) * 1000;
-	frac[0] = '.';
+	*p = '.';
 	for (i = 6; i >= 1; i--) {
-		frac[i] = '0' + (char)(us % 10);
+		p[i] = (char)('0' + us % 10);
 		us /= 10;
 	}
-	wbuf_add(b, frac, sizeof(frac));
+	return p + 7;
+}
+
+static char *
+put_double(char *p, double v)
+{
+	if (isnan(v))
+		return put(p, "NaN", 3);
+	return p + snprintf(p, 32, "%.9g", v);
+}
+
+/* Escaped label value of a string the writer does not control. */
+static char *
+put_escaped(char *p, const char *s, size_t max)
+{
+	const char	*end = s + strnlen(s, max);
+
+	for (; s < end; s++) {
+		if (*s == '\\' || *s == '"') {
+			*p++ = '\\';
+			*p++ = *s;
+		} else if (*s == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+		} else
+			*p++ = *s;
+	}
+	return p;
+}
+
+/* Agent label values are bounded so that a line fits EXPO_LINE_MAX. */
+#define LABEL_VALUE_MAX		128
+
+/* Room for a line, or NULL (and out->failed) when there is none. */
+static char *
+line_begin(struct wbuf *out)
+{
+	if (wbuf_reserve(out, EXPO_LINE_MAX) == -1)
+		return NULL;
+	return out->data + out->len;
 }
 
 static void
-put_value(struct wbuf *b, const struct snap_row *r, int col,
-    enum metric_conv conv)
+line_end(struct wbuf *out, char *p)
 {
-	int	 neg = (r->neg >> col) & 1;
+	out->len = (size_t)(p - out->data);
+}
+
+static void
+family_header(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out)
+{
+	size_t	 len = c->name_len;
+	char	*p;
+
+	/* OpenMetrics names a counter family without its _total suffix */
+	if (c->format == EXPO_OPENMETRICS && fam->type == MT_COUNTER)
+		len -= sizeof("_total") - 1;
+	if ((p = line_begin(out)) == NULL)
+		return;
+	p = put(p, "# HELP ", 7);
+	p = put(p, c->name, len);
+	*p++ = ' ';
+	p = put(p, fam->help, strlen(fam->help));
+	p = put(p, ".\n# TYPE ", 9);
+	p = put(p, c->name, len);
+	*p++ = ' ';
+	p = put(p, metric_type_name(fam->type), fam->type == MT_COUNTER ? 7 : 5);
+	*p++ = '\n';
+	line_end(out, p);
+	c->started = 1;
+}
+
+/*
+ * "octavia_<name>{<labels>,<key>="<val>"} " — everything up to the value.
+ * Returns NULL when out has no room.
+ */
+static char *
+sample_begin(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, const char *labels, size_t llen,
+    const struct label *extra, size_t nextra)
+{
+	char	*p;
+	size_t	 i;
+
+	if (!c->started)
+		family_header(c, fam, out);
+	if ((p = line_begin(out)) == NULL)
+		return NULL;
+	p = put(p, c->name, c->name_len);
+	if (llen > 0 || nextra > 0) {
+		*p++ = '{';
+		p = put(p, labels, llen);
+		for (i = 0; i < nextra; i++) {
+			if (llen > 0 || i > 0)
+				*p++ = ',';
+			p = put(p, extra[i].key, strlen(extra[i].key));
+			*p++ = '=';
+			*p++ = '"';
+			if (extra[i].escape)
+				p = put_escaped(p, extra[i].val, LABEL_VALUE_MAX);
+			else
+				p = put(p, extra[i].val, strlen(extra[i].val));
+			*p++ = '"';
+		}
+		*p++ = '}';
+	}
+	*p++ = ' ';
+	return p;
+}
+
+static char *
+put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
+{
+	int	 neg = (int)((r->neg >> col) & 1);
 
 	if (!snap_row_has(r, col))
-		wbuf_puts(b, "NaN");
+		p = put(p, "NaN", 3);
 	else if (conv == CONV_MS)
-		put_ms(b, r->v[col], neg);
-	else if (neg)
-		wbuf_s64(b, (int64_t)r->v[col]);
-	else
-		wbuf_u64(b, r->v[col]);
-	wbuf_putc(b, '\n');
+		p = put_ms(p, r->v[col], neg);
+	else if (neg) {
+		*p++ = '-';
+		p = put_u64(p, (uint64_t)0 - r->v[col]);
+	} else
+		p = put_u64(p, r->v[col]);
+	*p++ = '\n';
+	return p;
 }
 
 static int
-row_wanted(const struct metric_family *fam, const struct snap_row *r)
+room(const struct wbuf *out, size_t stop)
 {
-	return !(fam->flags & MF_HTTP) || r->http;
+	return out->len < stop && out->max - out->len >= EXPO_ROOM_MIN &&
+	    !out->failed;
 }
 
-static void
-render_rows(struct family_out *fo, const struct snapshot *snap)
+/* Rows of a listener, pool or member family, from where the cursor is. */
+static int
+render_rows(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
 {
-	const struct metric_family	*fam = fo->fam;
-	const struct snap_rows		*rs = &snap->rows[fam->scope];
-	const struct snap_row		*r;
-	const uint8_t			*states;
-	size_t				 i, k, nstates;
+	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
+	const struct snap_row	*r;
+	const uint8_t		*states;
+	struct label		 l = { NULL, NULL, 0 };
+	size_t			 k, nstates;
+	int			 http_only = (fam->flags & MF_HTTP) != 0;
+	char			*p;
 
 	switch (fam->conv) {
 	case CONV_STATUS:
-		if (!snap->have_status)
-			return;
 		if (fam->scope == SCOPE_MEMBER) {
 			states = member_states;
 			nstates = sizeof(member_states);
@@ -189,140 +248,212 @@ render_rows(struct family_out *fo, const struct snapshot *snap)
 			states = listener_states;
 			nstates = sizeof(listener_states);
 		}
-		for (i = 0; i < rs->n; i++) {
-			r = &rs->row[i];
+		l.key = "state";
+		for (; c->row < rs->n && room(out, stop); c->row++) {
+			r = &rs->row[c->row];
 			for (k = 0; k < nstates; k++) {
-				sample_begin1(fo, r->labels, r->labels_len,
-				    "state", snap_state_names[states[k]]);
-				wbuf_puts(fo->b, r->state == states[k] ?
-				    "1\n" : "0\n");
+				l.val = snap_state_names[states[k]];
+				if ((p = sample_begin(c, fam, out, r->labels,
+				    r->labels_len, &l, 1)) == NULL)
+					return 0;
+				*p++ = r->state == states[k] ? '1' : '0';
+				*p++ = '\n';
+				line_end(out, p);
 			}
 		}
-		return;
+		return c->row == rs->n;
 	case CONV_HRSP:
-		for (k = 0; k < 6; k++) {
-			if (!snapshot_has_col(snap, fam->src + (int)k))
+		l.key = "code";
+		for (; c->sub < NCODES; c->sub++, c->row = 0) {
+			if (!snapshot_has_col(c->snap, fam->src + (int)c->sub))
 				continue;
-			for (i = 0; i < rs->n; i++) {
-				r = &rs->row[i];
-				if (!row_wanted(fam, r))
+			l.val = hrsp_codes[c->sub];
+			for (; c->row < rs->n; c->row++) {
+				if (!room(out, stop))
+					return 0;
+				r = &rs->row[c->row];
+				if (!r->http)
 					continue;
-				sample_begin1(fo, r->labels, r->labels_len,
-				    "code", hrsp_codes[k]);
-				put_value(fo->b, r, fam->src + (int)k, CONV_INT);
+				if ((p = sample_begin(c, fam, out, r->labels,
+				    r->labels_len, &l, 1)) == NULL)
+					return 0;
+				line_end(out, put_value(p, r,
+				    fam->src + (int)c->sub, CONV_INT));
 			}
 		}
-		return;
+		return 1;
 	default:
-		if (!snapshot_has_col(snap, fam->src))
-			return;
-		for (i = 0; i < rs->n; i++) {
-			r = &rs->row[i];
-			if (!row_wanted(fam, r))
+		if (!snapshot_has_col(c->snap, fam->src))
+			return 1;
+		for (; c->row < rs->n && room(out, stop); c->row++) {
+			r = &rs->row[c->row];
+			if (http_only && !r->http)
 				continue;
-			sample_begin1(fo, r->labels, r->labels_len, NULL, NULL);
-			put_value(fo->b, r, fam->src, fam->conv);
+			if ((p = sample_begin(c, fam, out, r->labels,
+			    r->labels_len, NULL, 0)) == NULL)
+				return 0;
+			line_end(out, put_value(p, r, fam->src, fam->conv));
 		}
+		return c->row == rs->n;
+	}
+}
+
+/* The agent's own families: small, and all about the agent. */
+static int
+render_agent(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct expo_agent	*a = &c->agent;
+	struct label		 l[2];
+	char			*p = NULL;
+
+	switch (fam->src) {
+	case AGENT_DENIED_CONNECTIONS:
+		l[0].key = "listener";
+		l[0].escape = 1;
+		for (; c->row < a->ndenied && room(out, stop); c->row++) {
+			l[0].val = a->denied[c->row].listener;
+			if ((p = sample_begin(c, fam, out, "", 0, l, 1)) == NULL)
+				return 0;
+			p = put_u64(p, a->denied[c->row].count);
+			*p++ = '\n';
+			line_end(out, p);
+		}
+		return c->row == a->ndenied;
+	case AGENT_BUILD_INFO:
+		l[0].key = "version";
+		l[0].val = a->version;
+		l[0].escape = 1;
+		p = sample_begin(c, fam, out, "", 0, l, 1);
+		if (p != NULL)
+			p = put(p, "1", 1);
+		break;
+	case AGENT_LOADBALANCER_INFO:
+		l[0].key = "loadbalancer";
+		l[0].val = a->loadbalancer_id ? a->loadbalancer_id : "";
+		l[0].escape = 1;
+		l[1].key = "haproxy_version";
+		l[1].val = c->snap ? c->snap->haproxy_version : "";
+		l[1].escape = 1;
+		p = sample_begin(c, fam, out, "", 0, l, 2);
+		if (p != NULL)
+			p = put(p, "1", 1);
+		break;
+	default:
+		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+			break;
+		switch (fam->src) {
+		case AGENT_HAPROXY_UP:
+			p = put_u64(p, a->haproxy_up != 0);
+			break;
+		case AGENT_SCRAPE_DURATION:
+			p = put_double(p, a->scrape_duration);
+			break;
+		case AGENT_SNAPSHOT_AGE:
+			p = put_double(p, a->snapshot_age);
+			break;
+		case AGENT_SOCKET_QUERIES:
+			p = put_u64(p, a->socket_queries);
+			break;
+		case AGENT_CSV_ERRORS:
+			p = put_u64(p, a->csv_errors);
+			break;
+		}
+	}
+	if (p == NULL)
+		return 0;
+	*p++ = '\n';
+	line_end(out, p);
+	return 1;
+}
+
+/* One family, or what is left of it; 1 when it is complete. */
+static int
+render_family(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	char	*p;
+
+	switch (fam->conv) {
+	case CONV_AGENT:
+		return render_agent(c, fam, out, stop);
+	case CONV_COMPUTED_CPU:
+	case CONV_COMPUTED_MEMORY:
+		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+			return 0;
+		p = put_double(p, fam->conv == CONV_COMPUTED_CPU ?
+		    c->agent.cpu : c->agent.memory);
+		*p++ = '\n';
+		line_end(out, p);
+		return 1;
+	default:
+		if (c->snap == NULL)
+			return 1;
+		if (fam->scope != SCOPE_LOADBALANCER)
+			return render_rows(c, fam, out, stop);
+		if (!((c->snap->info_have >> fam->src) & 1))
+			return 1;
+		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+			return 0;
+		p = put_u64(p, c->snap->info[fam->src]);
+		*p++ = '\n';
+		line_end(out, p);
+		return 1;
 	}
 }
 
 static void
-render_agent(struct family_out *fo, const struct snapshot *snap,
-    const struct expo_agent *a)
+cursor_family(struct expo_cursor *c, unsigned fam)
 {
-	struct wbuf	*b = fo->b;
-	size_t		 i;
+	c->fam = fam;
+	c->sub = 0;
+	c->row = 0;
+	c->started = 0;
+	if (fam < metric_family_count)
+		c->name_len = (size_t)snprintf(c->name, sizeof(c->name),
+		    METRIC_PREFIX "%s", metric_families[fam].name);
+}
 
-	switch (fo->fam->src) {
-	case AGENT_HAPROXY_UP:
-		sample_begin1(fo, "", 0, NULL, NULL);
-		wbuf_puts(b, a->haproxy_up ? "1\n" : "0\n");
-		break;
-	case AGENT_SCRAPE_DURATION:
-		sample_begin1(fo, "", 0, NULL, NULL);
-		put_double(b, a->scrape_duration);
-		wbuf_putc(b, '\n');
-		break;
-	case AGENT_SNAPSHOT_AGE:
-		sample_begin1(fo, "", 0, NULL, NULL);
-		put_double(b, a->snapshot_age);
-		wbuf_putc(b, '\n');
-		break;
-	case AGENT_SOCKET_QUERIES:
-		sample_begin1(fo, "", 0, NULL, NULL);
-		wbuf_u64(b, a->socket_queries);
-		wbuf_putc(b, '\n');
-		break;
-	case AGENT_CSV_ERRORS:
-		sample_begin1(fo, "", 0, NULL, NULL);
-		wbuf_u64(b, a->csv_errors);
-		wbuf_putc(b, '\n');
-		break;
-	case AGENT_DENIED_CONNECTIONS:
-		for (i = 0; i < a->ndenied; i++) {
-			sample_begin1(fo, "", 0, "listener",
-			    a->denied[i].listener);
-			wbuf_u64(b, a->denied[i].count);
-			wbuf_putc(b, '\n');
+void
+expo_cursor_init(struct expo_cursor *c, const struct snapshot *snap,
+    const struct expo_agent *agent, unsigned scopes, enum expo_format format)
+{
+	memset(c, 0, sizeof(*c));
+	c->snap = snap;
+	c->agent = *agent;
+	c->scopes = scopes;
+	c->format = format;
+	cursor_family(c, 0);
+}
+
+int
+expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
+{
+	const struct metric_family	*fam;
+	size_t				 stop = out->len + want;
+
+	while (!c->done && room(out, stop)) {
+		if (c->fam == metric_family_count) {
+			if (c->format == EXPO_OPENMETRICS)
+				wbuf_puts(out, "# EOF\n");
+			c->done = 1;
+			break;
 		}
-		break;
-	case AGENT_BUILD_INFO:
-		sample_begin1(fo, "", 0, "version", a->version);
-		wbuf_puts(b, "1\n");
-		break;
-	case AGENT_LOADBALANCER_INFO: {
-		const char *kv[4] = {
-			"loadbalancer", a->loadbalancer_id ? a->loadbalancer_id : "",
-			"haproxy_version", snap ? snap->haproxy_version : "",
-		};
-
-		sample_begin(fo, "", 0, kv, 2);
-		wbuf_puts(b, "1\n");
-		break;
+		fam = &metric_families[c->fam];
+		if (!(c->scopes & (1u << fam->scope)) ||
+		    render_family(c, fam, out, stop))
+			cursor_family(c, c->fam + 1);
 	}
-	}
+	return c->done;
 }
 
 void
 expo_render(struct wbuf *out, const struct snapshot *snap,
     const struct expo_agent *agent, unsigned scopes, enum expo_format format)
 {
-	const struct metric_family	*fam;
-	struct family_out		 fo;
-	unsigned			 i;
+	struct expo_cursor	 c;
 
-	for (i = 0; i < metric_family_count; i++) {
-		fam = &metric_families[i];
-		if (!(scopes & (1u << fam->scope)))
-			continue;
-		fo.b = out;
-		fo.fam = fam;
-		fo.format = format;
-		fo.started = 0;
-		switch (fam->conv) {
-		case CONV_AGENT:
-			render_agent(&fo, snap, agent);
-			break;
-		case CONV_COMPUTED_CPU:
-		case CONV_COMPUTED_MEMORY:
-			sample_begin1(&fo, "", 0, NULL, NULL);
-			put_double(out, fam->conv == CONV_COMPUTED_CPU ?
-			    agent->cpu : agent->memory);
-			wbuf_putc(out, '\n');
-			break;
-		default:
-			if (snap == NULL)
-				break;
-			if (fam->scope == SCOPE_LOADBALANCER) {
-				if (!((snap->info_have >> fam->src) & 1))
-					break;
-				sample_begin1(&fo, "", 0, NULL, NULL);
-				wbuf_u64(out, snap->info[fam->src]);
-				wbuf_putc(out, '\n');
-			} else
-				render_rows(&fo, snap);
-		}
-	}
-	if (format == EXPO_OPENMETRICS)
-		wbuf_puts(out, "# EOF\n");
+	expo_cursor_init(&c, snap, agent, scopes, format);
+	while (!expo_render_some(&c, out, 1 << 20) && !wbuf_failed(out))
+		;
 }

@@ -1,8 +1,9 @@
 /*
  * The exposition writer: renders the metric table over a snapshot and the
- * agent's own figures into a buffer, in the Prometheus text format 0.0.4.
- * It knows nothing about transport: the HTTP side sends the buffer, --once
- * writes it to stdout.
+ * agent's own figures, in the Prometheus text format 0.0.4 or OpenMetrics
+ * 1.0. It knows nothing about transport: a cursor renders the exposition
+ * piece by piece into whatever buffer the caller hands it, so the HTTP side
+ * can stream a large one as the socket drains and --once can write it whole.
  */
 #ifndef EXPO_H
 #define EXPO_H
@@ -44,13 +45,42 @@ enum expo_format {
 #define EXPO_CONTENT_TYPE_OPENMETRICS \
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
+/* No line the writer produces is longer. */
+#define EXPO_LINE_MAX		1024
+/* The writer stops when less room than this is left (a family's header
+ * and a member's five status lines must fit). */
+#define EXPO_ROOM_MIN		(8 * EXPO_LINE_MAX)
+
+/* Where an exposition in progress stands. */
+struct expo_cursor {
+	const struct snapshot	*snap;		/* NULL: HAProxy was not read */
+	struct expo_agent	 agent;
+	unsigned		 scopes;	/* bit mask of enum scope */
+	enum expo_format	 format;
+	unsigned		 fam;		/* family being written */
+	unsigned		 sub;		/* hrsp code being written */
+	size_t			 row;		/* next row of the family */
+	int			 started;	/* its HELP and TYPE are out */
+	int			 done;
+	size_t			 name_len;
+	char			 name[96];	/* "octavia_<family>" */
+};
+
 /*
- * Appends the exposition to out. snap is NULL when HAProxy could not be
- * read: then only families that do not come from HAProxy are written.
- * scopes is a bit mask of enum scope. OpenMetrics names counter families
- * without their "_total" and ends with "# EOF". Check wbuf_failed(out)
- * afterwards.
+ * Starts an exposition. The snapshot and the strings of agent must stay
+ * valid until the cursor is done or dropped; agent itself is copied.
  */
+void	expo_cursor_init(struct expo_cursor *, const struct snapshot *,
+	    const struct expo_agent *, unsigned scopes, enum expo_format);
+
+/*
+ * Appends the next part of the exposition to out: at least want bytes
+ * (whole lines), or less when out's room runs under EXPO_ROOM_MIN or the
+ * exposition ends. Returns 1 when it has ended (OpenMetrics with "# EOF").
+ */
+int	expo_render_some(struct expo_cursor *, struct wbuf *out, size_t want);
+
+/* The whole exposition at once. Check wbuf_failed(out) afterwards. */
 void	expo_render(struct wbuf *out, const struct snapshot *snap,
 	    const struct expo_agent *agent, unsigned scopes,
 	    enum expo_format format);

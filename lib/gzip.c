@@ -42,3 +42,47 @@ gzip_compress(const void *in, size_t len, int level, struct wbuf *out)
 	}
 	return 0;
 }
+
+int
+gzip_stream_init(struct gzip_stream *g, int level)
+{
+	memset(g, 0, sizeof(*g));
+	if (deflateInit2(&g->z, level, Z_DEFLATED, GZIP_WINDOW, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	g->open = 1;
+	return 0;
+}
+
+void
+gzip_stream_feed(struct gzip_stream *g, const void *in, size_t len)
+{
+	g->z.next_in = (Bytef *)(uintptr_t)in;
+	g->z.avail_in = (uInt)len;	/* callers feed pieces, not GiBs */
+}
+
+int
+gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
+{
+	int	 rc;
+
+	g->z.next_out = (Bytef *)out->data + out->len;
+	g->z.avail_out = (uInt)(out->max - out->len);
+	rc = deflate(&g->z, finish ? Z_FINISH : Z_NO_FLUSH);
+	out->len = out->max - g->z.avail_out;
+	if (rc == Z_STREAM_END)
+		return 1;
+	if (rc != Z_OK && rc != Z_BUF_ERROR)
+		return -1;
+	if (g->z.avail_out == 0)
+		return 0;		/* maybe more to come out */
+	return finish ? 0 : 1;
+}
+
+void
+gzip_stream_end(struct gzip_stream *g)
+{
+	if (g->open)
+		deflateEnd(&g->z);
+	g->open = 0;
+}

@@ -13,6 +13,14 @@ wbuf_init(struct wbuf *b, size_t max)
 }
 
 void
+wbuf_init_fixed(struct wbuf *b, void *mem, size_t size)
+{
+	memset(b, 0, sizeof(*b));
+	b->data = mem;
+	b->cap = b->max = size;
+}
+
+void
 wbuf_free(struct wbuf *b)
 {
 	free(b->data);

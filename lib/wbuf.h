@@ -18,6 +18,8 @@ struct wbuf {
 };
 
 void	wbuf_init(struct wbuf *, size_t max);
+/* A buffer over caller memory that never grows; never wbuf_free() it. */
+void	wbuf_init_fixed(struct wbuf *, void *mem, size_t size);
 void	wbuf_free(struct wbuf *);
 void	wbuf_reset(struct wbuf *);
 int	wbuf_reserve(struct wbuf *, size_t);

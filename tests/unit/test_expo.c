@@ -304,6 +304,53 @@ test_openmetrics(void **state)
 	free(buf);
 }
 
+/* Rendering piece by piece into small fixed buffers gives the same bytes. */
+static void
+test_pieces_equal_whole(void **state)
+{
+	struct snapshot		 s;
+	struct expo_agent	 a = agent_figures();
+	struct expo_denied	 d[3] = { { "a", 1 }, { "b\"", 2 }, { "c", 3 } };
+	struct expo_cursor	 cur;
+	struct wbuf		 piece, all;
+	size_t			 len, want, pieces;
+	char			*buf = fixture_load("info-stat.txt", &len);
+	char			*whole, mem[EXPO_ROOM_MIN + 300];
+	int			 fmt;
+
+	(void)state;
+	a.denied = d;
+	a.ndenied = 3;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++)
+		for (want = 1; want <= 4096; want *= 64) {
+			whole = render_as(&s, &a, EXPO_SCOPES_ALL, fmt);
+			wbuf_init(&all, 1 << 26);
+			expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+			pieces = 0;
+			for (;;) {
+				int done;
+
+				wbuf_init_fixed(&piece, mem, sizeof(mem));
+				done = expo_render_some(&cur, &piece, want);
+				assert_false(wbuf_failed(&piece));
+				assert_true(piece.len > 0 || done);
+				wbuf_add(&all, piece.data, piece.len);
+				pieces++;
+				if (done)
+					break;
+			}
+			wbuf_putc(&all, '\0');
+			assert_string_equal(all.data, whole);
+			assert_true(pieces > 10);
+			wbuf_free(&all);
+			free(whole);
+		}
+	snapshot_free(&s);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -313,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_haproxy_down),
 		cmocka_unit_test(test_real_answer_structure),
 		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_pieces_equal_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,12 +71,49 @@ test_empty_and_cap(void **state)
 	wbuf_free(&gz);
 }
 
+/* The streaming form, fed and drained in small pieces, round-trips. */
+static void
+test_stream_pieces(void **state)
+{
+	struct gzip_stream	 g;
+	struct wbuf		 all, piece;
+	size_t			 len, off, n, back_len;
+	char			*text = fixture_load("promex.txt", &len);
+	char			*back = malloc(len + 1), mem[700];
+	int			 rc, finish;
+
+	(void)state;
+	wbuf_init(&all, 1 << 26);
+	assert_int_equal(gzip_stream_init(&g, 1), 0);
+	for (off = 0; off <= len; off += n) {
+		n = len - off < 5000 ? len - off : 5000;
+		finish = off + n == len;
+		gzip_stream_feed(&g, text + off, n);
+		do {
+			wbuf_init_fixed(&piece, mem, sizeof(mem));
+			rc = gzip_stream_out(&g, &piece, finish);
+			assert_true(rc >= 0);
+			wbuf_add(&all, piece.data, piece.len);
+		} while (rc == 0);
+		if (finish)
+			break;
+	}
+	gzip_stream_end(&g);
+	back_len = gunzip(all.data, all.len, back, len + 1);
+	assert_int_equal(back_len, len);
+	assert_memory_equal(back, text, len);
+	wbuf_free(&all);
+	free(back);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_empty_and_cap),
+		cmocka_unit_test(test_stream_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
