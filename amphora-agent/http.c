@@ -23,7 +23,6 @@
 #include "httpreq.h"
 #include "log.h"
 
-#define GZIP_LEVEL	1	/* fast: metrics text compresses well anyway */
 #define OUT_LOW		(64u << 10)	/* render more below this queued */
 #define OUT_HIGH	(256u << 10)	/* and stop above this */
 #define CHUNK_HEAD	10		/* "%08zx\r\n" */
@@ -51,7 +50,7 @@ struct http_conn {
 	struct snap_ref		*ref;
 	struct figures		*figures;
 	struct expo_cursor	 cursor;
-	struct gzip_stream	 gz;
+	struct gzip_stream	*gz;
 };
 
 static void	http_process(struct http_conn *);
@@ -81,7 +80,8 @@ stream_end(struct http_conn *c)
 	c->ref = NULL;
 	free(c->figures);
 	c->figures = NULL;
-	gzip_stream_end(&c->gz);
+	gzip_stream_free(c->gz);
+	c->gz = NULL;
 }
 
 void
@@ -228,11 +228,11 @@ stream_more(struct http_conn *c)
 		/* gzip: render into scratch, deflate into pieces */
 		wbuf_init_fixed(&text, a->scratch, CHUNK_SIZE);
 		done = expo_render_some(&c->cursor, &text, CHUNK_SIZE);
-		gzip_stream_feed(&c->gz, text.data, text.len);
+		gzip_stream_feed(c->gz, text.data, text.len);
 		do {
 			if (piece_reserve(c, out, &v, &piece) == -1)
 				return -1;
-			rc = gzip_stream_out(&c->gz, &piece, done);
+			rc = gzip_stream_out(c->gz, &piece, done);
 			piece_commit(c, out, &v, &piece);
 		} while (rc == 0);
 		if (rc == -1)
@@ -280,7 +280,7 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 
 	c->busy = 0;
 	if ((c->figures = agent_figures(a, r)) == NULL ||
-	    (c->gzip && gzip_stream_init(&c->gz, GZIP_LEVEL) == -1)) {
+	    (c->gzip && (c->gz = gzip_stream_new()) == NULL)) {
 		log_warnx("listener %s: out of memory for a response",
 		    c->l->conf.id);
 		free(c->figures);

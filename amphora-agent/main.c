@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
+#include "gzip.h"
 #include "log.h"
 
 #define NSIGS			(sizeof(sigs) / sizeof(sigs[0]))
@@ -340,9 +341,10 @@ main(int argc, char **argv)
 		if (a->sigev[i] == NULL || evsignal_add(a->sigev[i], NULL) == -1)
 			fatalx("cannot handle signal %d", sigs[i]);
 	}
-	log_info("%s %s started: stats socket %s, load balancer %s",
-	    AGENT_NAME, AGENT_VERSION, a->conf.stats_socket,
-	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id : "unknown");
+	log_info("%s %s started: stats socket %s, load balancer %s, gzip by "
+	    "%s", AGENT_NAME, AGENT_VERSION, a->conf.stats_socket,
+	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id : "unknown",
+	    gzip_backend());
 
 	event_base_dispatch(a->base);
 

@@ -1,64 +1,104 @@
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "gzip.h"
 
-#define GZIP_WINDOW	(15 + 16)	/* 32 KiB window, gzip wrapper */
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
 
-int
-gzip_compress(const void *in, size_t len, int level, struct wbuf *out)
+/* Level 1 with its small token buffer: pieces are 64 KiB anyway. */
+#define LEVEL_BUF_SIZE	ISAL_DEF_LVL1_SMALL
+
+struct gzip_stream {
+	struct isal_zstream	 z;
+	uint8_t			 level_buf[LEVEL_BUF_SIZE];
+};
+
+const char *
+gzip_backend(void)
 {
-	z_stream	 z;
-	int		 rc;
-	size_t		 room;
+	return "isa-l";
+}
 
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, level, Z_DEFLATED, GZIP_WINDOW, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK) {
-		out->failed = 1;
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)in;
-	do {
-		/* feed zlib at most 1 GiB at a time: avail_in is 32 bits */
-		if (z.avail_in == 0 && len > 0) {
-			z.avail_in = len > (1u << 30) ? 1u << 30 : (uInt)len;
-			len -= z.avail_in;
-		}
-		room = deflateBound(&z, z.avail_in) + 64;
-		if (wbuf_reserve(out, room) == -1) {
-			deflateEnd(&z);
-			return -1;
-		}
-		z.next_out = (Bytef *)out->data + out->len;
-		z.avail_out = (uInt)(out->cap - out->len);
-		rc = deflate(&z, len == 0 ? Z_FINISH : Z_NO_FLUSH);
-		out->len = out->cap - z.avail_out;
-	} while (rc == Z_OK || rc == Z_BUF_ERROR);
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		out->failed = 1;
-		return -1;
-	}
-	return 0;
+struct gzip_stream *
+gzip_stream_new(void)
+{
+	struct gzip_stream	*g;
+
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return NULL;
+	isal_deflate_init(&g->z);
+	g->z.level = 1;
+	g->z.level_buf = g->level_buf;
+	g->z.level_buf_size = LEVEL_BUF_SIZE;
+	g->z.gzip_flag = IGZIP_GZIP;
+	g->z.flush = NO_FLUSH;
+	return g;
+}
+
+void
+gzip_stream_feed(struct gzip_stream *g, const void *in, size_t len)
+{
+	g->z.next_in = (uint8_t *)(uintptr_t)in;
+	g->z.avail_in = (uint32_t)len;	/* pieces, not GiBs */
 }
 
 int
-gzip_stream_init(struct gzip_stream *g, int level)
+gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 {
-	memset(g, 0, sizeof(*g));
-	if (deflateInit2(&g->z, level, Z_DEFLATED, GZIP_WINDOW, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	g->z.next_out = (uint8_t *)out->data + out->len;
+	g->z.avail_out = (uint32_t)(out->max - out->len);
+	g->z.end_of_stream = finish;
+	if (isal_deflate(&g->z) != COMP_OK)
 		return -1;
-	g->open = 1;
-	return 0;
+	out->len = out->max - g->z.avail_out;
+	if (finish)
+		return g->z.internal_state.state == ZSTATE_END;
+	return g->z.avail_in == 0 && g->z.avail_out > 0;
+}
+
+void
+gzip_stream_free(struct gzip_stream *g)
+{
+	free(g);
+}
+
+#else	/* zlib */
+#include <zlib.h>
+
+#define GZIP_WINDOW	(15 + 16)	/* 32 KiB window, gzip wrapper */
+
+struct gzip_stream {
+	z_stream	 z;
+};
+
+const char *
+gzip_backend(void)
+{
+	return "zlib";
+}
+
+struct gzip_stream *
+gzip_stream_new(void)
+{
+	struct gzip_stream	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	if (deflateInit2(&g->z, 1, Z_DEFLATED, GZIP_WINDOW, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(g);
+		return NULL;
+	}
+	return g;
 }
 
 void
 gzip_stream_feed(struct gzip_stream *g, const void *in, size_t len)
 {
 	g->z.next_in = (Bytef *)(uintptr_t)in;
-	g->z.avail_in = (uInt)len;	/* callers feed pieces, not GiBs */
+	g->z.avail_in = (uInt)len;	/* pieces, not GiBs */
 }
 
 int
@@ -74,15 +114,17 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 		return 1;
 	if (rc != Z_OK && rc != Z_BUF_ERROR)
 		return -1;
-	if (g->z.avail_out == 0)
-		return 0;		/* maybe more to come out */
-	return finish ? 0 : 1;
+	if (g->z.avail_out == 0 || finish)
+		return 0;
+	return 1;
 }
 
 void
-gzip_stream_end(struct gzip_stream *g)
+gzip_stream_free(struct gzip_stream *g)
 {
-	if (g->open)
-		deflateEnd(&g->z);
-	g->open = 0;
+	if (g == NULL)
+		return;
+	deflateEnd(&g->z);
+	free(g);
 }
+#endif

@@ -1,30 +1,30 @@
-/* gzip (RFC 1952) of a whole buffer, with zlib. */
+/*
+ * Streaming gzip (RFC 1952), for responses sent piece by piece. With
+ * Intel's ISA-L (libisal) when the build found it, zlib otherwise: ISA-L's
+ * fastest level compresses metrics text about six times faster than zlib's,
+ * and smaller.
+ *
+ * Feed input with gzip_stream_feed(), then call gzip_stream_out() with
+ * buffers until it returns 1: the input is used up and, when finishing,
+ * the gzip member is complete.
+ */
 #ifndef GZIP_H
 #define GZIP_H
 
 #include <stddef.h>
-#include <zlib.h>
 
 #include "wbuf.h"
 
-/* Appends the gzip of in[0..len) to out; 0, or -1 (out->failed set). */
-int	gzip_compress(const void *in, size_t len, int level, struct wbuf *out);
+struct gzip_stream;
 
-
-/*
- * Streaming gzip, for responses sent piece by piece. Feed input with
- * gzip_stream_feed(), then call gzip_stream_out() with buffers until it
- * returns 1 (input used up; with finish, the member is complete too).
- */
-struct gzip_stream {
-	z_stream	 z;
-	int		 open;
-};
-
-int	gzip_stream_init(struct gzip_stream *, int level);
+/* NULL when out of memory. */
+struct gzip_stream	*gzip_stream_new(void);
 void	gzip_stream_feed(struct gzip_stream *, const void *in, size_t len);
-/* 1: done with the input; 0: out is full, call again; -1: zlib failed. */
+/* 1: done with the input; 0: out is full, call again; -1: failed. */
 int	gzip_stream_out(struct gzip_stream *, struct wbuf *out, int finish);
-void	gzip_stream_end(struct gzip_stream *);
+void	gzip_stream_free(struct gzip_stream *);
+
+/* "isa-l" or "zlib". */
+const char	*gzip_backend(void);
 
 #endif

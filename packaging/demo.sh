@@ -27,7 +27,8 @@ if [ "${1:-}" = "stop" ]; then
 fi
 
 "$top/packaging/ensure-packages.sh" build-essential cmake pkg-config \
-    libevent-dev libbsd-dev zlib1g-dev libcmocka-dev haproxy curl python3
+    libevent-dev libbsd-dev zlib1g-dev libisal-dev libcmocka-dev haproxy curl \
+    python3
 
 echo "== building"
 cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

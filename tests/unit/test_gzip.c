@@ -28,8 +28,24 @@ gunzip(const char *in, size_t len, char *out, size_t cap)
 	return cap - z.avail_out;
 }
 
+/* Everything fed at once into one big buffer; and an empty body. */
+static size_t
+compress_all(const char *in, size_t len, struct wbuf *out)
+{
+	struct gzip_stream	*g = gzip_stream_new();
+	int			 rc;
+
+	assert_non_null(g);
+	gzip_stream_feed(g, in, len);
+	while ((rc = gzip_stream_out(g, out, 1)) == 0)
+		assert_true(out->len < out->max);
+	assert_int_equal(rc, 1);
+	gzip_stream_free(g);
+	return out->len;
+}
+
 static void
-test_round_trip(void **state)
+test_whole_and_empty(void **state)
 {
 	struct wbuf	 gz;
 	size_t		 len, n;
@@ -38,44 +54,30 @@ test_round_trip(void **state)
 
 	(void)state;
 	wbuf_init(&gz, 1 << 26);
-	wbuf_puts(&gz, "kept");		/* appends, keeps what was there */
-	assert_int_equal(gzip_compress(text, len, 1, &gz), 0);
-	assert_memory_equal(gz.data, "kept", 4);
-	assert_int_equal((unsigned char)gz.data[4], 0x1f);	/* gzip magic */
-	assert_int_equal((unsigned char)gz.data[5], 0x8b);
-	assert_true(gz.len - 4 < len / 5);	/* metrics text shrinks */
-	n = gunzip(gz.data + 4, gz.len - 4, back, len + 1);
+	assert_int_equal(wbuf_reserve(&gz, len), 0);
+	gz.max = gz.cap;
+	compress_all(text, len, &gz);
+	assert_int_equal((unsigned char)gz.data[0], 0x1f);	/* gzip magic */
+	assert_int_equal((unsigned char)gz.data[1], 0x8b);
+	assert_true(gz.len < len / 5);	/* metrics text shrinks */
+	n = gunzip(gz.data, gz.len, back, len + 1);
 	assert_int_equal(n, len);
 	assert_memory_equal(back, text, len);
+	wbuf_reset(&gz);
+	compress_all("", 0, &gz);
+	assert_int_equal(gunzip(gz.data, gz.len, back, len + 1), 0);
 	wbuf_free(&gz);
 	free(back);
 	free(text);
-}
-
-static void
-test_empty_and_cap(void **state)
-{
-	struct wbuf	 gz;
-	char		 back[8];
-
-	(void)state;
-	wbuf_init(&gz, 1 << 20);
-	assert_int_equal(gzip_compress("", 0, 6, &gz), 0);
-	assert_int_equal(gunzip(gz.data, gz.len, back, sizeof(back)), 0);
-	wbuf_free(&gz);
-
-	/* an output cap too small fails cleanly */
-	wbuf_init(&gz, 16);
-	assert_int_equal(gzip_compress("hello, hello, hello", 19, 6, &gz), -1);
-	assert_true(wbuf_failed(&gz));
-	wbuf_free(&gz);
+	assert_true(strcmp(gzip_backend(), "isa-l") == 0 ||
+	    strcmp(gzip_backend(), "zlib") == 0);
 }
 
 /* The streaming form, fed and drained in small pieces, round-trips. */
 static void
 test_stream_pieces(void **state)
 {
-	struct gzip_stream	 g;
+	struct gzip_stream	*g;
 	struct wbuf		 all, piece;
 	size_t			 len, off, n, back_len;
 	char			*text = fixture_load("promex.txt", &len);
@@ -84,21 +86,21 @@ test_stream_pieces(void **state)
 
 	(void)state;
 	wbuf_init(&all, 1 << 26);
-	assert_int_equal(gzip_stream_init(&g, 1), 0);
+	assert_non_null(g = gzip_stream_new());
 	for (off = 0; off <= len; off += n) {
 		n = len - off < 5000 ? len - off : 5000;
 		finish = off + n == len;
-		gzip_stream_feed(&g, text + off, n);
+		gzip_stream_feed(g, text + off, n);
 		do {
 			wbuf_init_fixed(&piece, mem, sizeof(mem));
-			rc = gzip_stream_out(&g, &piece, finish);
+			rc = gzip_stream_out(g, &piece, finish);
 			assert_true(rc >= 0);
 			wbuf_add(&all, piece.data, piece.len);
 		} while (rc == 0);
 		if (finish)
 			break;
 	}
-	gzip_stream_end(&g);
+	gzip_stream_free(g);
 	back_len = gunzip(all.data, all.len, back, len + 1);
 	assert_int_equal(back_len, len);
 	assert_memory_equal(back, text, len);
@@ -111,8 +113,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_empty_and_cap),
+		cmocka_unit_test(test_whole_and_empty),
 		cmocka_unit_test(test_stream_pieces),
 	};
 
