@@ -50,8 +50,25 @@ struct agent_listener {
  * scraper holds a reference until the next query starts, each streaming
  * response one until it has sent the last byte.
  */
+/*
+ * The HAProxy part of one exposition of a snapshot, rendered once and sent
+ * by reference to every response that asks for the same scopes and format.
+ * Only for small load balancers: larger ones stream.
+ */
+struct rendered {
+	unsigned		 scopes;
+	enum expo_format	 format;
+	char			*data;
+	size_t			 len;
+};
+
+#define RENDER_CACHE_SLOTS	4
+#define RENDER_CACHE_MAX	(1u << 20)	/* bytes, per slot */
+
 struct snap_ref {
 	int			 refs;
+	int			 too_big;	/* not worth caching */
+	struct rendered		 cache[RENDER_CACHE_SLOTS];
 	int			 ok;		/* snap is complete */
 	struct snapshot		 snap;
 	struct timespec		 taken;		/* when the read ended */
@@ -84,9 +101,12 @@ struct scraper {
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;
 	struct snap_ref			*cur;		/* the last read */
+	struct snap_ref			*next;		/* the read under way */
 	uint64_t			 queries;
 	uint64_t			 csv_errors;
 	struct cpu_times		 cpu_prev;
+	int				 stat_fd;	/* /proc/stat, kept open */
+	int				 meminfo_fd;
 };
 
 /* What the command line said; re-applied over the file on every reload. */
@@ -137,6 +157,8 @@ void	scrape_request(struct scraper *, struct scrape_waiter *,
 void	scrape_cancel(struct scraper *, struct scrape_waiter *);
 void	snap_ref_hold(struct snap_ref *);
 void	snap_ref_drop(struct snap_ref *);
+const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
+	    enum expo_format, const struct expo_agent *);
 /* The agent's figures as one response renders them; one allocation. */
 struct figures {
 	struct expo_agent	 ea;
@@ -146,10 +168,13 @@ struct figures {
 
 struct figures	*agent_figures(struct agent *, const struct scrape_result *);
 
-/* stats.c */
-typedef void (*stats_done_cb)(struct wbuf *, const char *, void *);
+/* stats.c: data gets what arrived, returns how much it used; done gets
+ * NULL at EOF or the reason the query failed. */
+typedef size_t (*stats_data_cb)(char *, size_t, void *);
+typedef void (*stats_done_cb)(const char *, void *);
 struct stats_query *stats_query_start(struct event_base *, const char *path,
-	    int timeout_ms, size_t max_bytes, stats_done_cb, void *);
+	    int timeout_ms, size_t max_bytes, stats_data_cb, stats_done_cb,
+	    void *);
 void	stats_query_free(struct stats_query *);
 
 /* listener.c */

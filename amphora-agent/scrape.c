@@ -31,22 +31,23 @@ timespec_elapsed(const struct timespec *from, const struct timespec *to)
 	    (double)(to->tv_nsec - from->tv_nsec) / 1e9;
 }
 
-/* Reads a small /proc file whole; returns its length or -1. */
+/*
+ * Reads a small /proc file whole from an fd kept open (opened on first
+ * use): /proc files read afresh from offset 0. Returns the length or -1.
+ */
 static ssize_t
-read_small_file(const char *path, char *buf, size_t size)
+read_proc(int *fd, const char *path, char *buf, size_t size)
 {
 	ssize_t	 n, total = 0;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (*fd == -1 && (*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
 	while ((size_t)total < size - 1) {
-		n = read(fd, buf + total, size - 1 - (size_t)total);
+		n = pread(*fd, buf + total, size - 1 - (size_t)total, total);
 		if (n <= 0)
 			break;
 		total += n;
 	}
-	close(fd);
 	buf[total] = '\0';
 	return total;
 }
@@ -56,6 +57,7 @@ scrape_init(struct scraper *s, struct agent *a)
 {
 	memset(s, 0, sizeof(*s));
 	s->agent = a;
+	s->stat_fd = s->meminfo_fd = -1;
 	TAILQ_INIT(&s->waiters);
 }
 
@@ -68,10 +70,68 @@ snap_ref_hold(struct snap_ref *r)
 void
 snap_ref_drop(struct snap_ref *r)
 {
+	size_t	 i;
+
 	if (r == NULL || --r->refs > 0)
 		return;
+	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
+		free(r->cache[i].data);
 	snapshot_free(&r->snap);
 	free(r);
+}
+
+/*
+ * The HAProxy families of r rendered for these scopes and format, from
+ * the cache or rendered now; NULL when the snapshot is too large to cache
+ * (or the slots are taken), and the caller streams instead.
+ */
+const struct rendered *
+snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
+    const struct expo_agent *ea)
+{
+	struct rendered		*slot = NULL;
+	struct expo_cursor	 cur;
+	struct wbuf		 b;
+	size_t			 i;
+
+	if (r->too_big || !r->ok)
+		return NULL;
+	for (i = 0; i < RENDER_CACHE_SLOTS; i++) {
+		if (r->cache[i].data == NULL) {
+			if (slot == NULL)
+				slot = &r->cache[i];
+			continue;
+		}
+		if (r->cache[i].scopes == scopes &&
+		    r->cache[i].format == format)
+			return &r->cache[i];
+	}
+	if (slot == NULL)
+		return NULL;
+	wbuf_init(&b, RENDER_CACHE_MAX);
+	expo_cursor_init(&cur, &r->snap, ea, scopes, format);
+	expo_cursor_range(&cur, 0, metric_haproxy_family_count);
+	for (;;) {
+		size_t	 before = b.len;
+
+		if (expo_render_some(&cur, &b, RENDER_CACHE_MAX))
+			break;
+		if (wbuf_failed(&b) || b.len == before) {
+			b.failed = 1;
+			break;
+		}
+	}
+	if (wbuf_failed(&b)) {
+		/* larger than is worth keeping: stream this snapshot */
+		wbuf_free(&b);
+		r->too_big = 1;
+		return NULL;
+	}
+	slot->scopes = scopes;
+	slot->format = format;
+	slot->data = b.data;
+	slot->len = b.len;
+	return slot;
 }
 
 void
@@ -81,8 +141,16 @@ scrape_free(struct scraper *s)
 	s->inflight = NULL;
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
+	snap_ref_drop(s->next);
+	s->next = NULL;
+	if (s->stat_fd != -1)
+		close(s->stat_fd);
+	if (s->meminfo_fd != -1)
+		close(s->meminfo_fd);
+	s->stat_fd = s->meminfo_fd = -1;
 }
 
+/* The amphora's CPU and memory, read while HAProxy prepares its answer. */
 static void
 scrape_read_amphora(struct scraper *s, struct snap_ref *r)
 {
@@ -92,12 +160,13 @@ scrape_read_amphora(struct scraper *s, struct snap_ref *r)
 
 	r->cpu = NAN;
 	r->memory = NAN;
-	if ((n = read_small_file("/proc/stat", buf, sizeof(buf))) > 0 &&
+	if ((n = read_proc(&s->stat_fd, "/proc/stat", buf, sizeof(buf))) > 0 &&
 	    procstat_cpu_parse(buf, (size_t)n, &now) == 0) {
 		r->cpu = procstat_cpu_busy(&s->cpu_prev, &now);
 		s->cpu_prev = now;
 	}
-	if ((n = read_small_file("/proc/meminfo", buf, sizeof(buf))) > 0)
+	if ((n = read_proc(&s->meminfo_fd, "/proc/meminfo", buf,
+	    sizeof(buf))) > 0)
 		r->memory = procstat_mem_used(buf, (size_t)n);
 }
 
@@ -114,21 +183,27 @@ scrape_deliver(struct scraper *s)
 	}
 }
 
-static void
-scrape_done(struct wbuf *resp, const char *err, void *arg)
+static size_t
+scrape_data(char *buf, size_t len, void *arg)
 {
 	struct scraper	*s = arg;
-	struct snap_ref	*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("snapshot");
-	r->refs = 1;
+	return snapshot_feed(&s->next->snap, buf, len);
+}
+
+static void
+scrape_done(const char *err, void *arg)
+{
+	struct scraper	*s = arg;
+	struct snap_ref	*r = s->next;
+
+	s->next = NULL;
 	clock_now(&r->taken);
 	r->duration = timespec_elapsed(&s->inflight_start, &r->taken);
-	snapshot_init(&r->snap, &snap_limits);
-	if (err != NULL)
+	if (err != NULL) {
+		snapshot_finish(&r->snap);	/* frees what was parsed */
 		strlcpy(r->error, err, sizeof(r->error));
-	else if (snapshot_parse(&r->snap, resp->data, resp->len) == -1)
+	} else if (snapshot_finish(&r->snap) == -1)
 		strlcpy(r->error, r->snap.error, sizeof(r->error));
 	else {
 		r->ok = 1;
@@ -144,7 +219,6 @@ scrape_done(struct wbuf *resp, const char *err, void *arg)
 		    "in %.1f ms", r->snap.rows[SCOPE_LISTENER].n,
 		    r->snap.rows[SCOPE_POOL].n, r->snap.rows[SCOPE_MEMBER].n,
 		    r->duration * 1e3);
-	scrape_read_amphora(s, r);
 
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
@@ -165,13 +239,19 @@ scrape_start(struct scraper *s)
 	 */
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
+	if ((s->next = calloc(1, sizeof(*s->next))) == NULL)
+		fatal("snapshot");
+	s->next->refs = 1;
+	snapshot_init(&s->next->snap, &snap_limits);
 	clock_now(&s->inflight_start);
 	s->queries++;
 	s->inflight = stats_query_start(s->agent->base, c->stats_socket,
-	    c->scrape_timeout_ms, STATS_MAX_RESPONSE, scrape_done, s);
+	    c->scrape_timeout_ms, STATS_MAX_RESPONSE, scrape_data, scrape_done,
+	    s);
+	scrape_read_amphora(s, s->next);
 	if (s->inflight == NULL) {
 		log_warn("stats query");
-		scrape_done(NULL, "out of memory", s);
+		scrape_done("out of memory", s);
 	}
 }
 

@@ -2,6 +2,10 @@
  * The stats-socket client: one "show info;show stat" over HAProxy's UNIX
  * socket, non-blocking, read to EOF within a time and size bound. A new
  * connection every query: HAProxy reloads replace the socket file.
+ *
+ * What arrives is handed to the consumer as it comes, so parsing overlaps
+ * HAProxy's writing and the answer is never held whole: the buffer keeps
+ * only what the consumer could not use yet (an incomplete record).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,14 +21,18 @@
 #include "log.h"
 
 static const char stats_command[] = "show info;show stat\n";
-#define STATS_READ_CHUNK	(64u << 10)
+#define STATS_BUF_SIZE	(128u << 10)	/* twice the longest record */
 
 struct stats_query {
 	int		 fd;
 	struct event	*io;
 	struct event	*timer;
 	size_t		 sent;
-	struct wbuf	 resp;
+	char		*buf;
+	size_t		 len;		/* unconsumed bytes in buf */
+	size_t		 total;		/* bytes read in all */
+	size_t		 max_bytes;
+	stats_data_cb	 data;
 	stats_done_cb	 done;
 	void		*arg;
 	char		 err[128];
@@ -41,7 +49,7 @@ stats_query_free(struct stats_query *q)
 		event_free(q->timer);
 	if (q->fd != -1)
 		close(q->fd);
-	wbuf_free(&q->resp);
+	free(q->buf);
 	free(q);
 }
 
@@ -51,10 +59,7 @@ stats_finish(struct stats_query *q, const char *err)
 {
 	event_del(q->io);
 	event_del(q->timer);
-	if (err != NULL)
-		q->done(NULL, err, q->arg);
-	else
-		q->done(&q->resp, NULL, q->arg);
+	q->done(err, q->arg);
 }
 
 static void
@@ -92,6 +97,7 @@ stats_io(evutil_socket_t fd, short ev, void *arg)
 	struct stats_query	*q = arg;
 	const size_t		 cmdlen = sizeof(stats_command) - 1;
 	ssize_t			 n;
+	size_t			 used;
 
 	if (q->sent < cmdlen) {
 		n = write(fd, &stats_command[q->sent], cmdlen - q->sent);
@@ -113,13 +119,11 @@ stats_io(evutil_socket_t fd, short ev, void *arg)
 	}
 	(void)ev;
 	for (;;) {
-		/* one byte spare for the NUL the parser wants */
-		if (wbuf_reserve(&q->resp, STATS_READ_CHUNK + 1) == -1) {
-			stats_fail(q, "stats socket: answer too large", 0);
+		if (q->len == STATS_BUF_SIZE) {
+			stats_fail(q, "stats socket: record too long", 0);
 			return;
 		}
-		n = read(fd, q->resp.data + q->resp.len,
-		    q->resp.cap - q->resp.len - 1);
+		n = read(fd, q->buf + q->len, STATS_BUF_SIZE - q->len);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -127,17 +131,23 @@ stats_io(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		if (n == 0) {
-			q->resp.data[q->resp.len] = '\0';
 			stats_finish(q, NULL);
 			return;
 		}
-		q->resp.len += (size_t)n;
+		if ((q->total += (size_t)n) > q->max_bytes) {
+			stats_fail(q, "stats socket: answer too large", 0);
+			return;
+		}
+		q->len += (size_t)n;
+		used = q->data(q->buf, q->len, q->arg);
+		memmove(q->buf, q->buf + used, q->len - used);
+		q->len -= used;
 	}
 }
 
 struct stats_query *
 stats_query_start(struct event_base *base, const char *path, int timeout_ms,
-    size_t max_bytes, stats_done_cb done, void *arg)
+    size_t max_bytes, stats_data_cb data, stats_done_cb done, void *arg)
 {
 	struct stats_query	*q;
 	struct sockaddr_un	 sun;
@@ -146,9 +156,12 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->fd = -1;
+	q->data = data;
 	q->done = done;
 	q->arg = arg;
-	wbuf_init(&q->resp, max_bytes + 1);
+	q->max_bytes = max_bytes;
+	if ((q->buf = malloc(STATS_BUF_SIZE)) == NULL)
+		goto fail;
 
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
@@ -172,6 +185,16 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	if (connect(q->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	    errno != EINPROGRESS)
 		goto refused;
+	/*
+	 * A UNIX socket connects at once: say the command now rather than a
+	 * loop turn later; only a full socket buffer waits for EV_WRITE.
+	 */
+	if (write(q->fd, stats_command, sizeof(stats_command) - 1) ==
+	    (ssize_t)sizeof(stats_command) - 1) {
+		q->sent = sizeof(stats_command) - 1;
+		event_assign(q->io, base, q->fd, EV_READ | EV_PERSIST, stats_io,
+		    q);
+	}
 	event_add(q->io, NULL);
 	return q;
 

@@ -100,3 +100,20 @@ csv_next(struct csv *c, struct csv_field *f, size_t maxf, size_t *nf)
 	*nf = n;
 	return CSV_RECORD;
 }
+
+const char *
+csv_record_end(const char *p, const char *end)
+{
+	const char	*nl, *q;
+	int		 quoted = 0;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		/* quotes toggle; "" inside a quoted field toggles twice */
+		for (q = p; (q = memchr(q, '"', (size_t)(nl - q))) != NULL; q++)
+			quoted = !quoted;
+		if (!quoted)
+			return nl;
+		p = nl + 1;
+	}
+	return NULL;
+}

@@ -44,4 +44,11 @@ void	csv_init(struct csv *, char *buf, size_t len, size_t max_record);
 enum csv_status csv_next(struct csv *, struct csv_field *f, size_t maxf,
 	    size_t *nf);
 
+/*
+ * The '\n' that ends the record starting at p (a newline inside a quoted
+ * field does not), or NULL when [p, end) holds no complete record yet.
+ * Reads only: for input that arrives in pieces.
+ */
+const char	*csv_record_end(const char *p, const char *end);
+
 #endif

@@ -5,10 +5,20 @@
 #include "expo.h"
 #include "metrics.h"
 
-static const char *const hrsp_codes[] = {
-	"1xx", "2xx", "3xx", "4xx", "5xx", "other"
+
+/* What follows a row's labels on a status or code line. */
+static const char *const state_tails[STATE__COUNT] = {
+	[STATE_DOWN] = ",state=\"DOWN\"} ",
+	[STATE_UP] = ",state=\"UP\"} ",
+	[STATE_MAINT] = ",state=\"MAINT\"} ",
+	[STATE_DRAIN] = ",state=\"DRAIN\"} ",
+	[STATE_NOLB] = ",state=\"NOLB\"} ",
 };
-#define NCODES	(sizeof(hrsp_codes) / sizeof(hrsp_codes[0]))
+static const char *const code_tails[] = {
+	",code=\"1xx\"} ", ",code=\"2xx\"} ", ",code=\"3xx\"} ",
+	",code=\"4xx\"} ", ",code=\"5xx\"} ", ",code=\"other\"} ",
+};
+#define NCODES	(sizeof(code_tails) / sizeof(code_tails[0]))
 
 /* States each scope's status family lists, in HAProxy's order. */
 static const uint8_t listener_states[] = { STATE_DOWN, STATE_UP };
@@ -219,11 +229,34 @@ put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
 	return p;
 }
 
+/*
+ * Whether to write more: below the stop mark, and EXPO_ROOM_MIN of room
+ * reserved, which the line writers then use without checking.
+ */
 static int
-room(const struct wbuf *out, size_t stop)
+room(struct wbuf *out, size_t stop)
 {
-	return out->len < stop && out->max - out->len >= EXPO_ROOM_MIN &&
-	    !out->failed;
+	if (out->len >= stop || out->max - out->len < EXPO_ROOM_MIN)
+		return 0;
+	return wbuf_reserve(out, EXPO_ROOM_MIN) == 0;
+}
+
+/*
+ * A row's sample without extra labels, the bulk of every exposition:
+ * "<name>{<labels>} <value>\n" into room already reserved.
+ */
+static char *
+put_row_sample(char *p, const struct expo_cursor *c, const struct snap_row *r,
+    int col, enum metric_conv conv)
+{
+	memcpy(p, c->name, c->name_len);
+	p += c->name_len;
+	*p++ = '{';
+	memcpy(p, r->labels, r->labels_len);
+	p += r->labels_len;
+	*p++ = '}';
+	*p++ = ' ';
+	return put_value(p, r, col, conv);
 }
 
 /* Rows of a listener, pool or member family, from where the cursor is. */
@@ -234,7 +267,6 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
 	const struct snap_row	*r;
 	const uint8_t		*states;
-	struct label		 l = { NULL, NULL, 0 };
 	size_t			 k, nstates;
 	int			 http_only = (fam->flags & MF_HTTP) != 0;
 	char			*p;
@@ -248,51 +280,79 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 			states = listener_states;
 			nstates = sizeof(listener_states);
 		}
-		l.key = "state";
+		if (rs->n == 0)
+			return 1;
+		if (!c->started) {
+			if (!room(out, stop))
+				return 0;
+			family_header(c, fam, out);
+		}
 		for (; c->row < rs->n && room(out, stop); c->row++) {
 			r = &rs->row[c->row];
+			p = out->data + out->len;
 			for (k = 0; k < nstates; k++) {
-				l.val = snap_state_names[states[k]];
-				if ((p = sample_begin(c, fam, out, r->labels,
-				    r->labels_len, &l, 1)) == NULL)
-					return 0;
+				const char *tail = state_tails[states[k]];
+
+				p = put(p, c->name, c->name_len);
+				*p++ = '{';
+				p = put(p, r->labels, r->labels_len);
+				p = put(p, tail, strlen(tail));
 				*p++ = r->state == states[k] ? '1' : '0';
 				*p++ = '\n';
-				line_end(out, p);
 			}
+			line_end(out, p);
 		}
 		return c->row == rs->n;
 	case CONV_HRSP:
-		l.key = "code";
 		for (; c->sub < NCODES; c->sub++, c->row = 0) {
-			if (!snapshot_has_col(c->snap, fam->src + (int)c->sub))
+			int	 col = fam->src + (int)c->sub;
+			size_t	 tlen = strlen(code_tails[c->sub]);
+
+			if (!snapshot_has_col(c->snap, col))
 				continue;
-			l.val = hrsp_codes[c->sub];
 			for (; c->row < rs->n; c->row++) {
-				if (!room(out, stop))
-					return 0;
 				r = &rs->row[c->row];
 				if (!r->http)
 					continue;
-				if ((p = sample_begin(c, fam, out, r->labels,
-				    r->labels_len, &l, 1)) == NULL)
+				if (!room(out, stop))
 					return 0;
-				line_end(out, put_value(p, r,
-				    fam->src + (int)c->sub, CONV_INT));
+				if (!c->started)
+					family_header(c, fam, out);
+				p = put(out->data + out->len, c->name,
+				    c->name_len);
+				*p++ = '{';
+				p = put(p, r->labels, r->labels_len);
+				p = put(p, code_tails[c->sub], tlen);
+				line_end(out, put_value(p, r, col, CONV_INT));
 			}
 		}
 		return 1;
 	default:
 		if (!snapshot_has_col(c->snap, fam->src))
 			return 1;
-		for (; c->row < rs->n && room(out, stop); c->row++) {
-			r = &rs->row[c->row];
-			if (http_only && !r->http)
-				continue;
-			if ((p = sample_begin(c, fam, out, r->labels,
-			    r->labels_len, NULL, 0)) == NULL)
+		if (!c->started) {
+			/* the family's header, once it has a sample */
+			while (c->row < rs->n && http_only && !rs->row[c->row].http)
+				c->row++;
+			if (c->row == rs->n)
+				return 1;
+			if (!room(out, stop))
 				return 0;
-			line_end(out, put_value(p, r, fam->src, fam->conv));
+			family_header(c, fam, out);
+		}
+		while (c->row < rs->n && room(out, stop)) {
+			/* a batch of lines into the room reserved */
+			size_t	 end = out->len + EXPO_ROOM_MIN - EXPO_LINE_MAX;
+
+			p = out->data + out->len;
+			for (; c->row < rs->n && (size_t)(p - out->data) < end;
+			    c->row++) {
+				r = &rs->row[c->row];
+				if (http_only && !r->http)
+					continue;
+				p = put_row_sample(p, c, r, fam->src, fam->conv);
+			}
+			line_end(out, p);
 		}
 		return c->row == rs->n;
 	}
@@ -409,9 +469,17 @@ cursor_family(struct expo_cursor *c, unsigned fam)
 	c->sub = 0;
 	c->row = 0;
 	c->started = 0;
-	if (fam < metric_family_count)
-		c->name_len = (size_t)snprintf(c->name, sizeof(c->name),
-		    METRIC_PREFIX "%s", metric_families[fam].name);
+	if (fam < metric_family_count) {
+		const char	*name = metric_families[fam].name;
+		size_t		 n = strlen(name);
+
+		/* the table's names are short: METRICS.md's longest is 51 */
+		if (n > sizeof(c->name) - sizeof(METRIC_PREFIX))
+			n = sizeof(c->name) - sizeof(METRIC_PREFIX);
+		memcpy(c->name, METRIC_PREFIX, sizeof(METRIC_PREFIX) - 1);
+		memcpy(c->name + sizeof(METRIC_PREFIX) - 1, name, n);
+		c->name_len = sizeof(METRIC_PREFIX) - 1 + n;
+	}
 }
 
 void
@@ -423,7 +491,15 @@ expo_cursor_init(struct expo_cursor *c, const struct snapshot *snap,
 	c->agent = *agent;
 	c->scopes = scopes;
 	c->format = format;
+	c->end = metric_family_count;
 	cursor_family(c, 0);
+}
+
+void
+expo_cursor_range(struct expo_cursor *c, unsigned first, unsigned end)
+{
+	c->end = end < metric_family_count ? end : metric_family_count;
+	cursor_family(c, first);
 }
 
 int
@@ -433,8 +509,9 @@ expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
 	size_t				 stop = out->len + want;
 
 	while (!c->done && room(out, stop)) {
-		if (c->fam == metric_family_count) {
-			if (c->format == EXPO_OPENMETRICS)
+		if (c->fam >= c->end) {
+			if (c->format == EXPO_OPENMETRICS &&
+			    c->end == metric_family_count)
 				wbuf_puts(out, "# EOF\n");
 			c->done = 1;
 			break;
@@ -454,6 +531,14 @@ expo_render(struct wbuf *out, const struct snapshot *snap,
 	struct expo_cursor	 c;
 
 	expo_cursor_init(&c, snap, agent, scopes, format);
-	while (!expo_render_some(&c, out, 1 << 20) && !wbuf_failed(out))
-		;
+	for (;;) {
+		size_t	 before = out->len;
+
+		if (expo_render_some(&c, out, 1 << 20) || wbuf_failed(out))
+			break;
+		if (out->len == before) {	/* out's cap reached */
+			out->failed = 1;
+			break;
+		}
+	}
 }

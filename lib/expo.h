@@ -62,6 +62,7 @@ struct expo_cursor {
 	size_t			 row;		/* next row of the family */
 	int			 started;	/* its HELP and TYPE are out */
 	int			 done;
+	unsigned		 end;		/* family to stop before */
 	size_t			 name_len;
 	char			 name[96];	/* "octavia_<family>" */
 };
@@ -72,6 +73,14 @@ struct expo_cursor {
  */
 void	expo_cursor_init(struct expo_cursor *, const struct snapshot *,
 	    const struct expo_agent *, unsigned scopes, enum expo_format);
+
+/*
+ * Limits the cursor to families [first, end) of metric_families[]; the
+ * OpenMetrics "# EOF" comes only with the last family. For a part shared
+ * by many responses: the families from HAProxy are the same for every
+ * response rendering one snapshot, the agent's own are not.
+ */
+void	expo_cursor_range(struct expo_cursor *, unsigned first, unsigned end);
 
 /*
  * Appends the next part of the exposition to out: at least want bytes

@@ -1,21 +1,33 @@
 #include "octavia.h"
 
+/* 1 for the lower-case hex digits. */
+static const unsigned char hexdigit[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+	['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
 int
 octavia_is_uuid(const char *s, size_t len)
 {
-	size_t	 i;
+	const unsigned char	*u = (const unsigned char *)s;
+	unsigned		 bad = 0;
+	size_t			 i;
 
-	if (len != OCTAVIA_UUID_LEN)
+	if (len != OCTAVIA_UUID_LEN || s[8] != '-' || s[13] != '-' ||
+	    s[18] != '-' || s[23] != '-')
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	}
-	return 1;
+	for (i = 0; i < 8; i++)
+		bad |= hexdigit[u[i]] ^ 1;
+	for (i = 9; i < 13; i++)
+		bad |= hexdigit[u[i]] ^ 1;
+	for (i = 14; i < 18; i++)
+		bad |= hexdigit[u[i]] ^ 1;
+	for (i = 19; i < 23; i++)
+		bad |= hexdigit[u[i]] ^ 1;
+	for (i = 24; i < 36; i++)
+		bad |= hexdigit[u[i]] ^ 1;
+	return bad == 0;
 }
 
 int

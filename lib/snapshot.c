@@ -1,5 +1,6 @@
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,63 @@ const char *const snap_state_names[STATE__COUNT] = {
 
 #define CSV_MAX_FIELDS	512	/* HAProxy 3.x prints under 200 */
 
+/*
+ * Name lookups: a column header or an info field name to its enum, by
+ * binary search over the names sorted once (a header has ~120 names, and
+ * every read has one).
+ */
+struct name_index {
+	const char *const	*names;
+	int			 n;
+	int			 sorted[(int)COL__COUNT > (int)INFO__COUNT ?
+				     (int)COL__COUNT : (int)INFO__COUNT];
+	int			 ready;
+};
+
+static struct name_index col_index = { stat_col_names, COL__COUNT, {0}, 0 };
+static struct name_index info_index = { info_field_names, INFO__COUNT, {0},
+	0 };
+
+static const char *const	*sort_names;
+
+static int
+cmp_by_name(const void *a, const void *b)
+{
+	return strcmp(sort_names[*(const int *)a], sort_names[*(const int *)b]);
+}
+
+/* The enum value named s (of length len), or -1. */
+static int
+name_lookup(struct name_index *x, const char *s, size_t len)
+{
+	int	 lo = 0, hi, mid, c, i;
+
+	if (!x->ready) {
+		for (i = 0; i < x->n; i++)
+			x->sorted[i] = i;
+		sort_names = x->names;
+		qsort(x->sorted, (size_t)x->n, sizeof(x->sorted[0]),
+		    cmp_by_name);
+		x->ready = 1;
+	}
+	hi = x->n - 1;
+	while (lo <= hi) {
+		const char *name;
+
+		mid = (lo + hi) / 2;
+		name = x->names[x->sorted[mid]];
+		if ((c = strncmp(s, name, len)) == 0)
+			c = name[len] == '\0' ? 0 : -1;
+		if (c == 0)
+			return x->sorted[mid];
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
 void
 snapshot_init(struct snapshot *s, const struct snapshot_limits *lim)
 {
@@ -139,6 +197,10 @@ snapshot_free(struct snapshot *s)
 	for (i = 0; i < SCOPE__COUNT; i++)
 		free(s->rows[i].row);
 	memset(s->rows, 0, sizeof(s->rows));
+	free(s->fields);
+	s->fields = NULL;
+	free(s->map);
+	s->map = NULL;
 }
 
 /*
@@ -176,50 +238,33 @@ parse_int(const char *s, size_t len, uint64_t *v, int *neg)
 	return 0;
 }
 
-int
-snapshot_parse_info(struct snapshot *s, char *buf, size_t len)
+/* One "Name: value" line of show info, NUL-terminated at end. */
+static void
+parse_info_line(struct snapshot *s, char *p, char *end)
 {
-	char		*p = buf, *end = buf + len, *nl, *colon, *val;
+	char		*colon, *val;
 	size_t		 vlen;
 	uint64_t	 v;
-	int		 i, neg, seen = 0;
+	int		 i, neg;
 
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
-		if (nl == p)
-			break;		/* the empty line that ends the section */
-		colon = memchr(p, ':', (size_t)(nl - p));
-		if (colon != NULL) {
-			seen++;
-			*colon = '\0';
-			val = colon + 1;
-			while (val < nl && *val == ' ')
-				val++;
-			vlen = (size_t)(nl - val);
-			if (strcmp(p, "Version") == 0) {
-				if (vlen >= sizeof(s->haproxy_version))
-					vlen = sizeof(s->haproxy_version) - 1;
-				memcpy(s->haproxy_version, val, vlen);
-				s->haproxy_version[vlen] = '\0';
-			}
-			for (i = 0; i < INFO__COUNT; i++) {
-				if (strcmp(p, info_field_names[i]) != 0)
-					continue;
-				if (parse_int(val, vlen, &v, &neg) == 0 && !neg) {
-					s->info[i] = v;
-					s->info_have |= (uint64_t)1 << i;
-				}
-				break;
-			}
-		}
-		p = nl + 1;
+	if ((colon = memchr(p, ':', (size_t)(end - p))) == NULL)
+		return;
+	s->info_seen++;
+	*colon = '\0';
+	for (val = colon + 1; val < end && *val == ' '; val++)
+		;
+	vlen = (size_t)(end - val);
+	if (strcmp(p, "Version") == 0) {
+		if (vlen >= sizeof(s->haproxy_version))
+			vlen = sizeof(s->haproxy_version) - 1;
+		memcpy(s->haproxy_version, val, vlen);
+		s->haproxy_version[vlen] = '\0';
 	}
-	if (seen == 0) {
-		s->error = "show info: no fields";
-		return -1;
+	if ((i = name_lookup(&info_index, p, (size_t)(colon - p))) >= 0 &&
+	    parse_int(val, vlen, &v, &neg) == 0 && !neg) {
+		s->info[i] = v;
+		s->info_have |= (uint64_t)1 << i;
 	}
-	return 0;
 }
 
 /* Status words, by the scope of the row they are read on. */
@@ -251,6 +296,18 @@ parse_state(enum scope scope, const char *st)
 #undef IS
 }
 
+/* key="<uuid>" at p; returns the end. */
+static char *
+label(char *p, const char *key, const char *uuid)
+{
+	size_t	 n = strlen(key);
+
+	memcpy(p, key, n);
+	memcpy(p + n, uuid, OCTAVIA_UUID_LEN);
+	p[n + OCTAVIA_UUID_LEN] = '"';
+	return p + n + OCTAVIA_UUID_LEN + 1;
+}
+
 /*
  * Which Octavia object a row is, and its label text. Returns the scope, or
  * -1 for rows that are not Octavia's.
@@ -261,6 +318,7 @@ row_identify(const struct csv_field *f, const int *idx, struct snap_row *r)
 	const struct csv_field	*px = &f[idx[COL_PXNAME]];
 	const struct csv_field	*sv = &f[idx[COL_SVNAME]];
 	const char		*pool, *listener;
+	char			*p;
 	int			 scope, n;
 	uint64_t		 type;
 	int			 neg;
@@ -280,26 +338,28 @@ row_identify(const struct csv_field *f, const int *idx, struct snap_row *r)
 	else
 		scope = SCOPE_MEMBER;
 
+	/* label text, built once here and copied into every line */
 	if (scope == SCOPE_LISTENER) {
 		if (!octavia_is_uuid(px->s, px->len))
 			return -1;
-		n = snprintf(r->labels, sizeof(r->labels),
-		    "listener=\"%s\"", px->s);
+		p = label(r->labels, "listener=\"", px->s);
 	} else {
 		if (octavia_name_split_backend(px->s, px->len, &pool,
 		    &listener) == -1)
 			return -1;
-		if (scope == SCOPE_POOL)
-			n = snprintf(r->labels, sizeof(r->labels),
-			    "pool=\"%.36s\",listener=\"%.36s\"", pool, listener);
-		else {
+		p = r->labels;
+		if (scope == SCOPE_MEMBER) {
 			if (!octavia_is_uuid(sv->s, sv->len))
 				return -1;
-			n = snprintf(r->labels, sizeof(r->labels),
-			    "member=\"%s\",pool=\"%.36s\",listener=\"%.36s\"",
-			    sv->s, pool, listener);
+			p = label(p, "member=\"", sv->s);
+			*p++ = ',';
 		}
+		p = label(p, "pool=\"", pool);
+		*p++ = ',';
+		p = label(p, "listener=\"", listener);
 	}
+	*p = '\0';
+	n = (int)(p - r->labels);
 	r->labels_len = (uint8_t)n;
 	return scope;
 }
@@ -321,133 +381,295 @@ rows_push(struct snapshot *s, int scope)
 	return &rs->row[rs->n++];
 }
 
-int
-snapshot_parse_stat(struct snapshot *s, char *buf, size_t len)
+static int
+fail(struct snapshot *s, const char *why)
 {
-	struct csv		 c;
-	struct csv_field	*f;
-	struct snap_row		 r, *dst;
-	size_t			 nf, ncols, i, total = 0;
-	int			 idx[COL__COUNT], *map = NULL, col, scope, neg;
-	int			 rc = -1, ended = 0;
-	enum csv_status		 st;
+	s->error = why;
+	s->phase = PHASE_FAILED;
+	return -1;
+}
 
-	if ((f = calloc(CSV_MAX_FIELDS, sizeof(*f))) == NULL) {
-		s->error = "out of memory";
-		return -1;
-	}
-	csv_init(&c, buf, len, s->lim.max_record);
+/* "# pxname,svname,...,": which column is where. */
+static int
+parse_header(struct snapshot *s, char *p, char *nl)
+{
+	struct csv	 c;
+	size_t		 i;
+	int		 col;
 
-	/* the header: "# pxname,svname,...," */
-	if (len < 2 || buf[0] != '#' || buf[1] != ' ') {
-		s->error = "show stat: no CSV header";
-		goto out;
-	}
-	c.p += 2;
-	if (csv_next(&c, f, CSV_MAX_FIELDS, &ncols) != CSV_RECORD) {
-		s->error = "show stat: unreadable CSV header";
-		goto out;
-	}
-	if ((map = calloc(ncols, sizeof(*map))) == NULL) {
-		s->error = "out of memory";
-		goto out;
-	}
+	if (nl - p < 2 || p[0] != '#' || p[1] != ' ')
+		return fail(s, "show stat: no CSV header");
+	csv_init(&c, p + 2, (size_t)(nl + 1 - p - 2), s->lim.max_record);
+	if (csv_next(&c, s->fields, CSV_MAX_FIELDS, &s->ncols) != CSV_RECORD)
+		return fail(s, "show stat: unreadable CSV header");
+	if ((s->map = calloc(s->ncols, sizeof(*s->map))) == NULL)
+		return fail(s, "out of memory");
 	for (col = 0; col < COL__COUNT; col++)
-		idx[col] = -1;
-	for (i = 0; i < ncols; i++) {
-		map[i] = -1;
-		for (col = 0; col < COL__COUNT; col++)
-			if (strcmp(f[i].s, stat_col_names[col]) == 0) {
-				map[i] = col;
-				idx[col] = (int)i;
-				break;
-			}
+		s->idx[col] = -1;
+	for (i = 0; i < s->ncols; i++) {
+		col = name_lookup(&col_index, s->fields[i].s,
+		    s->fields[i].len);
+		s->map[i] = col;
+		if (col >= 0)
+			s->idx[col] = (int)i;
 	}
-	if (idx[COL_PXNAME] < 0 || idx[COL_SVNAME] < 0) {
-		s->error = "show stat: header lacks pxname or svname";
-		goto out;
-	}
+	if (s->idx[COL_PXNAME] < 0 || s->idx[COL_SVNAME] < 0)
+		return fail(s, "show stat: header lacks pxname or svname");
 	s->cols_present = 0;
 	for (col = 0; col < COL__NUMERIC; col++)
-		if (idx[col] >= 0)
+		if (s->idx[col] >= 0)
 			s->cols_present |= (uint64_t)1 << col;
-	s->have_status = idx[COL_STATUS] >= 0;
+	s->have_status = s->idx[COL_STATUS] >= 0;
+	return 0;
+}
 
-	while ((st = csv_next(&c, f, CSV_MAX_FIELDS, &nf)) != CSV_END) {
-		if (st == CSV_MALFORMED) {
-			s->malformed++;
+/* The end of a row parsed either way: identify, check, keep. */
+static int
+row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f)
+{
+	struct snap_row	*dst;
+	int		 scope;
+
+	if ((scope = row_identify(f, s->idx, r)) == -1) {
+		s->hidden++;
+		return 0;
+	}
+	r->http = s->idx[COL_MODE] >= 0 &&
+	    strcmp(f[s->idx[COL_MODE]].s, "http") == 0;
+	r->state = s->have_status ?
+	    parse_state(scope, f[s->idx[COL_STATUS]].s) : STATE_UNKNOWN;
+	if (++s->total > s->lim.max_rows)
+		return fail(s, "show stat: too many rows");
+	if ((dst = rows_push(s, scope)) == NULL)
+		return fail(s, "out of memory");
+	memcpy(dst, r, sizeof(*r));
+	return 0;
+}
+
+/*
+ * A record with no quote and no CR, as nearly every row is: one pass that
+ * parses numbers where they stand and skips the columns nobody reads.
+ * Equivalent to parse_row() for such records.
+ */
+static int
+parse_row_plain(struct snapshot *s, char *p, char *nl)
+{
+	struct csv_field	*f = s->fields;
+	struct snap_row		 r;
+	size_t			 i;
+	char			*q = p, *start, d;
+	int			 col, neg;
+	uint64_t		 x, digit;
+
+	if (nl == p) {
+		s->phase = PHASE_DONE;	/* the empty line after the last row */
+		return 0;
+	}
+	memset(&r, 0, offsetof(struct snap_row, v));
+	for (i = 0;; i++) {
+		if (i == s->ncols) {
+			s->malformed++;		/* more fields than columns */
+			return 0;
+		}
+		start = q;
+		col = s->map[i];
+		if (col >= 0 && col < COL__NUMERIC) {
+			neg = *q == '-';
+			q += neg;
+			for (x = 0; (digit = (uint64_t)(*q - '0')) < 10; q++) {
+				if (x > (UINT64_MAX - digit) / 10)
+					goto malformed;
+				x = x * 10 + digit;
+			}
+			if (*q != ',' && *q != '\n')
+				goto malformed;
+			if (q > start + neg) {
+				if (neg) {
+					if (x > (uint64_t)INT64_MAX + 1)
+						goto malformed;
+					x = (uint64_t)0 - x;
+					r.neg |= (uint64_t)1 << col;
+				}
+				r.v[col] = x;
+				r.have |= (uint64_t)1 << col;
+			} else if (neg)
+				goto malformed;		/* a lone '-' */
+			else
+				r.v[col] = 0;
+		} else
+			while (*q != ',' && *q != '\n')
+				q++;
+		d = *q;
+		if (col >= COL__NUMERIC) {
+			f[i].s = start;
+			f[i].len = (size_t)(q - start);
+			*q = '\0';
+		}
+		if (d == '\n')
+			break;
+		q++;
+	}
+	if (i + 1 != s->ncols)
+		goto malformed;
+	return row_finish(s, &r, f);
+malformed:
+	s->malformed++;
+	return 0;
+}
+
+/* One complete record of show stat, ending with the '\n' at nl. */
+static int
+parse_row(struct snapshot *s, char *p, char *nl)
+{
+	struct csv		 c;
+	struct csv_field	*f = s->fields;
+	struct snap_row		 r;
+	size_t			 nf, i;
+	int			 col, neg;
+
+	csv_init(&c, p, (size_t)(nl + 1 - p), s->lim.max_record);
+	if (csv_next(&c, f, CSV_MAX_FIELDS, &nf) != CSV_RECORD) {
+		s->malformed++;
+		return 0;
+	}
+	if (nf == 1 && f[0].len == 0) {
+		s->phase = PHASE_DONE;	/* the empty line after the last row */
+		return 0;
+	}
+	if (nf != s->ncols) {
+		s->malformed++;
+		return 0;
+	}
+	memset(&r, 0, offsetof(struct snap_row, v));
+	for (i = 0; i < nf; i++) {
+		if ((col = s->map[i]) < 0 || col >= COL__NUMERIC)
+			continue;
+		if (f[i].len == 0) {
+			r.v[col] = 0;
 			continue;
 		}
-		if (nf == 1 && f[0].len == 0) {
-			ended = 1;	/* the empty line after the last row */
+		if (parse_int(f[i].s, f[i].len, &r.v[col], &neg) == -1) {
+			s->malformed++;
+			return 0;
+		}
+		r.have |= (uint64_t)1 << col;
+		if (neg)
+			r.neg |= (uint64_t)1 << col;
+	}
+	return row_finish(s, &r, f);
+}
+
+size_t
+snapshot_feed(struct snapshot *s, char *buf, size_t len)
+{
+	char	*p = buf, *end = buf + len, *nl;
+
+	if (s->fields == NULL && s->phase != PHASE_FAILED &&
+	    (s->fields = calloc(CSV_MAX_FIELDS, sizeof(*s->fields))) == NULL)
+		fail(s, "out of memory");
+	while (p < end) {
+		if (s->phase == PHASE_DONE || s->phase == PHASE_FAILED)
+			return len;		/* the rest does not matter */
+		if (s->skipping) {
+			/* a record over the limit: drop it up to its end */
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				return len;
+			s->skipping = 0;
+			p = nl + 1;
+			continue;
+		}
+		if (s->phase == PHASE_INFO)
+			nl = memchr(p, '\n', (size_t)(end - p));
+		else
+			nl = (char *)(uintptr_t)csv_record_end(p, end);
+		if (nl == NULL) {
+			if ((size_t)(end - p) < s->lim.max_record)
+				break;		/* wait for the rest */
+			if (s->phase != PHASE_ROWS) {
+				fail(s, s->phase == PHASE_INFO ?
+				    "show info: line too long" :
+				    "show stat: CSV header too long");
+				return len;
+			}
+			s->malformed++;
+			s->skipping = 1;
+			continue;
+		}
+		switch (s->phase) {
+		case PHASE_INFO:
+			if (nl == p) {
+				if (s->info_seen == 0) {
+					fail(s, "show info: no fields");
+					return len;
+				}
+				s->phase = PHASE_HEADER;
+			} else
+				parse_info_line(s, p, nl);
+			break;
+		case PHASE_HEADER:
+			if (parse_header(s, p, nl) == 0)
+				s->phase = PHASE_ROWS;
+			break;
+		default:
+			if ((size_t)(nl + 1 - p) > s->lim.max_record)
+				s->malformed++;
+			else if (memchr(p, '"', (size_t)(nl - p)) == NULL &&
+			    memchr(p, '\r', (size_t)(nl - p)) == NULL)
+				parse_row_plain(s, p, nl);
+			else
+				parse_row(s, p, nl);
 			break;
 		}
-		if (nf != ncols) {
-			s->malformed++;
-			continue;
-		}
-		memset(&r, 0, offsetof(struct snap_row, v));
-		if ((scope = row_identify(f, idx, &r)) == -1) {
-			s->hidden++;
-			continue;
-		}
-		for (i = 0; i < ncols; i++) {
-			if ((col = map[i]) < 0 || col >= COL__NUMERIC)
-				continue;
-			if (f[i].len == 0) {
-				r.v[col] = 0;
-				continue;
-			}
-			if (parse_int(f[i].s, f[i].len, &r.v[col], &neg) == -1)
-				break;
-			r.have |= (uint64_t)1 << col;
-			if (neg)
-				r.neg |= (uint64_t)1 << col;
-		}
-		if (i != ncols) {
-			s->malformed++;
-			continue;
-		}
-		r.http = idx[COL_MODE] >= 0 &&
-		    strcmp(f[idx[COL_MODE]].s, "http") == 0;
-		r.state = s->have_status ?
-		    parse_state(scope, f[idx[COL_STATUS]].s) : STATE_UNKNOWN;
-		if (++total > s->lim.max_rows) {
-			s->error = "show stat: too many rows";
-			goto out;
-		}
-		if ((dst = rows_push(s, scope)) == NULL) {
-			s->error = "out of memory";
-			goto out;
-		}
-		memcpy(dst, &r, sizeof(r));
+		p = nl + 1;
 	}
-	if (!ended) {
-		s->error = "show stat: truncated (no empty line at the end)";
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc == -1)
+	return (size_t)(p - buf);
+}
+
+int
+snapshot_finish(struct snapshot *s)
+{
+	free(s->fields);
+	s->fields = NULL;
+	free(s->map);
+	s->map = NULL;
+	if (s->phase != PHASE_DONE) {
+		if (s->phase != PHASE_FAILED)
+			s->error = s->phase == PHASE_INFO ?
+			    "show info: truncated" : s->phase == PHASE_HEADER ?
+			    "show stat: no CSV header" :
+			    "show stat: truncated (no empty line at the end)";
 		snapshot_free(s);	/* never half a snapshot */
-	free(map);
-	free(f);
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 int
 snapshot_parse(struct snapshot *s, char *buf, size_t len)
 {
-	char	*sep;
-	size_t	 ilen;
+	snapshot_feed(s, buf, len);
+	return snapshot_finish(s);
+}
 
-	/* "show info" ends with an empty line; "show stat" follows. */
-	if ((sep = memmem(buf, len, "\n\n", 2)) == NULL) {
-		s->error = "show info: truncated";
+int
+snapshot_parse_info(struct snapshot *s, char *buf, size_t len)
+{
+	s->phase = PHASE_INFO;
+	snapshot_feed(s, buf, len);
+	free(s->fields);
+	s->fields = NULL;
+	if (s->phase == PHASE_FAILED || s->info_seen == 0) {
+		if (s->phase != PHASE_FAILED)
+			s->error = "show info: no fields";
 		return -1;
 	}
-	ilen = (size_t)(sep - buf) + 1;
-	if (snapshot_parse_info(s, buf, ilen) == -1)
-		return -1;
-	return snapshot_parse_stat(s, sep + 2, len - ilen - 1);
+	return 0;
+}
+
+int
+snapshot_parse_stat(struct snapshot *s, char *buf, size_t len)
+{
+	s->phase = PHASE_HEADER;
+	snapshot_feed(s, buf, len);
+	return snapshot_finish(s);
 }

@@ -168,6 +168,16 @@ struct snapshot_limits {
 	size_t		 max_rows;	/* rows kept, all scopes together */
 };
 
+enum snapshot_phase {
+	PHASE_INFO,		/* show info lines, up to an empty one */
+	PHASE_HEADER,		/* the "# pxname,..." line */
+	PHASE_ROWS,		/* records, up to an empty line */
+	PHASE_DONE,
+	PHASE_FAILED,
+};
+
+struct csv_field;
+
 struct snapshot {
 	struct snapshot_limits	 lim;
 	uint64_t		 info[INFO__COUNT];
@@ -179,18 +189,35 @@ struct snapshot {
 	size_t			 malformed;	/* rows skipped as broken */
 	size_t			 hidden;	/* rows that are not Octavia's */
 	const char		*error;		/* why a parse failed */
+
+	/* while parsing */
+	enum snapshot_phase	 phase;
+	int			 skipping;	/* dropping an over-long record */
+	int			 info_seen;
+	size_t			 total;
+	size_t			 ncols;
+	int			*map;		/* CSV column -> enum stat_col */
+	int			 idx[COL__COUNT]; /* and back */
+	struct csv_field	*fields;
 };
 
 void	snapshot_init(struct snapshot *, const struct snapshot_limits *);
 void	snapshot_free(struct snapshot *);
 
 /*
- * Parse the answer to "show info;show stat": both sections, each ended by
- * an empty line. The buffer is modified in place and must hold a NUL at
- * buf[len]. Returns 0, or -1 with snap->error set when the answer is not
- * complete (no info, no CSV header, truncated, too many rows); a snapshot
- * that failed holds no rows and must not be served.
+ * Parses the answer to "show info;show stat" as it arrives: both sections,
+ * each ended by an empty line. snapshot_feed() takes the complete lines and
+ * records at the start of buf (modifying them in place) and returns how
+ * many bytes it used; the caller keeps the rest and feeds it again with
+ * what follows. A record longer than lim.max_record is skipped and counted.
+ * snapshot_finish() ends the parse: 0, or -1 with snap->error set when the
+ * answer was not complete (no info, no CSV header, truncated, too many
+ * rows); a snapshot that failed holds no rows and must not be served.
  */
+size_t	snapshot_feed(struct snapshot *, char *buf, size_t len);
+int	snapshot_finish(struct snapshot *);
+
+/* The whole answer at once: snapshot_feed() and snapshot_finish(). */
 int	snapshot_parse(struct snapshot *, char *buf, size_t len);
 
 /* The two halves, for callers and tests that have them apart. */

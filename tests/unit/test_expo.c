@@ -351,6 +351,43 @@ test_pieces_equal_whole(void **state)
 	free(buf);
 }
 
+/* Two ranges rendered apart are the whole, for both formats. */
+static void
+test_ranges_join(void **state)
+{
+	struct snapshot		 s;
+	struct expo_agent	 a = agent_figures();
+	struct expo_cursor	 cur;
+	struct wbuf		 parts;
+	size_t			 len;
+	char			*buf = fixture_load("info-stat.txt", &len), *whole;
+	int			 fmt;
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++) {
+		whole = render_as(&s, &a, EXPO_SCOPES_ALL, fmt);
+		wbuf_init(&parts, 1 << 26);
+		expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+		expo_cursor_range(&cur, 0, metric_haproxy_family_count);
+		while (!expo_render_some(&cur, &parts, 1 << 20))
+			;
+		assert_null(memmem(parts.data, parts.len, "octavia_exporter_",
+		    17));
+		expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+		expo_cursor_range(&cur, metric_haproxy_family_count, ~0u);
+		while (!expo_render_some(&cur, &parts, 1 << 20))
+			;
+		wbuf_putc(&parts, '\0');
+		assert_string_equal(parts.data, whole);
+		wbuf_free(&parts);
+		free(whole);
+	}
+	snapshot_free(&s);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -361,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_real_answer_structure),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_pieces_equal_whole),
+		cmocka_unit_test(test_ranges_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

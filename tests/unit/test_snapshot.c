@@ -501,8 +501,73 @@ test_info_fields(void **state)
 	{
 		char empty[] = "\n";
 
+		snapshot_init(&s, &lim);
 		assert_int_equal(snapshot_parse_info(&s, empty, 1), -1);
 	}
+}
+
+/* Fed in pieces of every size, the answer parses as it does whole. */
+static void
+test_fed_in_pieces(void **state)
+{
+	struct snapshot	 whole, s;
+	size_t		 len, piece, have, used, off;
+	char		*orig = fixture_load("info-stat.txt", &len);
+	char		*copy = malloc(len + 1), *buf = malloc(len + 1);
+
+	(void)state;
+	memcpy(copy, orig, len + 1);
+	snapshot_init(&whole, &lim);
+	assert_int_equal(snapshot_parse(&whole, copy, len), 0);
+	for (piece = 1; piece < len; piece = piece * 3 + 1) {
+		snapshot_init(&s, &lim);
+		have = 0;
+		for (off = 0; off < len; off += piece) {
+			size_t n = len - off < piece ? len - off : piece;
+
+			memcpy(buf + have, orig + off, n);
+			have += n;
+			used = snapshot_feed(&s, buf, have);
+			assert_true(used <= have);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+		assert_int_equal(have, 0);
+		assert_int_equal(snapshot_finish(&s), 0);
+		assert_rows_equal(&whole, &s, ~(uint64_t)0);
+		assert_true(s.info_have == whole.info_have);
+		assert_int_equal(s.hidden, whole.hidden);
+		snapshot_free(&s);
+	}
+	snapshot_free(&whole);
+	free(buf);
+	free(copy);
+	free(orig);
+}
+
+/* A record over the limit is skipped and counted; the rest stands. */
+static void
+test_overlong_record_fed(void **state)
+{
+	struct snapshot_limits	 small = { 256, 1000 };
+	struct snapshot		 s;
+	char			 text[2048], *p = text;
+	size_t			 used;
+	int			 i;
+
+	(void)state;
+	p += sprintf(p, "Name: HAProxy\n\n# pxname,svname,scur,\n"
+	    L ",FRONTEND,1,\n" L ",FRONTEND,\"");
+	for (i = 0; i < 600; i++)
+		*p++ = 'x';
+	p += sprintf(p, ",2,\n" L ",FRONTEND,3,\n\n");
+	snapshot_init(&s, &small);
+	used = snapshot_feed(&s, text, (size_t)(p - text));
+	assert_int_equal(used, (size_t)(p - text));
+	assert_int_equal(snapshot_finish(&s), 0);
+	assert_int_equal(s.malformed, 1);
+	assert_int_equal(s.rows[SCOPE_LISTENER].n, 2);
+	snapshot_free(&s);
 }
 
 int
@@ -520,6 +585,8 @@ main(void)
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_info_fields),
+		cmocka_unit_test(test_fed_in_pieces),
+		cmocka_unit_test(test_overlong_record_fed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
