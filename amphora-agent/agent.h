@@ -68,6 +68,7 @@ struct rendered {
 struct snap_ref {
 	int			 refs;
 	int			 too_big;	/* not worth caching */
+	unsigned		 served;	/* responses that rendered it */
 	struct rendered		 cache[RENDER_CACHE_SLOTS];
 	int			 ok;		/* snap is complete */
 	struct snapshot		 snap;

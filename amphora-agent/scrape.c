@@ -94,7 +94,11 @@ snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
 	struct wbuf		 b;
 	size_t			 i;
 
-	if (r->too_big || !r->ok)
+	/*
+	 * The first response of a snapshot streams it: with one scrape per
+	 * snapshot, as Prometheus does, a cache would be work for nothing.
+	 */
+	if (r->too_big || !r->ok || r->served++ == 0)
 		return NULL;
 	for (i = 0; i < RENDER_CACHE_SLOTS; i++) {
 		if (r->cache[i].data == NULL) {
@@ -109,6 +113,8 @@ snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
 	if (slot == NULL)
 		return NULL;
 	wbuf_init(&b, RENDER_CACHE_MAX);
+	if (wbuf_reserve(&b, 256u << 10) == -1)	/* most fit at once */
+		return NULL;
 	expo_cursor_init(&cur, &r->snap, ea, scopes, format);
 	expo_cursor_range(&cur, 0, metric_haproxy_family_count);
 	for (;;) {

@@ -67,8 +67,8 @@ wbuf_reserve(struct wbuf *b, size_t n)
 void
 wbuf_add(struct wbuf *b, const void *p, size_t n)
 {
-	if (wbuf_reserve(b, n) == -1)
-		return;
+	if (n == 0 || wbuf_reserve(b, n) == -1)
+		return;		/* data may still be NULL: no memcpy */
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 }
