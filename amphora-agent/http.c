@@ -104,6 +104,27 @@ http_conn_free(struct http_conn *c)
 		event_base_loopexit(a->base, NULL);
 }
 
+/* Close once what is queued has gone out; read nothing more. */
+static void
+close_after_output(struct http_conn *c)
+{
+	c->keep_alive = 0;
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* A response is complete: on to the next request, or the close. */
+static void
+response_done(struct http_conn *c)
+{
+	if (!c->keep_alive)
+		close_after_output(c);
+	else if (!c->in_process) {
+		bufferevent_enable(c->bev, EV_READ);
+		http_process(c);
+	}
+}
+
 /*
  * SIGTERM: idle connections close now; one waiting for a scrape or still
  * sending gets its answer, then closes.
@@ -119,10 +140,8 @@ http_listener_drain(struct agent_listener *l)
 			continue;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 			http_conn_free(c);
-		else {
-			c->closing = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
+		else
+			close_after_output(c);
 	}
 }
 
@@ -146,10 +165,8 @@ http_respond(struct http_conn *c, int status, const char *ctype,
 	    c->keep_alive ? "keep-alive" : "close", extra ? extra : "");
 	if (!c->head_only)
 		evbuffer_add(out, body, len);
-	if (!c->keep_alive) {
-		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
-	}
+	if (!c->keep_alive)
+		close_after_output(c);
 }
 
 static void
@@ -259,18 +276,9 @@ http_stream(struct http_conn *c)
 	if (rc == -1) {
 		log_warnx("listener %s: out of memory streaming a response",
 		    c->l->conf.id);
-		c->keep_alive = 0;
-		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
-		return;
-	}
-	if (!c->keep_alive) {
-		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
-	} else if (!c->in_process) {
-		bufferevent_enable(c->bev, EV_READ);
-		http_process(c);
-	}
+		close_after_output(c);
+	} else
+		response_done(c);
 }
 
 static void
@@ -355,23 +363,12 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	    send_rendered(c, out) == -1) {
 		/* the body has begun: the only way out is the close */
 		stream_end(c);
-		c->keep_alive = 0;
-		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
-		return;
-	}
-	if (c->head_only) {
+		close_after_output(c);
+	} else if (c->head_only) {
 		stream_end(c);
-		if (!c->keep_alive) {
-			c->closing = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		} else if (!c->in_process) {
-			bufferevent_enable(c->bev, EV_READ);
-			http_process(c);
-		}
-		return;
-	}
-	http_stream(c);
+		response_done(c);
+	} else
+		http_stream(c);
 }
 
 static void

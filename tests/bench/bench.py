@@ -14,11 +14,9 @@ socket queries it made.
 import argparse
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,45 +25,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
+sys.path.insert(0, TOOLS)
+from testnet import free_port_block, wait_port  # noqa: E402
 
 SCALES = [("3x3", 3, 3), ("50x20", 50, 20), ("200x50", 200, 50)]
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def free_block(n):
-    for _ in range(200):
-        base = random.randrange(20000, 50000)
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing on port {port}")
+    return free_port_block(1)
 
 
 def pct(xs, p):
@@ -117,7 +84,7 @@ class Stack:
         self.procs = []
         self.work = work
         self.sock = os.path.join(work, "lb.sock")
-        base = free_block(listeners + 20)
+        base = free_port_block(listeners + 20)
         self.agent_port = free_port()
         cfg = os.path.join(work, "haproxy.cfg")
         man = os.path.join(work, "manifest.json")

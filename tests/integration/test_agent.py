@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
+from testnet import free_port_block, wait_for  # noqa: E402
 
 ARGS = None
 TESTS = []
@@ -42,37 +43,6 @@ def test(fn):
 
 
 # ---------------------------------------------------------------- helpers
-
-def free_port_block(n):
-    """A base port with n free consecutive TCP ports on 127.0.0.1."""
-    for _ in range(200):
-        base = random.randrange(20000, 40000)
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port block")
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if pred():
-                return
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 def http_raw(host, port, request, family=socket.AF_INET, source=None,
              timeout=10):

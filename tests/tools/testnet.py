@@ -1,0 +1,43 @@
+"""Loopback helpers shared by the integration tests and the benchmark."""
+import random
+import socket
+import time
+
+
+def free_port_block(n):
+    """A base port with n free consecutive TCP ports on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randrange(20000, 40000)
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                s.bind(("127.0.0.1", p))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port block")
+
+
+def wait_for(pred, timeout, what):
+    """Polls pred() until it is true; exceptions count as not yet."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if pred():
+                return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_port(port, timeout=20):
+    def up():
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    wait_for(up, timeout, f"something on port {port}")
