@@ -1199,6 +1199,61 @@ def missing_netns_is_a_clear_error():
             b"No such file") in r.stderr, r.stderr
 
 
+@test
+def drop_in_behind_octavia_haproxy():
+    """Stock Octavia: the PROMETHEUS listener is an HAProxy frontend that
+    forwards to prometheus-exporter-internal, 127.0.0.1:9102 in an amphora;
+    the agent answers there in place of the Python proxy."""
+    lid = "0f4b6e2a-9c1d-4e8f-a6b5-3d2c1b0a9f8e"
+    front, agent_port = free_port_block(1), free_port_block(1)
+    sock = os.path.join(W.work, "dropin.sock")
+    cfg = os.path.join(W.work, "dropin.cfg")
+    with open(cfg, "w") as f:
+        f.write(f"""global
+    maxconn 100
+    stats socket {sock} mode 0666 level user
+defaults
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend {lid}
+    mode http
+    bind 127.0.0.1:{front}
+    default_backend prometheus-exporter-internal
+backend prometheus-exporter-internal
+    mode http
+    server prometheus-internal 127.0.0.1:{agent_port}
+""")
+    hap = subprocess.Popen(["haproxy", "-db", "-f", cfg],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    a = Agent(W.work, ["-s", sock, "-l", f"127.0.0.1:{agent_port}"],
+              name="dropin")
+    try:
+        a.wait_listening("127.0.0.1", agent_port)
+        wait_for(lambda: os.path.exists(sock), 10, "stats socket")
+        for hdrs in ({}, {"Accept-Encoding": "gzip"}):
+            st, h, body = http_get(f"http://127.0.0.1:{front}/metrics",
+                                   headers=hdrs)
+            assert st == 200, st
+        st, h, body = http_get(f"http://127.0.0.1:{front}/metrics")
+        fams = expfmt.parse(body.decode())
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        # the PROMETHEUS listener itself is one of the load balancer's
+        assert fams["octavia_listener_status"].value(
+            listener=lid, state="UP") == 1
+        # and the scrapes that came through it are counted on it, in the
+        # next snapshot (those within a second share one)
+        time.sleep(1.1)
+        st, h, body = http_get(f"http://127.0.0.1:{front}/metrics")
+        fams = expfmt.parse(body.decode())
+        assert fams["octavia_listener_sessions_total"].value(
+            listener=lid) >= 3
+    finally:
+        a.stop()
+        hap.terminate()
+        hap.wait(10)
+
+
 # ---------------------------------------------------------------- main
 
 def main():
