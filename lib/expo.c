@@ -33,34 +33,6 @@ struct label {
 	int		 escape;
 };
 
-void
-expo_label_value(struct wbuf *b, const char *s)
-{
-	const char	*run = s;
-
-	for (; *s != '\0'; s++) {
-		const char *esc;
-
-		switch (*s) {
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		default:
-			continue;
-		}
-		wbuf_add(b, run, (size_t)(s - run));
-		wbuf_add(b, esc, 2);
-		run = s + 1;
-	}
-	wbuf_add(b, run, (size_t)(s - run));
-}
-
 /*
  * The line writers work on raw memory: the caller made sure of
  * EXPO_LINE_MAX bytes of room, so the hot path has no checks per field.

@@ -94,7 +94,4 @@ void	expo_render(struct wbuf *out, const struct snapshot *snap,
 	    const struct expo_agent *agent, unsigned scopes,
 	    enum expo_format format);
 
-/* A label value with \, " and newline escaped. */
-void	expo_label_value(struct wbuf *, const char *);
-
 #endif

@@ -1,5 +1,3 @@
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,43 +98,4 @@ fmt_u64(char *dst, uint64_t v)
 	for (i = 0; i < n; i++)
 		dst[i] = tmp[n - 1 - i];
 	return n;
-}
-
-void
-wbuf_u64(struct wbuf *b, uint64_t v)
-{
-	if (wbuf_reserve(b, 20) == -1)
-		return;
-	b->len += fmt_u64(b->data + b->len, v);
-}
-
-void
-wbuf_s64(struct wbuf *b, int64_t v)
-{
-	if (v < 0) {
-		wbuf_putc(b, '-');
-		wbuf_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else
-		wbuf_u64(b, (uint64_t)v);
-}
-
-void
-wbuf_printf(struct wbuf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = 1;
-		return;
-	}
-	if (wbuf_reserve(b, (size_t)n + 1) == -1)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
 }

@@ -26,10 +26,6 @@ int	wbuf_reserve(struct wbuf *, size_t);
 void	wbuf_add(struct wbuf *, const void *, size_t);
 void	wbuf_puts(struct wbuf *, const char *);
 void	wbuf_putc(struct wbuf *, char);
-void	wbuf_u64(struct wbuf *, uint64_t);
-void	wbuf_s64(struct wbuf *, int64_t);
-void	wbuf_printf(struct wbuf *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 static inline int
 wbuf_failed(const struct wbuf *b)
