@@ -102,15 +102,19 @@ csv_next(struct csv *c, struct csv_field *f, size_t maxf, size_t *nf)
 }
 
 const char *
-csv_record_end(const char *p, const char *end)
+csv_record_end(const char *p, const char *end, int *has_quote)
 {
 	const char	*nl, *q;
 	int		 quoted = 0;
 
+	*has_quote = 0;
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		/* quotes toggle; "" inside a quoted field toggles twice */
-		for (q = p; (q = memchr(q, '"', (size_t)(nl - q))) != NULL; q++)
+		for (q = p; (q = memchr(q, '"', (size_t)(nl - q))) != NULL;
+		    q++) {
 			quoted = !quoted;
+			*has_quote = 1;
+		}
 		if (!quoted)
 			return nl;
 		p = nl + 1;

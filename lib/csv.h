@@ -47,8 +47,10 @@ enum csv_status csv_next(struct csv *, struct csv_field *f, size_t maxf,
 /*
  * The '\n' that ends the record starting at p (a newline inside a quoted
  * field does not), or NULL when [p, end) holds no complete record yet.
- * Reads only: for input that arrives in pieces.
+ * *has_quote tells whether the record holds a '"' at all (a plain record
+ * needs no unquoting). Reads only: for input that arrives in pieces.
  */
-const char	*csv_record_end(const char *p, const char *end);
+const char	*csv_record_end(const char *p, const char *end,
+		    int *has_quote);
 
 #endif

@@ -563,6 +563,7 @@ size_t
 snapshot_feed(struct snapshot *s, char *buf, size_t len)
 {
 	char	*p = buf, *end = buf + len, *nl;
+	int	 has_quote = 0;
 
 	if (s->fields == NULL && s->phase != PHASE_FAILED &&
 	    (s->fields = calloc(CSV_MAX_FIELDS, sizeof(*s->fields))) == NULL)
@@ -581,7 +582,8 @@ snapshot_feed(struct snapshot *s, char *buf, size_t len)
 		if (s->phase == PHASE_INFO)
 			nl = memchr(p, '\n', (size_t)(end - p));
 		else
-			nl = (char *)(uintptr_t)csv_record_end(p, end);
+			nl = (char *)(uintptr_t)csv_record_end(p, end,
+			    &has_quote);
 		if (nl == NULL) {
 			if ((size_t)(end - p) < s->lim.max_record)
 				break;		/* wait for the rest */
@@ -613,7 +615,7 @@ snapshot_feed(struct snapshot *s, char *buf, size_t len)
 		default:
 			if ((size_t)(nl + 1 - p) > s->lim.max_record)
 				s->malformed++;
-			else if (memchr(p, '"', (size_t)(nl - p)) == NULL &&
+			else if (!has_quote &&
 			    memchr(p, '\r', (size_t)(nl - p)) == NULL)
 				parse_row_plain(s, p, nl);
 			else

@@ -196,6 +196,25 @@ test_real_haproxy_csv(void **state)
 	free(buf);
 }
 
+static void
+test_record_end(void **state)
+{
+	const char	*plain = "a,b,\nc\n", *q = "x,\"l1\nl2\",\"\"\"\"\nz\n";
+	const char	*part = "x,\"open\nstill";
+	int		 hq;
+
+	(void)state;
+	assert_ptr_equal(csv_record_end(plain, plain + strlen(plain), &hq),
+	    plain + 4);
+	assert_false(hq);
+	/* the newline inside quotes does not end it; "" toggles twice */
+	assert_ptr_equal(csv_record_end(q, q + strlen(q), &hq),
+	    strchr(q, 'z') - 1);
+	assert_true(hq);
+	assert_null(csv_record_end(part, part + strlen(part), &hq));
+	assert_null(csv_record_end(plain, plain + 3, &hq));
+}
+
 int
 main(void)
 {
@@ -208,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_malformed_skips_one_record),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_real_haproxy_csv),
+		cmocka_unit_test(test_record_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
