@@ -11,12 +11,15 @@
 
 #include "config.h"
 #include "expo.h"
+#include "octavia.h"
 #include "procstat.h"
 #include "snapshot.h"
 #include "wbuf.h"
 
 #define AGENT_NAME		"amphora-prometheus-agent"
 #define AGENT_DEFAULT_CONFIG	"/etc/octavia/amphora-prometheus-agent.conf"
+/* Octavia's: /var/lib/octavia/<loadbalancer id>.sock, once it exists */
+#define AGENT_DEFAULT_STATS_SOCKET "/var/lib/octavia/*.sock"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
 #define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
 #define CHUNK_SIZE		(64u << 10)	/* a piece of a response */
@@ -108,6 +111,12 @@ struct scraper {
 	struct cpu_times		 cpu_prev;
 	int				 stat_fd;	/* /proc/stat, kept open */
 	int				 meminfo_fd;
+	/* the socket the last query found, and the id in its name */
+	char				 socket[sizeof(((struct config *)0)->stats_socket)];
+	char				 loadbalancer_id[OCTAVIA_UUID_LEN + 1];
+	/* the failure last logged, "" after a good read */
+	char				 reported[128];
+	struct timespec			 reported_at;
 };
 
 /* What the command line said; re-applied over the file on every reload. */
@@ -149,6 +158,18 @@ int	agent_config_load(const struct cli_options *, struct config *,
 /* priv.c */
 void	priv_enter_netns(const char *name);
 void	priv_drop(const char *user);
+int	priv_can_bind_low_ports(void);
+
+/* notify.c: systemd's notification protocol; no-ops without systemd */
+void	notify_open(void);
+void	notify_watchdog_start(struct event_base *);
+void	notify_ready(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	notify_reloading(void);
+void	notify_stopping(void);
+void	notify_status(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	notify_close(void);
 
 /* scrape.c */
 void	scrape_init(struct scraper *, struct agent *);
@@ -168,15 +189,21 @@ struct figures {
 };
 
 struct figures	*agent_figures(struct agent *, const struct scrape_result *);
+/* The configured id, else the one in the stats socket's name; or NULL. */
+const char	*agent_loadbalancer_id(const struct agent *);
 
 /* stats.c: data gets what arrived, returns how much it used; done gets
  * NULL at EOF or the reason the query failed. */
 typedef size_t (*stats_data_cb)(char *, size_t, void *);
 typedef void (*stats_done_cb)(const char *, void *);
+/* path: a socket, or a glob(7) pattern that one socket must match */
 struct stats_query *stats_query_start(struct event_base *, const char *path,
 	    int timeout_ms, size_t max_bytes, stats_data_cb, stats_done_cb,
 	    void *);
+/* The socket the query found and talks to; "" when none was found. */
+const char *stats_query_socket(const struct stats_query *);
 void	stats_query_free(struct stats_query *);
+int	stats_socket_is_pattern(const char *);
 
 /* listener.c */
 int	listeners_apply(struct agent *, int starting);

@@ -5,16 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
-#include "octavia.h"
-
-#define OCTAVIA_SOCKET_GLOB	"/var/lib/octavia/*.sock"
 
 /* Reads a whole file of at most max bytes; NULL with errno on failure. */
 static char *
@@ -43,50 +39,6 @@ read_file(const char *path, size_t max, size_t *len)
 	buf[got] = '\0';
 	*len = got;
 	return buf;
-}
-
-/* The only socket matching OCTAVIA_SOCKET_GLOB. */
-static int
-default_stats_socket(struct config *c, char *err, size_t errlen)
-{
-	glob_t	 g;
-	int	 rc;
-
-	rc = glob(OCTAVIA_SOCKET_GLOB, 0, NULL, &g);
-	if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
-		snprintf(err, errlen, "no HAProxy stats socket matches %s: "
-		    "name one with -s or stats-socket", OCTAVIA_SOCKET_GLOB);
-		rc = -1;
-	} else if (rc != 0) {
-		snprintf(err, errlen, "cannot list %s", OCTAVIA_SOCKET_GLOB);
-		rc = -1;
-	} else if (g.gl_pathc > 1) {
-		snprintf(err, errlen, "%zu stats sockets match %s: name one "
-		    "with -s or stats-socket", g.gl_pathc, OCTAVIA_SOCKET_GLOB);
-		rc = -1;
-	} else if (strlcpy(c->stats_socket, g.gl_pathv[0],
-	    sizeof(c->stats_socket)) >= sizeof(c->stats_socket)) {
-		snprintf(err, errlen, "stats socket path too long: %s",
-		    g.gl_pathv[0]);
-		rc = -1;
-	}
-	if (rc != GLOB_NOMATCH)
-		globfree(&g);
-	return rc == 0 ? 0 : -1;
-}
-
-/* Octavia names the socket after the load balancer: <uuid>.sock. */
-static void
-default_loadbalancer_id(struct config *c)
-{
-	const char	*base = strrchr(c->stats_socket, '/');
-	size_t		 len;
-
-	base = base ? base + 1 : c->stats_socket;
-	len = strlen(base);
-	if (len > 5 && strcmp(base + len - 5, ".sock") == 0 &&
-	    octavia_is_uuid(base, len - 5))
-		memcpy(c->loadbalancer_id, base, len - 5);
 }
 
 int
@@ -131,11 +83,10 @@ agent_config_load(const struct cli_options *o, struct config *c, char *err,
 			if (config_listener_add_cidr(l, &o->cidrs[j]) == -1)
 				goto nomem;
 	}
-	if (c->stats_socket[0] == '\0' &&
-	    default_stats_socket(c, err, errlen) == -1)
-		return -1;
-	if (c->loadbalancer_id[0] == '\0')
-		default_loadbalancer_id(c);
+	/* found at each read, so the agent can start before HAProxy does */
+	if (c->stats_socket[0] == '\0')
+		strlcpy(c->stats_socket, AGENT_DEFAULT_STATS_SOCKET,
+		    sizeof(c->stats_socket));
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");

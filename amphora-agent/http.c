@@ -384,7 +384,7 @@ http_landing(struct http_conn *c)
 	    "<p>Load balancer: %s</p>\n"
 	    "<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n",
 	    AGENT_NAME, AGENT_NAME, AGENT_VERSION,
-	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id : "unknown");
+	    agent_loadbalancer_id(a) ? agent_loadbalancer_id(a) : "unknown");
 	http_respond(c, 200, "text/html; charset=utf-8", page, (size_t)n,
 	    NULL);
 }

@@ -49,9 +49,10 @@ usage(FILE *f)
 	    "       [--loadbalancer-id id] [--once]\n"
 	    "  -f, --config FILE        config file (default "
 	    AGENT_DEFAULT_CONFIG ")\n"
-	    "  -s, --stats-socket PATH  HAProxy stats socket (default: the "
-	    "single\n"
-	    "                           /var/lib/octavia/*.sock)\n"
+	    "  -s, --stats-socket PATH  HAProxy stats socket, or a pattern "
+	    "one socket matches,\n"
+	    "                           looked for at each read (default "
+	    AGENT_DEFAULT_STATS_SOCKET ")\n"
 	    "  -l, --listen ADDR:PORT   serve metrics here; repeatable; "
 	    "IPv6 as [addr]:port\n"
 	    "  -a, --allowed-cidr CIDR  allow only these peers on the -l "
@@ -202,8 +203,11 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 
 	(void)ev;
 	if (sig == SIGHUP) {
-		if (!a->stopping)
+		if (!a->stopping) {
+			notify_reloading();
 			reload(a);
+			notify_ready("serving %zu listeners", a->nlisteners);
+		}
 		return;
 	}
 	if (a->stopping) {
@@ -212,6 +216,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 	log_info("signal %d: stopping, %zu connections to finish", (int)sig,
 	    a->nconns);
+	notify_stopping();
 	a->stopping = 1;
 	listeners_stop(a);
 	if (a->nconns == 0)
@@ -233,8 +238,8 @@ once_done(const struct scrape_result *r, void *arg)
 
 	event_base_loopbreak(a->base);
 	if (r->ref == NULL || !r->ref->ok) {
-		log_warnx("HAProxy not read: %s", r->ref ? r->ref->error :
-		    r->error);
+		if (r->ref == NULL)	/* else the scraper said why */
+			log_warnx("HAProxy not read: %s", r->error);
 		a->once_status = 1;
 		return;
 	}
@@ -307,6 +312,8 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	TAILQ_INIT(&a->listeners);
+	if (!a->cli.once)
+		notify_open();
 	if (!a->cli.once && a->conf.netns[0] != '\0')
 		priv_enter_netns(a->conf.netns);
 	if ((a->base = event_base_new()) == NULL)
@@ -329,12 +336,12 @@ main(int argc, char **argv)
 		return a->once_status;
 	}
 
-	a->privileged = geteuid() == 0;
+	a->privileged = priv_can_bind_low_ports();
 	if (listeners_apply(a, 1) == -1)
 		fatalx("cannot serve all listeners");
 	if (a->conf.user[0] != '\0') {
 		priv_drop(a->conf.user);
-		a->privileged = geteuid() == 0;
+		a->privileged = priv_can_bind_low_ports();
 	}
 	for (i = 0; i < NSIGS; i++) {
 		a->sigev[i] = evsignal_new(a->base, sigs[i], on_signal, a);
@@ -343,8 +350,10 @@ main(int argc, char **argv)
 	}
 	log_info("%s %s started: stats socket %s, load balancer %s, gzip by "
 	    "%s", AGENT_NAME, AGENT_VERSION, a->conf.stats_socket,
-	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id : "unknown",
-	    gzip_backend());
+	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id :
+	    "named by the socket", gzip_backend());
+	notify_watchdog_start(a->base);
+	notify_ready("serving %zu listeners", a->nlisteners);
 
 	event_base_dispatch(a->base);
 
@@ -361,6 +370,7 @@ main(int argc, char **argv)
 	config_free(&a->conf);
 	free(a->cli.binds);
 	free(a->cli.cidrs);
+	notify_close();
 	event_base_free(a->base);
 	log_info("stopped");
 	return 0;

@@ -2,7 +2,9 @@
  * Where the agent lives: the amphora's network namespace, entered before
  * binding, and an unprivileged user, taken on after binding.
  */
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <linux/capability.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -40,6 +42,12 @@ priv_drop(const char *user)
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("user %s: %s", user, errno ? strerror(errno) :
 		    "no such user");
+	/* systemd's User= got here first: nothing to drop */
+	if (pw->pw_uid != 0 && getuid() == pw->pw_uid &&
+	    geteuid() == pw->pw_uid && getgid() == pw->pw_gid) {
+		log_debug("already running as %s", user);
+		return;
+	}
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
@@ -52,4 +60,24 @@ priv_drop(const char *user)
 		fatalx("dropping to %s did not stick", user);
 	log_info("running as %s (uid %u, gid %u)", user,
 	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+}
+
+/*
+ * Whether bind(2) may take a port below 1024: root, or a user given
+ * CAP_NET_BIND_SERVICE (the systemd unit's AmbientCapabilities=).
+ */
+int
+priv_can_bind_low_ports(void)
+{
+	struct __user_cap_header_struct	 hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct	 data[_LINUX_CAPABILITY_U32S_3];
+
+	if (geteuid() == 0)
+		return 1;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return 0;
+	return (data[CAP_TO_INDEX(CAP_NET_BIND_SERVICE)].effective &
+	    CAP_TO_MASK(CAP_NET_BIND_SERVICE)) != 0;
 }

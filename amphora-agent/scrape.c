@@ -13,6 +13,8 @@
 #include "log.h"
 #include "metrics.h"
 
+#define FAILURE_LOG_SECONDS	60	/* the same failure, logged again */
+
 static const struct snapshot_limits snap_limits = {
 	.max_record = 64 << 10,
 	.max_rows = 1000000,
@@ -197,11 +199,45 @@ scrape_data(char *buf, size_t len, void *arg)
 	return snapshot_feed(&s->next->snap, buf, len);
 }
 
+/*
+ * Says where HAProxy is read from when that changes, a failure when it is
+ * new or a minute old (scrapes come every few seconds, for hours at boot),
+ * and the recovery; systemd's status line follows.
+ */
+static void
+scrape_report(struct scraper *s, const struct snap_ref *r, const char *socket)
+{
+	if (socket[0] != '\0' && strcmp(socket, s->socket) != 0)
+		log_info("stats socket %s, load balancer %s", socket,
+		    s->loadbalancer_id[0] ? s->loadbalancer_id : "unknown");
+	strlcpy(s->socket, socket, sizeof(s->socket));
+	if (r->ok) {
+		if (s->reported[0] != '\0' || s->queries == 1) {
+			log_info("HAProxy read: %zu listeners, %zu pools, %zu "
+			    "members", r->snap.rows[SCOPE_LISTENER].n,
+			    r->snap.rows[SCOPE_POOL].n,
+			    r->snap.rows[SCOPE_MEMBER].n);
+			notify_status("HAProxy read from %s", socket);
+		}
+		s->reported[0] = '\0';
+		return;
+	}
+	if (strcmp(s->reported, r->error) == 0 &&
+	    timespec_elapsed(&s->reported_at, &r->taken) < FAILURE_LOG_SECONDS)
+		return;
+	if (strcmp(s->reported, r->error) != 0)
+		notify_status("HAProxy not read: %s", r->error);
+	log_warnx("HAProxy not read: %s", r->error);
+	strlcpy(s->reported, r->error, sizeof(s->reported));
+	s->reported_at = r->taken;
+}
+
 static void
 scrape_done(const char *err, void *arg)
 {
 	struct scraper	*s = arg;
 	struct snap_ref	*r = s->next;
+	const char	*socket;
 
 	s->next = NULL;
 	clock_now(&r->taken);
@@ -218,9 +254,11 @@ scrape_done(const char *err, void *arg)
 			log_warnx("stats socket: %zu malformed rows skipped",
 			    r->snap.malformed);
 	}
-	if (!r->ok)
-		log_debug("HAProxy not read: %s", r->error);
-	else
+	socket = s->inflight != NULL ? stats_query_socket(s->inflight) : "";
+	if (octavia_socket_loadbalancer_id(socket, s->loadbalancer_id) == -1)
+		s->loadbalancer_id[0] = '\0';
+	scrape_report(s, r, socket);
+	if (r->ok)
 		log_debug("snapshot: %zu listeners, %zu pools, %zu members "
 		    "in %.1f ms", r->snap.rows[SCOPE_LISTENER].n,
 		    r->snap.rows[SCOPE_POOL].n, r->snap.rows[SCOPE_MEMBER].n,
@@ -322,6 +360,16 @@ scrape_cancel(struct scraper *s, struct scrape_waiter *w)
 		evtimer_del(w->deadline);
 }
 
+const char *
+agent_loadbalancer_id(const struct agent *a)
+{
+	if (a->conf.loadbalancer_id[0] != '\0')
+		return a->conf.loadbalancer_id;
+	if (a->scraper.loadbalancer_id[0] != '\0')
+		return a->scraper.loadbalancer_id;
+	return NULL;
+}
+
 /*
  * The agent's own figures for a response about to render r, copied whole
  * (a reload may free the configuration while the response streams). The
@@ -345,9 +393,11 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	ea->socket_queries = a->scraper.queries;
 	ea->csv_errors = a->scraper.csv_errors;
 	ea->version = AGENT_VERSION;
-	strlcpy(f->loadbalancer_id, a->conf.loadbalancer_id,
-	    sizeof(f->loadbalancer_id));
-	ea->loadbalancer_id = f->loadbalancer_id;
+	if (agent_loadbalancer_id(a) != NULL) {
+		strlcpy(f->loadbalancer_id, agent_loadbalancer_id(a),
+		    sizeof(f->loadbalancer_id));
+		ea->loadbalancer_id = f->loadbalancer_id;
+	}
 	ea->cpu = ea->memory = NAN;
 	if (r->ref != NULL) {
 		clock_now(&now);

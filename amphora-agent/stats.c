@@ -1,15 +1,18 @@
 /*
  * The stats-socket client: one "show info;show stat" over HAProxy's UNIX
  * socket, non-blocking, read to EOF within a time and size bound. A new
- * connection every query: HAProxy reloads replace the socket file.
+ * connection every query: HAProxy reloads replace the socket file. The
+ * socket may be named by a pattern, looked for afresh at every query.
  *
  * What arrives is handed to the consumer as it comes, so parsing overlaps
  * HAProxy's writing and the answer is never held whole: the buffer keeps
  * only what the consumer could not use yet (an incomplete record).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,7 @@ struct stats_query {
 	stats_done_cb	 done;
 	void		*arg;
 	char		 err[128];
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 void
@@ -145,6 +149,71 @@ stats_io(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+int
+stats_socket_is_pattern(const char *path)
+{
+	return strpbrk(path, "*?[") != NULL;
+}
+
+static int	 glob_errno;
+
+static int
+glob_error(const char *path, int error)
+{
+	(void)path;
+	glob_errno = error;
+	return 1;
+}
+
+/*
+ * The one UNIX socket matching pattern, copied into found; -1 with the
+ * reason in err when none or several do. At boot there is none until
+ * Octavia configures the load balancer: that is a reason, not an error.
+ */
+static int
+stats_socket_find(const char *pattern, char *found, size_t len, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	glob_t		 g;
+	const char	*first = NULL;
+	size_t		 i, n = 0;
+	int		 rc;
+
+	glob_errno = 0;
+	rc = glob(pattern, GLOB_ERR | GLOB_NOSORT, glob_error, &g);
+	for (i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		if (stat(g.gl_pathv[i], &st) == -1 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (n++ == 0)
+			first = g.gl_pathv[i];
+	}
+	if (rc == GLOB_ABORTED && glob_errno != ENOENT)
+		snprintf(err, errlen, "cannot search %s: %s", pattern,
+		    strerror(glob_errno));
+	else if (rc == GLOB_NOSPACE)
+		snprintf(err, errlen, "cannot search %s: out of memory",
+		    pattern);
+	else if (n == 0)
+		snprintf(err, errlen, "no HAProxy stats socket matches %s",
+		    pattern);
+	else if (n > 1)
+		snprintf(err, errlen, "%zu HAProxy stats sockets match %s: "
+		    "name one with -s or stats-socket", n, pattern);
+	else if (strlcpy(found, first, len) >= len) {
+		snprintf(err, errlen, "stats socket path too long: %s", first);
+		n = 0;
+	}
+	globfree(&g);
+	return rc == 0 && n == 1 ? 0 : -1;
+}
+
+const char *
+stats_query_socket(const struct stats_query *q)
+{
+	return q->path;
+}
+
 struct stats_query *
 stats_query_start(struct event_base *base, const char *path, int timeout_ms,
     size_t max_bytes, stats_data_cb data, stats_done_cb done, void *arg)
@@ -175,13 +244,20 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 		goto fail;
 	evtimer_add(q->timer, &tv);
 
+	if (!stats_socket_is_pattern(path)) {
+		if (strlcpy(q->path, path, sizeof(q->path)) >=
+		    sizeof(q->path)) {
+			errno = ENAMETOOLONG;
+			goto refused;
+		}
+	} else if (stats_socket_find(path, q->path, sizeof(q->path), q->err,
+	    sizeof(q->err)) == -1) {
+		q->path[0] = '\0';
+		goto report;
+	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
-		goto refused;
-	}
+	memcpy(sun.sun_path, q->path, sizeof(q->path));
 	if (connect(q->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	    errno != EINPROGRESS)
 		goto refused;
@@ -199,9 +275,10 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	return q;
 
 refused:
+	snprintf(q->err, sizeof(q->err), "stats socket %s: %s",
+	    q->path[0] != '\0' ? q->path : path, strerror(errno));
+report:
 	/* Report from the loop, as any other failure, not from here. */
-	snprintf(q->err, sizeof(q->err), "stats socket %s: %s", path,
-	    strerror(errno));
 	event_del(q->timer);
 	event_assign(q->timer, base, -1, 0, stats_refused, q);
 	event_active(q->timer, EV_TIMEOUT, 0);

@@ -248,6 +248,31 @@ once(struct parser *p, unsigned *seen, unsigned bit, const char *kw)
 	return 0;
 }
 
+/*
+ * "listen ADDR:PORT": a listener of its own named by its address, as -l
+ * makes one; for a fixed address such as the drop-in 127.0.0.1:9102.
+ */
+static int
+parse_listen(struct parser *p, const char *addr)
+{
+	struct config		*c = p->c;
+	struct config_listener	*l;
+	struct config_bind	 b;
+
+	if (config_parse_bind(addr, &b) == -1)
+		return perr(p, "listen: not ADDR:PORT or [ADDR]:PORT: \"%s\"",
+		    addr);
+	if (bind_in_use(c, &b))
+		return perr(p, "address %s given twice", addr);
+	if (c->nlisteners == CONFIG_MAX_LISTENERS)
+		return perr(p, "more than %d listeners", CONFIG_MAX_LISTENERS);
+	if ((l = config_listener_add(c, b.text)) == NULL ||
+	    config_listener_add_bind(l, &b) == -1)
+		return perr(p, "out of memory");
+	l->line = p->line;
+	return 0;
+}
+
 static int
 parse_global(struct parser *p, char **w, int n)
 {
@@ -276,6 +301,8 @@ parse_global(struct parser *p, char **w, int n)
 		return perr(p, n == 1 ? "%s: missing value" :
 		    "%s: one value expected", w[0]);
 
+	if (strcmp(w[0], "listen") == 0)
+		return parse_listen(p, w[1]);
 	if (strcmp(w[0], "loadbalancer-id") == 0) {
 		if (once(p, &p->seen, SEEN_LOADBALANCER_ID, w[0]) == -1)
 			return -1;

@@ -361,13 +361,16 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 			p = put(p, "1", 1);
 		break;
 	case AGENT_LOADBALANCER_INFO:
+		/* no series for an unknown load balancer, no empty label */
+		if (a->loadbalancer_id == NULL || a->loadbalancer_id[0] == '\0')
+			return 1;
 		l[0].key = "loadbalancer";
-		l[0].val = a->loadbalancer_id ? a->loadbalancer_id : "";
+		l[0].val = a->loadbalancer_id;
 		l[0].escape = 1;
 		l[1].key = "haproxy_version";
 		l[1].val = c->snap ? c->snap->haproxy_version : "";
 		l[1].escape = 1;
-		p = sample_begin(c, fam, out, "", 0, l, 2);
+		p = sample_begin(c, fam, out, "", 0, l, l[1].val[0] ? 2 : 1);
 		if (p != NULL)
 			p = put(p, "1", 1);
 		break;

@@ -29,7 +29,7 @@ struct expo_agent {
 	const struct expo_denied	*denied;
 	size_t				 ndenied;
 	const char			*version;
-	const char			*loadbalancer_id;
+	const char			*loadbalancer_id;	/* NULL: unknown */
 	double				 cpu;		/* NaN when unknown */
 	double				 memory;	/* NaN when unknown */
 };

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "octavia.h"
 
 /* 1 for the lower-case hex digits. */
@@ -41,5 +43,19 @@ octavia_name_split_backend(const char *name, size_t len, const char **pool,
 		return -1;
 	*pool = name;
 	*listener = name + OCTAVIA_UUID_LEN + 1;
+	return 0;
+}
+
+int
+octavia_socket_loadbalancer_id(const char *path, char id[OCTAVIA_UUID_LEN + 1])
+{
+	const char	*base = strrchr(path, '/');
+
+	base = base != NULL ? base + 1 : path;
+	if (strcmp(base + strnlen(base, OCTAVIA_UUID_LEN), ".sock") != 0 ||
+	    !octavia_is_uuid(base, strnlen(base, OCTAVIA_UUID_LEN)))
+		return -1;
+	memcpy(id, base, OCTAVIA_UUID_LEN);
+	id[OCTAVIA_UUID_LEN] = '\0';
 	return 0;
 }

@@ -20,4 +20,13 @@ int	octavia_is_uuid(const char *, size_t);
 int	octavia_name_split_backend(const char *name, size_t len,
 	    const char **pool, const char **listener);
 
+/*
+ * The load balancer a stats socket serves: Octavia names the socket
+ * "<loadbalancer UUID>.sock" (the directory does not matter). Copies the
+ * UUID and a NUL into id and returns 0, or returns -1 when the file name
+ * is not of that form.
+ */
+int	octavia_socket_loadbalancer_id(const char *path,
+	    char id[OCTAVIA_UUID_LEN + 1]);
+
 #endif

@@ -88,9 +88,10 @@ def http_get(url, headers=None, source=None, timeout=10):
 
 
 class Proc:
-    def __init__(self, cmd, log):
+    def __init__(self, cmd, log, env=None):
         self.log = open(log, "wb")
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
+                                  env=env)
 
     def stop(self):
         if self.p.poll() is None:
@@ -169,10 +170,17 @@ class HAProxy:
             self.proc.wait(10)
 
 
+def agent_cmd(*args):
+    """The agent's command line; without -f, an empty config file, so a
+    default one installed on this machine never joins a test."""
+    return [ARGS.agent] + (["-f", os.devnull] if "-f" not in args
+                           else []) + list(args)
+
+
 class Agent:
-    def __init__(self, work, args, name="agent"):
+    def __init__(self, work, args, name="agent", env=None):
         self.logpath = os.path.join(work, f"{name}.log")
-        self.proc = Proc([ARGS.agent, "-d"] + args, self.logpath)
+        self.proc = Proc(agent_cmd("-d", *args), self.logpath, env=env)
 
     def wait_listening(self, host, port, family=socket.AF_INET, source=None):
         def up():
@@ -670,14 +678,14 @@ def http_semantics():
 
 @test
 def once_prints_one_scrape():
-    r = subprocess.run([ARGS.agent, "--once", "-s", W.hap.sock],
+    r = subprocess.run(agent_cmd("--once", "-s", W.hap.sock),
                        capture_output=True, timeout=20)
     assert r.returncode == 0, r.stderr
     fams = expfmt.parse(r.stdout.decode())
     assert len(fams["octavia_member_weight"].samples) == len(
         W.hap.m["members"])
-    r = subprocess.run([ARGS.agent, "--once", "-s",
-                        os.path.join(W.work, "absent.sock")],
+    r = subprocess.run(agent_cmd("--once", "-s",
+                                 os.path.join(W.work, "absent.sock")),
                        capture_output=True, timeout=20)
     assert r.returncode == 1 and r.stdout == b""
     assert b"absent.sock" in r.stderr, r.stderr
@@ -689,7 +697,7 @@ def bad_command_lines():
                        (["-a", "10.0.0.0/33", "-l", "127.0.0.1:1"], b"-a"),
                        (["--bogus"], b"bogus"),
                        (["-s", "/x.sock"], b"nothing to serve")]:
-        r = subprocess.run([ARGS.agent] + args, capture_output=True,
+        r = subprocess.run(agent_cmd(*args), capture_output=True,
                            timeout=10)
         assert r.returncode == 1, (args, r.returncode)
         assert word in r.stderr and b"usage:" in r.stderr, (args, r.stderr)
@@ -804,8 +812,8 @@ def check_config_names_file_and_line():
     r = subprocess.run([ARGS.agent, "-n", "-f", bad + ".missing"],
                        capture_output=True)
     assert r.returncode == 1 and b"No such file" in r.stderr
-    r = subprocess.run([ARGS.agent, "-n", "-s", W.hap.sock, "-l",
-                        "127.0.0.1:1"], capture_output=True)
+    r = subprocess.run(agent_cmd("-n", "-s", W.hap.sock, "-l",
+                                 "127.0.0.1:1"), capture_output=True)
     assert r.returncode == 0 and r.stdout == b"configuration OK\n"
 
 
@@ -1106,16 +1114,20 @@ def man_pages_cover_every_flag_and_keyword():
     assert {"config", "check-config", "once", "listen"} <= flags, flags
     page8 = open(man8).read()
     readme = open(os.path.join(top, "README.md")).read()
+    def has(text, word):   # whole words: "listen" is not "listener"
+        return re.search(re.escape(word) + r"(?![\w-])", text) is not None
     for f in flags:
-        assert f"Fl Fl {f}" in page8, f"--{f} not in the man page"
-        assert f"--{f}" in readme, f"--{f} not in README.md"
+        assert has(page8, f"Fl Fl {f}"), f"--{f} not in the man page"
+        assert has(readme, f"--{f}"), f"--{f} not in README.md"
     src = open(os.path.join(top, "lib", "config.c")).read()
     keywords = set(re.findall(r'strcmp\(w\[0\], "([a-z][a-z-]+)"\)', src))
     assert {"listener", "bind", "netns", "user"} <= keywords, keywords
     page5 = open(man5).read()
     for k in keywords:
-        assert f"Ic {k}" in page5, f"{k} not in the .conf(5) page"
-        assert k in readme, f"{k} not in README.md"
+        assert has(page5, f"Ic {k}"), f"{k} not in the .conf(5) page"
+        # as code: a line of an example file, or `quoted`
+        assert re.search(r"(^\s*|`)" + re.escape(k) + r"(?![\w-])", readme,
+                         re.M), f"{k} not in README.md"
 
 
 def cpu_seconds(pid):
@@ -1252,6 +1264,222 @@ backend prometheus-exporter-internal
         a.stop()
         hap.terminate()
         hap.wait(10)
+
+
+LB_A = "9a0b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
+LB_B = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+
+
+def info_ids(fams):
+    f = fams.get("octavia_loadbalancer_info")
+    return [x.labels["loadbalancer"] for x in f.samples] if f else []
+
+
+@test
+def boot_before_haproxy_then_follows_the_socket():
+    """An amphora at boot: Octavia has not configured HAProxy yet. The agent
+    starts anyway, serves _up 0 without inventing a load balancer, finds the
+    socket when HAProxy creates it, takes the id from its name, and follows
+    it when another HAProxy replaces it."""
+    d = os.path.join(W.work, "octavia")
+    os.mkdir(d, 0o755)
+    pattern = os.path.join(d, "*.sock")
+    port = free_port_block(1)
+    conf = write_conf("boot.conf", f"stats-socket {pattern}\n"
+                      f"min-scrape-interval 0\nlisten 127.0.0.1:{port}\n")
+    r = subprocess.run(agent_cmd("-n", "-f", conf), capture_output=True)
+    assert r.returncode == 0 and r.stdout == b"configuration OK\n", r
+    a = Agent(W.work, ["-f", conf], name="boot")
+    haps = []
+    try:
+        a.wait_listening("127.0.0.1", port)
+        for _ in range(5):
+            fams, _, body = scrape(port)
+            assert fams["octavia_exporter_haproxy_up"].value() == 0
+            assert info_ids(fams) == [], body
+            assert '=""' not in body
+        assert fams["octavia_exporter_socket_queries_total"].value() == 5
+        # the reason is logged, once for five reads
+        assert a.log().count(f"no HAProxy stats socket matches {pattern}") \
+            == 1, a.log()
+        r = subprocess.run(agent_cmd("--once", "-s", pattern),
+                           capture_output=True, timeout=20)
+        assert r.returncode == 1 and r.stdout == b"", r
+        assert b"no HAProxy stats socket matches" in r.stderr
+
+        # Octavia configures the load balancer
+        haps.append(HAProxy(W.work, "boot-a", os.path.join(d, LB_A + ".sock")))
+        haps[-1].start()
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        assert info_ids(fams) == [LB_A]
+        assert len(fams["octavia_member_weight"].samples) == len(
+            haps[-1].m["members"])
+        wait_log(a, "HAProxy read: ")
+        status, _, page = http_get(f"http://127.0.0.1:{port}/")
+        assert LB_A.encode() in page
+        r = subprocess.run(agent_cmd("--once", "-s", pattern),
+                           capture_output=True, timeout=20)
+        assert r.returncode == 0 and LB_A.encode() in r.stdout, r.stderr
+
+        # another HAProxy replaces the file: the agent follows it
+        haps[-1].stop()
+        if os.path.exists(haps[-1].sock):
+            os.unlink(haps[-1].sock)
+        haps.append(HAProxy(W.work, "boot-b", os.path.join(d, LB_B + ".sock")))
+        haps[-1].start()
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        assert info_ids(fams) == [LB_B]
+
+        # two sockets: which one is the load balancer? Neither, and why
+        stray = socket.socket(socket.AF_UNIX)
+        stray.bind(os.path.join(d, LB_A + ".sock"))
+        try:
+            fams, _, body = scrape(port)
+            assert fams["octavia_exporter_haproxy_up"].value() == 0
+            assert info_ids(fams) == [] and '=""' not in body
+            wait_log(a, f"2 HAProxy stats sockets match {pattern}")
+        finally:
+            stray.close()
+            os.unlink(os.path.join(d, LB_A + ".sock"))
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        assert a.proc.p.poll() is None
+    finally:
+        a.stop()
+        for h in haps:
+            h.stop()
+
+
+@test
+def configured_id_wins_over_the_socket_name():
+    port = free_port_block(1)
+    sock = os.path.join(W.work, LB_A + ".sock")
+    os.symlink(W.hap.sock, sock)
+    a = Agent(W.work, ["-s", sock, "-l", f"127.0.0.1:{port}",
+                       "--loadbalancer-id", LB_B], name="idwins")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        fams, _, _ = scrape(port)
+        assert info_ids(fams) == [LB_B]
+    finally:
+        a.stop()
+        os.unlink(sock)
+
+
+class NotifySocket:
+    """Stands in for systemd's notification socket: a datagram socket, by
+    path or in the abstract namespace ("@name")."""
+
+    def __init__(self, abstract=False):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if abstract:
+            name = "apa-notify-%d" % random.randrange(1 << 30)
+            self.s.bind("\0" + name)
+            self.env = "@" + name
+        else:
+            self.env = os.path.join(W.work, "notify-%d" %
+                                    random.randrange(1 << 30))
+            self.s.bind(self.env)
+        self.s.settimeout(0.1)
+        self.got = []
+
+    def collect(self, until, timeout=5):
+        """Reads messages until one satisfies until(msg)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                msg = self.s.recv(4096).decode()
+            except socket.timeout:
+                continue
+            self.got.append(msg)
+            if until(msg):
+                return msg
+        raise AssertionError(f"no such notification in {self.got}")
+
+    def kinds(self):
+        """The notifications in order, watchdog keep-alives left out."""
+        return [m.split("\n")[0] for m in self.got if m != "WATCHDOG=1"]
+
+    def close(self):
+        self.s.close()
+        if not self.env.startswith("@"):
+            os.unlink(self.env)
+
+
+@test
+def systemd_notify_ready_reloading_stopping_watchdog():
+    for abstract in (False, True):
+        n = NotifySocket(abstract)
+        port = free_port_block(1)
+        env = dict(os.environ, NOTIFY_SOCKET=n.env, WATCHDOG_USEC="200000")
+        a = Agent(W.work, ["-s", W.hap.sock, "-l", f"127.0.0.1:{port}"],
+                  name="notify", env=env)
+        try:
+            ready = n.collect(lambda m: m.startswith("READY=1"))
+            assert "STATUS=serving 1 listeners" in ready, ready
+            # bound before READY: a scrape works at once
+            fams, _, _ = scrape(port)
+            assert fams["octavia_exporter_haproxy_up"].value() == 1
+            t0 = time.time()
+            for _ in range(4):
+                n.collect(lambda m: m == "WATCHDOG=1")
+            assert time.time() - t0 < 1.0, "watchdog slower than 100 ms"
+            a.proc.p.send_signal(signal.SIGHUP)
+            rel = n.collect(lambda m: m.startswith("RELOADING=1"))
+            assert re.search(r"^MONOTONIC_USEC=\d+$", rel, re.M), rel
+            n.collect(lambda m: m.startswith("READY=1"))
+            a.proc.p.send_signal(signal.SIGTERM)
+            n.collect(lambda m: m == "STOPPING=1")
+            assert a.proc.p.wait(10) == 0
+            kinds = [k for k in n.kinds() if not k.startswith("STATUS=")]
+            assert kinds == ["READY=1", "RELOADING=1", "READY=1",
+                             "STOPPING=1"], n.got
+            assert "HAProxy read from " + W.hap.sock in "".join(n.got)
+        finally:
+            a.stop()
+            n.close()
+
+    # WATCHDOG_PID names another process: no keep-alives from us
+    n = NotifySocket()
+    port = free_port_block(1)
+    env = dict(os.environ, NOTIFY_SOCKET=n.env, WATCHDOG_USEC="100000",
+               WATCHDOG_PID="1")
+    a = Agent(W.work, ["-s", W.hap.sock, "-l", f"127.0.0.1:{port}"],
+              name="notify-pid", env=env)
+    try:
+        n.collect(lambda m: m.startswith("READY=1"))
+        time.sleep(0.5)
+        n.s.settimeout(0.05)
+        try:
+            while True:
+                n.got.append(n.s.recv(4096).decode())
+        except socket.timeout:
+            pass
+        assert "WATCHDOG=1" not in n.got, n.got
+    finally:
+        a.stop()
+        n.close()
+
+
+@test
+def started_as_its_user_it_does_not_drop_again():
+    """systemd's User= starts the agent unprivileged; 'user' naming that
+    same user is then already done, not an error."""
+    port = free_port_block(1)
+    conf = write_conf("asuser.conf", f"stats-socket {W.hap.sock}\n"
+                      f"user nobody\nlisten 127.0.0.1:{port}\n")
+    log = os.path.join(W.work, "asuser.log")
+    p = Proc(["setpriv", "--reuid=nobody", "--regid=nogroup",
+              "--clear-groups", ARGS.agent, "-d", "-f", conf], log)
+    try:
+        wait_for(lambda: "already running as nobody" in open(log).read(),
+                 5, "the agent to start as nobody")
+        fams, _, _ = scrape(port)
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+    finally:
+        p.stop()
 
 
 # ---------------------------------------------------------------- main

@@ -131,6 +131,43 @@ test_parse_file(void **state)
 	config_free(&c);
 }
 
+/* "listen ADDR:PORT": a listener of its own, named by its address. */
+static void
+test_listen(void **state)
+{
+	static const char text[] =
+	    "user _amphora-prometheus\n"
+	    "listen 127.0.0.1:9102   # the drop-in address\n"
+	    "listener a {\n"
+	    "    bind 127.0.0.1:9103\n"
+	    "}\n"
+	    "listen [::1]:9102\n";
+	struct config		 c;
+	struct config_listener	*l;
+	char			 err[256] = "";
+
+	(void)state;
+	config_init(&c);
+	if (config_parse(&c, "l.conf", text, strlen(text), err,
+	    sizeof(err)) == -1)
+		fail_msg("%s", err);
+	assert_string_equal(c.user, "_amphora-prometheus");
+	assert_int_equal(c.nlisteners, 3);
+	l = config_listener_find(&c, "127.0.0.1:9102");
+	assert_non_null(l);
+	assert_int_equal(l->line, 2);
+	assert_int_equal(l->nbinds, 1);
+	assert_string_equal(l->binds[0].text, "127.0.0.1:9102");
+	assert_int_equal(l->ncidrs, 0);
+	assert_int_equal(l->connection_limit, -1);
+	assert_true(l->idle_timeout_ms == CONFIG_DEFAULT_IDLE_MS);
+	l = config_listener_find(&c, "[::1]:9102");
+	assert_non_null(l);
+	assert_int_equal(l->binds[0].ss.ss_family, AF_INET6);
+	assert_non_null(config_listener_find(&c, "a"));
+	config_free(&c);
+}
+
 static void
 test_errors_name_file_and_line(void **state)
 {
@@ -183,6 +220,19 @@ test_errors_name_file_and_line(void **state)
 		  "x.conf:2: unknown keyword \"user\" in a listener block" },
 		{ "listener a$ {\n", "x.conf:1: listener: bad id \"a$\"" },
 		{ "a b c d e\n", "x.conf:1: too many words" },
+		{ "listen 127.0.0.1\n", "x.conf:1: listen: not ADDR:PORT or "
+		  "[ADDR]:PORT: \"127.0.0.1\"" },
+		{ "listen\n", "x.conf:1: listen: missing value" },
+		{ "listen 127.0.0.1:1 127.0.0.1:2\n",
+		  "x.conf:1: listen: one value expected" },
+		{ "listen 127.0.0.1:1\nlisten 127.0.0.1:1\n",
+		  "x.conf:2: address 127.0.0.1:1 given twice" },
+		{ "listen 127.0.0.1:1\nlistener a {\n bind 127.0.0.1:1\n",
+		  "x.conf:3: bind 127.0.0.1:1 given twice" },
+		{ "listener a {\n bind 127.0.0.1:1\n}\nlisten 127.0.0.1:1\n",
+		  "x.conf:4: address 127.0.0.1:1 given twice" },
+		{ "listener a {\n listen 127.0.0.1:1\n",
+		  "x.conf:2: unknown keyword \"listen\" in a listener block" },
 	};
 	struct config	 c;
 	char		 err[256];
@@ -268,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_listeners),
 		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_duration),

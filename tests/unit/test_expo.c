@@ -192,7 +192,21 @@ test_haproxy_down(void **state)
 	assert_non_null(strstr(out, "{listener=\"x\\\"y\"} 0\n"));
 	assert_non_null(strstr(out, "octavia_exporter_build_info{version="
 	    "\"1.2.3\"} 1\n"));
-	assert_non_null(strstr(out, "haproxy_version=\"\"} 1\n"));
+	/* the id is known, HAProxy's version is not: no empty label */
+	assert_non_null(strstr(out, "\noctavia_loadbalancer_info{loadbalancer="
+	    "\"lb\\\"1\\\\\\n\"} 1\n"));
+	assert_null(strstr(out, "=\"\""));
+	free(out);
+
+	/* an unknown load balancer has no info series, nor its family */
+	a.loadbalancer_id = NULL;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_null(strstr(out, "octavia_loadbalancer_info"));
+	assert_non_null(strstr(out, "\noctavia_exporter_haproxy_up 0\n"));
+	free(out);
+	a.loadbalancer_id = "";
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_null(strstr(out, "octavia_loadbalancer_info"));
 	/* nothing that would have come from HAProxy */
 	assert_null(strstr(out, "octavia_listener_"));
 	assert_null(strstr(out, "octavia_member_"));

@@ -64,12 +64,46 @@ test_backend_split(void **state)
 	    &listener), -1);
 }
 
+static void
+test_socket_loadbalancer_id(void **state)
+{
+	char	 id[OCTAVIA_UUID_LEN + 1];
+
+	(void)state;
+	memset(id, 'x', sizeof(id));
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/" U2 ".sock", id), 0);
+	assert_string_equal(id, U2);
+	assert_int_equal(octavia_socket_loadbalancer_id(U1 ".sock", id), 0);
+	assert_string_equal(id, U1);
+
+	memset(id, 'x', sizeof(id));
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/" U2, id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/" U2 ".sock.old", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/" U2 "0.sock", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/" U2 ".sock/", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/" U2 ".sock/lb.sock", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(
+	    "/var/lib/octavia/haproxy.sock", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id(".sock", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id("", id), -1);
+	assert_int_equal(octavia_socket_loadbalancer_id("/", id), -1);
+	/* nothing is written on failure */
+	assert_int_equal(id[0], 'x');
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_backend_split),
+		cmocka_unit_test(test_socket_loadbalancer_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
