@@ -1488,7 +1488,8 @@ def main():
     global ARGS, W
     p = argparse.ArgumentParser()
     p.add_argument("--agent", required=True)
-    p.add_argument("--metrics-md", required=True)
+    p.add_argument("--metrics-md", default=os.path.join(
+        HERE, "..", "reference", "METRICS.md"))
     p.add_argument("-k", help="run only tests whose name contains this")
     ARGS = p.parse_args()
     ARGS.agent = os.path.abspath(ARGS.agent)
