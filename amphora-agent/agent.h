@@ -17,7 +17,9 @@
 #include "wbuf.h"
 
 #define AGENT_NAME		"amphora-prometheus-agent"
+#ifndef AGENT_DEFAULT_CONFIG	/* CMake says: in sysconfdir */
 #define AGENT_DEFAULT_CONFIG	"/etc/octavia/amphora-prometheus-agent.conf"
+#endif
 /* Octavia's: /var/lib/octavia/<loadbalancer id>.sock, once it exists */
 #define AGENT_DEFAULT_STATS_SOCKET "/var/lib/octavia/*.sock"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */

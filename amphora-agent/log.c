@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,16 +8,45 @@
 
 #include "log.h"
 
-static int	 log_debug_mode = 1;	/* stderr until log_init says */
-static int	 log_verbose = 1;
+enum log_to {
+	LOG_TO_STDERR,
+	LOG_TO_JOURNAL,		/* stderr, lines prefixed "<priority>" */
+	LOG_TO_SYSLOG,
+};
+
+static enum log_to	 log_to = LOG_TO_STDERR;	/* until log_init */
+static int		 log_verbose = 1;
+
+/*
+ * systemd sets JOURNAL_STREAM to "device:inode" of the stream it connects
+ * to the journal; it is ours only if stderr is still that stream.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(fileno(stderr), &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int foreground, int verbose, const char *ident)
 {
-	log_debug_mode = foreground;
 	log_verbose = verbose;
-	if (!foreground)
+	if (foreground)
+		log_to = LOG_TO_STDERR;
+	else if (stderr_is_journal())
+		log_to = LOG_TO_JOURNAL;
+	else {
+		log_to = LOG_TO_SYSLOG;
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -27,16 +57,24 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 	if (pri == LOG_DEBUG && !log_verbose)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_debug_mode) {
+	switch (log_to) {
+	case LOG_TO_JOURNAL:
+		fprintf(stderr, "<%d>", pri);
+		/* FALLTHROUGH */
+	case LOG_TO_STDERR:
 		if (err != NULL)
 			fprintf(stderr, "%s: %s\n", msg, err);
 		else
 			fprintf(stderr, "%s\n", msg);
 		fflush(stderr);
-	} else if (err != NULL)
-		syslog(pri, "%s: %s", msg, err);
-	else
-		syslog(pri, "%s", msg);
+		break;
+	case LOG_TO_SYSLOG:
+		if (err != NULL)
+			syslog(pri, "%s: %s", msg, err);
+		else
+			syslog(pri, "%s", msg);
+		break;
+	}
 }
 
 #define LOGFN(name, pri, witherr)				\

@@ -1,4 +1,7 @@
-/* One logging module: stderr in the foreground (-d), syslog otherwise. */
+/*
+ * One logging module: stderr in the foreground (-d); else the journal when
+ * systemd connected stderr to it ($JOURNAL_STREAM), else syslog.
+ */
 #ifndef LOG_H
 #define LOG_H
 

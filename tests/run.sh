@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # The one test command: installs what it needs (Debian 12), builds with
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
-# runs every test, then runs them all again with AddressSanitizer and
+# runs every test, builds, lints, installs, runs and purges the Debian
+# package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer.
 #
-#   tests/run.sh            everything
-#   tests/run.sh --quick    gcc build and tests only
+#   tests/run.sh            everything but the amphora image
+#   tests/run.sh --quick    gcc build and its tests only
+#   tests/run.sh --image    everything, then an amphora image built with
+#                           diskimage-builder (packaging/dib/test-image.sh)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+quick=0 image=0
+case "${1:-}" in
+--quick) quick=1 ;;
+--image) image=1 ;;
+"") ;;
+*) echo "usage: tests/run.sh [--quick | --image]" >&2; exit 2 ;;
+esac
 
 packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
-    curl wrk python3 iproute2 mandoc
+    curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
+    lintian systemd
 
 jobs=$(nproc)
 build() {
@@ -30,6 +39,9 @@ build build-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-gcc && ctest --output-on-failure)
 [ $quick -eq 1 ] && exit 0
 
+# the Debian package: built, linted, installed, run as its unit, purged
+tests/package/run.sh
+
 # clang builds the zlib gzip backend, so both stay tested
 build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DAGENT_ISAL=OFF
@@ -41,3 +53,7 @@ build build-asan -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure)
+
+if [ $image -eq 1 ]; then
+    packaging/dib/test-image.sh
+fi

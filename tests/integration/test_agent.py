@@ -31,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
-from testnet import free_port_block, wait_for  # noqa: E402
+from sdnotify import NotifySocket  # noqa: E402
+from testnet import free_port_block, wait_for, wait_port  # noqa: E402
 
 ARGS = None
 TESTS = []
@@ -1036,9 +1037,18 @@ class Netns:
         tag = "%05d" % random.randrange(100000)
         self.amph, self.cli = f"apa-amph-{tag}", f"apa-cli-{tag}"
         self.va, self.vc = f"apa{tag}a", f"apa{tag}c"
+        self.made = []
+        try:
+            self.setup()
+        except BaseException:
+            self.close()      # a half-made pair is still removed
+            raise
+
+    def setup(self):
         sh = lambda *c: subprocess.run(c, check=True)  # noqa: E731
-        sh("ip", "netns", "add", self.amph)
-        sh("ip", "netns", "add", self.cli)
+        for ns in (self.amph, self.cli):
+            sh("ip", "netns", "add", ns)
+            self.made.append(ns)
         sh("ip", "link", "add", self.va, "type", "veth", "peer", "name",
            self.vc)
         sh("ip", "link", "set", self.va, "netns", self.amph)
@@ -1062,8 +1072,9 @@ class Netns:
         return r.returncode, int(code or 0), body
 
     def close(self):
-        for ns in (self.amph, self.cli):
+        for ns in self.made:
             subprocess.run(["ip", "netns", "del", ns])
+        self.made = []
 
 
 @test
@@ -1071,7 +1082,9 @@ def amphora_topology_in_network_namespaces():
     if os.geteuid() != 0:
         raise AssertionError("needs root for ip netns")
     n = Netns()
-    conf = write_conf("amphora.conf", f"""stats-socket {W.hap.sock}
+    a = None
+    try:
+        conf = write_conf("amphora.conf", f"""stats-socket {W.hap.sock}
 netns {n.amph}
 user nobody
 listener {W.hap.m["listeners"]["http"]} {{
@@ -1080,8 +1093,7 @@ listener {W.hap.m["listeners"]["http"]} {{
     allowed-cidr 192.0.2.20/32
 }}
 """)
-    a = Agent(W.work, ["-f", conf], name="amphora")
-    try:
+        a = Agent(W.work, ["-f", conf], name="amphora")
         wait_log(a, "running as nobody")
         rc, code, body = n.curl("192.0.2.20", "http://192.0.2.10:8088/metrics")
         assert code == 200, (rc, code)
@@ -1095,7 +1107,8 @@ listener {W.hap.m["listeners"]["http"]} {{
         assert code == 200, (rc, code)
         assert "entered network namespace" in a.log()
     finally:
-        a.stop()
+        if a is not None:
+            a.stop()
         n.close()
 
 
@@ -1368,50 +1381,10 @@ def configured_id_wins_over_the_socket_name():
         os.unlink(sock)
 
 
-class NotifySocket:
-    """Stands in for systemd's notification socket: a datagram socket, by
-    path or in the abstract namespace ("@name")."""
-
-    def __init__(self, abstract=False):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        if abstract:
-            name = "apa-notify-%d" % random.randrange(1 << 30)
-            self.s.bind("\0" + name)
-            self.env = "@" + name
-        else:
-            self.env = os.path.join(W.work, "notify-%d" %
-                                    random.randrange(1 << 30))
-            self.s.bind(self.env)
-        self.s.settimeout(0.1)
-        self.got = []
-
-    def collect(self, until, timeout=5):
-        """Reads messages until one satisfies until(msg)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                msg = self.s.recv(4096).decode()
-            except socket.timeout:
-                continue
-            self.got.append(msg)
-            if until(msg):
-                return msg
-        raise AssertionError(f"no such notification in {self.got}")
-
-    def kinds(self):
-        """The notifications in order, watchdog keep-alives left out."""
-        return [m.split("\n")[0] for m in self.got if m != "WATCHDOG=1"]
-
-    def close(self):
-        self.s.close()
-        if not self.env.startswith("@"):
-            os.unlink(self.env)
-
-
 @test
 def systemd_notify_ready_reloading_stopping_watchdog():
     for abstract in (False, True):
-        n = NotifySocket(abstract)
+        n = NotifySocket(W.work, abstract)
         port = free_port_block(1)
         env = dict(os.environ, NOTIFY_SOCKET=n.env, WATCHDOG_USEC="200000")
         a = Agent(W.work, ["-s", W.hap.sock, "-l", f"127.0.0.1:{port}"],
@@ -1442,7 +1415,7 @@ def systemd_notify_ready_reloading_stopping_watchdog():
             n.close()
 
     # WATCHDOG_PID names another process: no keep-alives from us
-    n = NotifySocket()
+    n = NotifySocket(W.work)
     port = free_port_block(1)
     env = dict(os.environ, NOTIFY_SOCKET=n.env, WATCHDOG_USEC="100000",
                WATCHDOG_PID="1")
@@ -1461,6 +1434,39 @@ def systemd_notify_ready_reloading_stopping_watchdog():
     finally:
         a.stop()
         n.close()
+
+
+@test
+def logs_to_the_journal_stream_with_priorities():
+    """Under systemd, stderr is the journal when $JOURNAL_STREAM names it:
+    lines carry their syslog priority as "<N>". A JOURNAL_STREAM naming
+    another stream is not ours: then syslog, and stderr stays empty."""
+    for matching in (True, False):
+        port = free_port_block(1)
+        path = os.path.join(W.work, "journal.log")
+        with open(path, "wb") as f:
+            st = os.fstat(f.fileno())
+            stream = f"{st.st_dev}:{st.st_ino}" if matching else "1:1"
+            p = subprocess.Popen(agent_cmd("-s", "/nonexistent/lb.sock", "-l",
+                                           f"127.0.0.1:{port}"),
+                                 stdout=f, stderr=f, env=dict(
+                                     os.environ, JOURNAL_STREAM=stream))
+        try:
+            wait_port(port, 10)
+            scrape(port)
+        finally:
+            p.terminate()
+            p.wait(10)
+        text = open(path).read()
+        if matching:
+            assert re.search(r"^<6>listener 127\.0\.0\.1:\d+: serving on ",
+                             text, re.M), text
+            assert "\n<4>HAProxy not read: stats socket /nonexistent/lb.sock: "\
+                "No such file or directory\n" in text, text
+            assert re.search(r"^<6>stopped$", text, re.M), text
+            assert "debug" not in text and "as text" not in text
+        else:
+            assert text == "", text
 
 
 @test

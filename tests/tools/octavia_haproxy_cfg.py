@@ -11,8 +11,11 @@ PROMETHEUS listener exists. Two shapes:
                        unchecked) and proxies that must stay hidden.
   --scenario scale     --listeners N x --members M, for benchmarks.
 
-All addresses are on loopback. The manifest (JSON) lists the UUIDs and the
-ports, so tests never hard-code them.
+All addresses are on loopback, but for --prometheus-listener ADDR:PORT: a
+PROMETHEUS listener as Octavia renders one, on the VIP, its allowed_cidrs
+(--allowed-cidr) enforced by HAProxy, forwarding to the internal backend
+where the agent answers in the drop-in deployment. The manifest (JSON)
+lists the UUIDs and the ports, so tests never hard-code them.
 """
 import argparse
 import json
@@ -44,9 +47,23 @@ PROMETHEUS_INTERNAL = """frontend prometheus-exporter-internal-endpoint
 backend prometheus-exporter-internal
     mode http
     no log
+    timeout connect 5s
+    timeout server 5s
     server prometheus-internal 127.0.0.1:{agent}
 
 """
+
+
+def prometheus_listener(lid, bind, cidrs):
+    """A listener of protocol PROMETHEUS, as Octavia renders it."""
+    acl = ""
+    if cidrs:
+        acl = (f"    acl allowed-cidr src {' '.join(cidrs)}\n"
+               f"    tcp-request connection reject unless allowed-cidr\n")
+    return (f"frontend {lid}\n    mode http\n    bind {bind}\n"
+            f"    maxconn 1000\n{acl}"
+            f"    timeout client 50000\n"
+            f"    default_backend prometheus-exporter-internal\n\n")
 
 
 def uid(rng):
@@ -172,12 +189,19 @@ def main():
     p.add_argument("--listeners", type=int, default=3)
     p.add_argument("--members", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--prometheus-listener", metavar="ADDR:PORT")
+    p.add_argument("--allowed-cidr", action="append", default=[])
     p.add_argument("--config", required=True)
     p.add_argument("--manifest", required=True)
     a = p.parse_args()
     import random
     rng = random.Random(a.seed)
     cfg, manifest = (mixed if a.scenario == "mixed" else scale)(a, rng)
+    if a.prometheus_listener:
+        lid = uid(rng)
+        manifest["listeners"]["prometheus"] = lid
+        cfg += prometheus_listener(lid, a.prometheus_listener,
+                                   a.allowed_cidr)
     with open(a.config, "w") as f:
         f.write(cfg)
     with open(a.manifest, "w") as f:

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""The drop-in deployment, as the installed Debian package runs it.
+
+Needs root and the package installed (tests/package/run.sh does both). An
+amphora in two network namespaces: `amphora-haproxy`, named as Octavia
+names it, holding the VIP on eth1, and a client on the same network.
+Inside, Octavia's HAProxy with a PROMETHEUS listener on the VIP that
+forwards to `prometheus-exporter-internal` (127.0.0.1:9102) and enforces
+allowed_cidrs, its stats socket in /var/lib/octavia named after the load
+balancer; and the agent exactly as its unit starts it: the unit's user,
+capabilities and namespace, the package's default configuration, no
+flags. The agent starts first, as at boot, before the load balancer is
+configured. A client outside scrapes through the VIP, as Prometheus would.
+
+Prints one line per check and exits non-zero on the first failure; every
+namespace, process and file it made is removed whatever happens.
+"""
+import argparse
+import os
+import pwd
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import expfmt  # noqa: E402
+from testnet import wait_for  # noqa: E402
+from unit_like import UnitLike  # noqa: E402
+
+NETNS = "amphora-haproxy"          # Octavia's name, which the unit joins
+VIP, ALLOWED, DENIED = "203.0.113.10", "203.0.113.20", "203.0.113.21"
+OCTAVIA_DIR = "/var/lib/octavia"
+USER = "_amphora-prometheus"
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+class Amphora:
+    """Namespaces, a veth pair, /var/lib/octavia and the processes in
+    them; close() undoes whatever of it was done."""
+
+    def __init__(self, work):
+        self.work = work
+        self.undo = []
+        self.client = "apa-client-%05d" % random.randrange(100000)
+        self.hap = None
+
+    def setup(self):
+        if os.path.exists(f"/run/netns/{NETNS}"):
+            raise SystemExit(f"/run/netns/{NETNS} exists: this test needs "
+                             "the name Octavia uses, and it is taken")
+        for ns in (NETNS, self.client):
+            sh("ip", "netns", "add", ns)
+            self.undo.append(["ip", "netns", "del", ns])
+        tag = self.client[-5:]
+        sh("ip", "link", "add", f"apa{tag}v", "type", "veth", "peer", "name",
+           f"apa{tag}c")
+        self.undo.insert(0, ["ip", "link", "del", f"apa{tag}v"])
+        sh("ip", "link", "set", f"apa{tag}v", "netns", NETNS, "name", "eth1")
+        sh("ip", "link", "set", f"apa{tag}c", "netns", self.client)
+        sh("ip", "-n", NETNS, "addr", "add", f"{VIP}/24", "dev", "eth1")
+        for a in (ALLOWED, DENIED):
+            sh("ip", "-n", self.client, "addr", "add", f"{a}/24", "dev",
+               f"apa{tag}c")
+        for ns, dev in ((NETNS, "eth1"), (self.client, f"apa{tag}c")):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        if not os.path.exists(OCTAVIA_DIR):
+            os.makedirs(OCTAVIA_DIR, 0o755)     # as Octavia's element does
+            self.undo.append(["rm", "-rf", OCTAVIA_DIR])
+
+    def start_haproxy(self, lb):
+        """Octavia configures the load balancer: its haproxy.cfg in
+        /var/lib/octavia/<lb>/, its socket /var/lib/octavia/<lb>.sock."""
+        d = os.path.join(OCTAVIA_DIR, lb)
+        os.mkdir(d)
+        self.undo.insert(0, ["rm", "-rf", d, f"{d}.sock"])
+        cfg, man = os.path.join(d, "haproxy.cfg"), os.path.join(
+            self.work, "manifest.json")
+        sh(sys.executable, os.path.join(HERE, "..", "tools",
+                                        "octavia_haproxy_cfg.py"),
+           "--scenario", "mixed", "--socket", f"{d}.sock", "--base-port",
+           "21000", "--agent-port", "9102", "--prometheus-listener",
+           f"{VIP}:8088", "--allowed-cidr", f"{ALLOWED}/32", "--config", cfg,
+           "--manifest", man)
+        self.hap = subprocess.Popen(["ip", "netns", "exec", NETNS, "haproxy",
+                                     "-db", "-f", cfg],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(f"{d}.sock"), 10, "the stats socket")
+        import json
+        return json.load(open(man))
+
+    def curl(self, source, url, *extra):
+        r = subprocess.run(["ip", "netns", "exec", self.client, "curl", "-sS",
+                            "--max-time", "10", "--interface", source,
+                            *extra, "-o", "-", "-w", "\n%{http_code}", url],
+                           capture_output=True)
+        body, _, code = r.stdout.rpartition(b"\n")
+        return r.returncode, int(code or 0), body
+
+    def close(self):
+        if self.hap is not None and self.hap.poll() is None:
+            self.hap.terminate()
+            self.hap.wait(10)
+        for cmd in self.undo:
+            subprocess.run(cmd, stderr=subprocess.DEVNULL)
+
+
+def proc_status(pid):
+    st = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        st[k] = v.split()
+    return st
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--unit", default="/lib/systemd/system/"
+                   "amphora-prometheus-agent.service")
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("needs root: network namespaces and the unit's user")
+    work = tempfile.mkdtemp(prefix="apa-deploy-")
+    os.chmod(work, 0o755)
+    amph = Amphora(work)
+    unit = UnitLike(a.unit, work)
+    lb = str(uuid.uuid4())
+    try:
+        amph.setup()
+        say(f"PASS namespace {NETNS} with the VIP {VIP} on eth1, a client "
+            f"in {amph.client}")
+
+        # boot: the unit starts once the namespace exists, before Octavia
+        # has configured HAProxy
+        agent = unit.start(os.path.join(work, "agent.log"))
+        st = proc_status(agent.pid)
+        uid = pwd.getpwnam(USER).pw_uid
+        assert st["Uid"] == [str(uid)] * 4, st["Uid"]
+        assert int(st["CapEff"][0], 16) == 1 << 10, st["CapEff"]  # bind <1024
+        assert int(st["CapBnd"][0], 16) == 1 << 10, st["CapBnd"]
+        assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
+        assert os.stat(f"/proc/{agent.pid}/ns/net").st_ino == \
+            os.stat(f"/run/netns/{NETNS}").st_ino
+        say(f"PASS started as the unit says: uid {uid} ({USER}), only "
+            f"CAP_NET_BIND_SERVICE, no new privileges, in {NETNS}, READY=1")
+        r = subprocess.run(["ip", "netns", "exec", NETNS, "curl", "-sS",
+                            "http://127.0.0.1:9102/metrics"],
+                           capture_output=True, check=True)
+        fams = expfmt.parse(r.stdout.decode())
+        assert fams["octavia_exporter_haproxy_up"].value() == 0
+        assert "octavia_loadbalancer_info" not in fams
+        say("PASS before Octavia configures HAProxy: 200, _up 0, no "
+            "load balancer invented")
+
+        man = amph.start_haproxy(lb)
+        prom = man["listeners"]["prometheus"]
+        url = f"http://{VIP}:8088/metrics"
+
+        def scraped_up():
+            rc, code, body = amph.curl(ALLOWED, url)
+            return code == 200 and expfmt.parse(body.decode())[
+                "octavia_exporter_haproxy_up"].value() == 1
+        wait_for(scraped_up, 10, "a scrape through the VIP with _up 1")
+        rc, code, body = amph.curl(ALLOWED, url)
+        fams = expfmt.parse(body.decode())
+        info = fams["octavia_loadbalancer_info"].samples
+        assert [s.labels["loadbalancer"] for s in info] == [lb], info
+        members = {s.labels["member"] for s in
+                   fams["octavia_member_weight"].samples}
+        assert members == {m[0] for m in man["members"]}, members
+        assert fams["octavia_listener_status"].value(listener=prom,
+                                                     state="UP") == 1
+        text = body.decode()
+        assert "prometheus-exporter-internal" not in text
+        say(f"PASS from {ALLOWED} through {VIP}:8088: _up 1, load balancer "
+            f"{lb} from the socket's name, {len(members)} members by UUID, "
+            f"the PROMETHEUS listener itself")
+        rc, code, body = amph.curl(ALLOWED, url, "--compressed", "-H",
+                                   "Accept: application/openmetrics-text")
+        assert code == 200 and body.rstrip().endswith(b"# EOF"), body[-100:]
+        say("PASS gzip and OpenMetrics through HAProxy")
+        rc, code, body = amph.curl(DENIED, url)
+        assert code == 0 and body == b"", (rc, code, body[:100])
+        say(f"PASS from {DENIED}: refused by the listener's allowed_cidrs "
+            f"(curl exit {rc})")
+
+        unit.reload()
+        rc, code, _ = amph.curl(ALLOWED, url)
+        assert code == 200
+        say("PASS ExecReload=: -n, then SIGHUP: RELOADING=1, READY=1, "
+            "still serving")
+        assert unit.stop() == 0
+        kinds = [k for k in unit.notify.kinds() if not k.startswith("STATUS")]
+        assert kinds == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], \
+            unit.notify.got
+        status = [m for m in unit.notify.got if "STATUS=" in m]
+        assert any(f"HAProxy read from {OCTAVIA_DIR}/{lb}.sock" in m
+                   for m in status), status
+        log = open(os.path.join(work, "agent.log")).read()
+        assert re.search(r"^<4>HAProxy not read: no HAProxy stats socket "
+                         r"matches /var/lib/octavia/\*\.sock$", log, re.M), log
+        assert re.search(r"^<6>HAProxy read: ", log, re.M), log
+        say("PASS SIGTERM: STOPPING=1, exit 0; notifications "
+            + " ".join(kinds) + "; the journal got the reasons, with "
+            "priorities")
+    except BaseException:
+        log = os.path.join(work, "agent.log")
+        if os.path.exists(log):
+            print("agent log:\n" + open(log).read()[-3000:])
+        raise
+    finally:
+        # every step, whatever the one before it did
+        for step in (unit.stop, amph.close,
+                     lambda: shutil.rmtree(work, ignore_errors=True)):
+            try:
+                step()
+            except Exception as e:  # noqa: BLE001
+                print(f"cleanup: {e!r}")
+    assert not os.path.exists(f"/run/netns/{NETNS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
