@@ -15,7 +15,7 @@ enum log_to {
 };
 
 static enum log_to	 log_to = LOG_TO_STDERR;	/* until log_init */
-static int		 log_verbose = 1;
+static int		 log_level = LOG_DEBUG;	/* the least urgent shown */
 
 /*
  * systemd sets JOURNAL_STREAM to "device:inode" of the stream it connects
@@ -36,9 +36,9 @@ stderr_is_journal(void)
 }
 
 void
-log_init(int foreground, int verbose, const char *ident)
+log_init(int foreground, int level, const char *ident)
 {
-	log_verbose = verbose;
+	log_level = level;
 	if (foreground)
 		log_to = LOG_TO_STDERR;
 	else if (stderr_is_journal())
@@ -54,7 +54,7 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 {
 	char	 msg[1024];
 
-	if (pri == LOG_DEBUG && !log_verbose)
+	if (pri > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	switch (log_to) {

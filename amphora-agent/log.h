@@ -5,7 +5,8 @@
 #ifndef LOG_H
 #define LOG_H
 
-void	log_init(int foreground, int verbose, const char *ident);
+/* level: the least urgent priority logged (LOG_WARNING, LOG_DEBUG...) */
+void	log_init(int foreground, int level, const char *ident);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -293,7 +294,9 @@ main(int argc, char **argv)
 	size_t			 i;
 
 	parse_args(argc, argv, &a->cli);
-	log_init(a->cli.debug || a->cli.once || a->cli.check, a->cli.debug,
+	/* --once and -n say only what went wrong, unless -d */
+	log_init(a->cli.debug || a->cli.once || a->cli.check, a->cli.debug ?
+	    LOG_DEBUG : a->cli.once || a->cli.check ? LOG_WARNING : LOG_INFO,
 	    AGENT_NAME);
 	if (agent_config_load(&a->cli, &a->conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", AGENT_NAME, err);

@@ -682,6 +682,7 @@ def once_prints_one_scrape():
     r = subprocess.run(agent_cmd("--once", "-s", W.hap.sock),
                        capture_output=True, timeout=20)
     assert r.returncode == 0, r.stderr
+    assert r.stderr == b"", r.stderr        # says only what went wrong
     fams = expfmt.parse(r.stdout.decode())
     assert len(fams["octavia_member_weight"].samples) == len(
         W.hap.m["members"])
