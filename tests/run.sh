@@ -55,5 +55,13 @@ build build-asan -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
     ctest --output-on-failure)
 
 if [ $image -eq 1 ]; then
+    # the element both ways: built from this checkout, and from the .deb
     packaging/dib/test-image.sh
+    debdir=$(mktemp -d /tmp/apa-deb.XXXXXX)
+    mkdir "$debdir/src"
+    git ls-files -z --cached --others --exclude-standard |
+        tar --null -T - -cf - | tar -C "$debdir/src" -xf -
+    (cd "$debdir/src" && dpkg-buildpackage -us -uc -b >/dev/null)
+    packaging/dib/test-image.sh --deb "$debdir"/amphora-prometheus-agent_*_*.deb
+    rm -rf "$debdir"
 fi
