@@ -24,7 +24,7 @@ packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
-    lintian systemd
+    lintian systemd strace
 
 jobs=$(nproc)
 build() {
@@ -58,9 +58,7 @@ if [ $image -eq 1 ]; then
     # the element both ways: built from this checkout, and from the .deb
     packaging/dib/test-image.sh
     debdir=$(mktemp -d /tmp/apa-deb.XXXXXX)
-    mkdir "$debdir/src"
-    git ls-files -z --cached --others --exclude-standard |
-        tar --null -T - -cf - | tar -C "$debdir/src" -xf -
+    packaging/export-tree.sh "$debdir/src"
     (cd "$debdir/src" && dpkg-buildpackage -us -uc -b >/dev/null)
     packaging/dib/test-image.sh --deb "$debdir"/amphora-prometheus-agent_*_*.deb
     rm -rf "$debdir"

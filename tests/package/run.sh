@@ -16,9 +16,7 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL $*" >&2; exit 1; }
 
 echo "== package: dpkg-buildpackage -us -uc -b"
-mkdir "$work/src"
-git -C "$top" ls-files -z --cached --others --exclude-standard |
-    (cd "$top" && tar --null -T - -cf -) | tar -C "$work/src" -xf -
+"$top/packaging/export-tree.sh" "$work/src"
 start=$(date +%s)
 (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 ||
     { tail -40 "$work/build.log"; fail "dpkg-buildpackage"; }

@@ -139,6 +139,9 @@ def main():
     amph = Amphora(work)
     unit = UnitLike(a.unit, work)
     lb = str(uuid.uuid4())
+    if unit.user_processes():
+        raise SystemExit(f"processes of {USER} are running already: "
+                         f"{unit.user_processes()}")
     try:
         amph.setup()
         say(f"PASS namespace {NETNS} with the VIP {VIP} on eth1, a client "
@@ -146,14 +149,15 @@ def main():
 
         # boot: the unit starts once the namespace exists, before Octavia
         # has configured HAProxy
-        agent = unit.start(os.path.join(work, "agent.log"))
-        st = proc_status(agent.pid)
+        pid = unit.start(os.path.join(work, "agent.log"),
+                         strace=os.path.join(work, "strace.log"))
+        st = proc_status(pid)
         uid = pwd.getpwnam(USER).pw_uid
         assert st["Uid"] == [str(uid)] * 4, st["Uid"]
         assert int(st["CapEff"][0], 16) == 1 << 10, st["CapEff"]  # bind <1024
         assert int(st["CapBnd"][0], 16) == 1 << 10, st["CapBnd"]
         assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
-        assert os.stat(f"/proc/{agent.pid}/ns/net").st_ino == \
+        assert os.stat(f"/proc/{pid}/ns/net").st_ino == \
             os.stat(f"/run/netns/{NETNS}").st_ino
         say(f"PASS started as the unit says: uid {uid} ({USER}), only "
             f"CAP_NET_BIND_SERVICE, no new privileges, in {NETNS}, READY=1")
@@ -204,6 +208,8 @@ def main():
         say("PASS ExecReload=: -n, then SIGHUP: RELOADING=1, READY=1, "
             "still serving")
         assert unit.stop() == 0
+        assert unit.left_running == [], \
+            f"left running after the stop: {unit.left_running}"
         kinds = [k for k in unit.notify.kinds() if not k.startswith("STATUS")]
         assert kinds == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], \
             unit.notify.got
@@ -217,6 +223,22 @@ def main():
         say("PASS SIGTERM: STOPPING=1, exit 0; notifications "
             + " ".join(kinds) + "; the journal got the reasons, with "
             "priorities")
+
+        # the unit's seccomp filter and address families, against every
+        # system call the agent made through all of the above
+        calls, families = unit.made_syscalls()
+        allowed = unit.filtered_syscalls()
+        assert calls.get("bind", 0) >= 1 and calls.get("connect", 0) >= 1, \
+            sorted(calls)
+        blocked = sorted(set(calls) - allowed)
+        assert not blocked, f"SystemCallFilter= would refuse {blocked}"
+        wanted = {f.strip() for f in unit.get(
+            "RestrictAddressFamilies").split()}
+        assert families and families <= wanted, (families, wanted)
+        say(f"PASS all {len(calls)} system calls the agent made "
+            f"({sum(calls.values())} calls) pass the unit's "
+            f"SystemCallFilter=; its sockets are {', '.join(sorted(families))}"
+            f", within RestrictAddressFamilies=")
     except BaseException:
         log = os.path.join(work, "agent.log")
         if os.path.exists(log):

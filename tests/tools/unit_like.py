@@ -10,12 +10,15 @@ StandardError=journal ($JOURNAL_STREAM names the log file), and a stop by
 SIGTERM. The file-system sandbox (ProtectSystem= and the rest)
 is not reproduced; `systemd-analyze security` and `verify` check the file.
 """
+import functools
 import grp
 import os
 import pwd
+import re
 import shlex
 import signal
 import subprocess
+import time
 
 from sdnotify import NotifySocket
 
@@ -35,6 +38,21 @@ def read_unit(path):
     return sections
 
 
+@functools.lru_cache(None)
+def expand_syscalls(name):
+    """A system call, or a systemd set (@system-service) and its subsets."""
+    if not name.startswith("@"):
+        return frozenset([name])
+    out = subprocess.run(["systemd-analyze", "syscall-filter", name],
+                         capture_output=True, text=True, check=True).stdout
+    names = set()
+    for line in out.splitlines()[1:]:
+        w = line.strip().split()[0] if line.strip() else ""
+        if w and not w.startswith("#"):
+            names |= expand_syscalls(w)
+    return frozenset(names)
+
+
 def caps(value):
     """'CAP_NET_BIND_SERVICE CAP_X' -> 'net_bind_service,x' for setpriv."""
     return ",".join(c.lower().removeprefix("cap_") for c in value.split())
@@ -47,6 +65,9 @@ class UnitLike:
         self.proc = None
         self.notify = None
         self.log = None
+        self.strace = None
+        self.main_pid = None
+        self.left_running = []      # killed by stop(): should stay empty
 
     def get(self, key, default=None):
         vals = [v for k, v in self.svc if k == key]
@@ -85,8 +106,9 @@ class UnitLike:
             line = line.replace("$" + k, str(v))
         return self.prefix() + shlex.split(line)
 
-    def start(self, log_path, timeout=10):
-        """ExecStartPre=, then ExecStart= until it says READY=1."""
+    def start(self, log_path, timeout=10, strace=None):
+        """ExecStartPre=, then ExecStart= until it says READY=1; with
+        strace, a file that records every system call it makes."""
         for pre in self.all("ExecStartPre"):
             subprocess.run(self.command(pre), check=True, capture_output=True)
         self.notify = NotifySocket(self.work)
@@ -95,16 +117,64 @@ class UnitLike:
         st = os.fstat(self.log.fileno())
         env = dict(os.environ, NOTIFY_SOCKET=self.notify.env,
                    JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
-        self.proc = subprocess.Popen(self.command(self.get("ExecStart")),
-                                     stdout=self.log, stderr=self.log,
+        cmd = self.command(self.get("ExecStart"))
+        if strace:
+            self.strace = strace
+            cmd = ["strace", "-f", "-qq", "-o", strace] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
                                      env=env)
         if self.get("Type") == "notify":
             self.notify.collect(lambda m: m.startswith("READY=1"), timeout)
-        return self.proc
+        self.main_pid = self.proc.pid
+        if strace:      # the service is strace's child
+            deadline = time.time() + timeout
+            while self.main_pid == self.proc.pid and time.time() < deadline:
+                kids = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/"
+                            "children").read().split()
+                if kids:
+                    self.main_pid = int(kids[0])
+                time.sleep(0.01)
+        return self.main_pid
 
     def pid(self):
-        """The service's own process: the last of the exec chain."""
-        return self.proc.pid
+        """The service's own process ($MAINPID): the last of the exec
+        chain of nsenter and setpriv, under strace if it is traced."""
+        return self.main_pid
+
+    def filtered_syscalls(self):
+        """What SystemCallFilter= allows: its sets expanded by
+        systemd-analyze, allow lists united, ~deny lists taken away."""
+        allowed = None
+        for line in self.all("SystemCallFilter"):
+            deny = line.startswith("~")
+            names = set()
+            for w in line.lstrip("~").split():
+                names |= expand_syscalls(w)
+            if deny:
+                allowed = (allowed or set()) - names
+            else:
+                allowed = (allowed or set()) | names
+        return allowed
+
+    def made_syscalls(self):
+        """{name: count} of the system calls the service itself made (from
+        its execve of ExecStart's binary on), and the socket families."""
+        binary = shlex.split(self.get("ExecStart").lstrip("-@:+!"))[0]
+        calls, families, started = {}, set(), False
+        for line in open(self.strace):
+            m = re.match(r"(\d+)\s+(\w+)\((.*)", line)
+            if not m or int(m.group(1)) != self.main_pid:
+                continue
+            name, args = m.group(2), m.group(3)
+            if name == "execve" and args.startswith(f'"{binary}"') and \
+                    "= 0" in line:
+                started = True
+                continue
+            if started:
+                calls[name] = calls.get(name, 0) + 1
+                if name == "socket":
+                    families.add(args.split(",")[0])
+        return calls, families
 
     def reload(self, timeout=10):
         for line in self.all("ExecReload"):
@@ -118,15 +188,41 @@ class UnitLike:
     def stop(self, timeout=15):
         """SIGTERM, as systemctl stop; the exit status. Idempotent."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            try:    # the service; strace, if any, ends with it
+                os.kill(self.main_pid or self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        # systemd ends with the unit's whole cgroup: here, its user's
+        # processes, which are recorded, as a clean stop leaves none
+        for pid in self.user_processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+                self.left_running.append(pid)
+            except ProcessLookupError:
+                pass
         if self.log is not None:
             self.log.close()
         if self.notify is not None:
             self.notify.drain()
             self.notify.close()
         return self.proc.returncode if self.proc is not None else None
+
+    def user_processes(self):
+        """Processes running as the unit's User=."""
+        uid = pwd.getpwnam(self.get("User")).pw_uid
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                st = os.stat(f"/proc/{d}")
+            except FileNotFoundError:
+                continue
+            if st.st_uid == uid:
+                pids.append(int(d))
+        return pids
