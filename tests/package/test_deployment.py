@@ -11,6 +11,10 @@ balancer; and the agent exactly as its unit starts it: the unit's user,
 capabilities and namespace, the package's default configuration, no
 flags. The agent starts first, as at boot, before the load balancer is
 configured. A client outside scrapes through the VIP, as Prometheus would.
+Then a reload turns it into the direct deployment on VIP:80, a port only
+the unit's ambient CAP_NET_BIND_SERVICE lets it bind, with the agent
+enforcing allowed_cidrs; and every system call it made is checked against
+the unit's SystemCallFilter=.
 
 Prints one line per check and exits non-zero on the first failure; every
 namespace, process and file it made is removed whatever happens.
@@ -36,6 +40,7 @@ from unit_like import UnitLike  # noqa: E402
 NETNS = "amphora-haproxy"          # Octavia's name, which the unit joins
 VIP, ALLOWED, DENIED = "203.0.113.10", "203.0.113.20", "203.0.113.21"
 OCTAVIA_DIR = "/var/lib/octavia"
+CONF = "/etc/octavia/amphora-prometheus-agent.conf"
 USER = "_amphora-prometheus"
 
 
@@ -56,6 +61,7 @@ class Amphora:
         self.undo = []
         self.client = "apa-client-%05d" % random.randrange(100000)
         self.hap = None
+        self.restore_conf = None    # the packaged file, when changed
 
     def setup(self):
         if os.path.exists(f"/run/netns/{NETNS}"):
@@ -112,6 +118,9 @@ class Amphora:
         return r.returncode, int(code or 0), body
 
     def close(self):
+        if self.restore_conf is not None:
+            with open(CONF, "w") as f:
+                f.write(self.restore_conf)
         if self.hap is not None and self.hap.poll() is None:
             self.hap.terminate()
             self.hap.wait(10)
@@ -207,12 +216,37 @@ def main():
         assert code == 200
         say("PASS ExecReload=: -n, then SIGHUP: RELOADING=1, READY=1, "
             "still serving")
+
+        # direct mode on a port below 1024, added by a reload: the agent
+        # owns the listener and its allowed_cidrs, with only the unit's
+        # ambient CAP_NET_BIND_SERVICE
+        with open(CONF) as f:
+            packaged = f.read()
+        amph.restore_conf = packaged
+        with open(CONF, "w") as f:
+            f.write(packaged + f"\nlistener {prom} {{\n    bind {VIP}:80\n"
+                    f"    allowed-cidr {ALLOWED}/32\n}}\n")
+        unit.reload()
+        rc, code, body = amph.curl(ALLOWED, f"http://{VIP}:80/metrics")
+        assert code == 200, (rc, code)
+        fams = expfmt.parse(body.decode())
+        assert fams["octavia_exporter_haproxy_up"].value() == 1
+        rc, code, body = amph.curl(DENIED, f"http://{VIP}:80/metrics")
+        assert code == 0 and body == b"", (rc, code)
+        rc, code, body = amph.curl(ALLOWED, f"http://{VIP}:80/metrics")
+        fams = expfmt.parse(body.decode())
+        assert fams["octavia_exporter_denied_connections_total"].value(
+            listener=prom) == 1
+        say(f"PASS direct: reloaded with the listener on {VIP}:80, bound "
+            f"as {USER}; {ALLOWED} scrapes it, {DENIED} is refused and "
+            f"counted by the agent")
         assert unit.stop() == 0
         assert unit.left_running == [], \
             f"left running after the stop: {unit.left_running}"
         kinds = [k for k in unit.notify.kinds() if not k.startswith("STATUS")]
-        assert kinds == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], \
-            unit.notify.got
+        assert kinds == ["READY=1"] + ["RELOADING=1", "READY=1"] * 2 + [
+            "STOPPING=1"], unit.notify.got
+        assert "READY=1\nSTATUS=serving 2 listeners" in unit.notify.got
         status = [m for m in unit.notify.got if "STATUS=" in m]
         assert any(f"HAProxy read from {OCTAVIA_DIR}/{lb}.sock" in m
                    for m in status), status
