@@ -90,12 +90,18 @@ struct scrape_result {
 	const char		*error;
 };
 
+/*
+ * A scrape waiting for a snapshot. The callback may free the waiter or
+ * queue it again; the result, and the snapshot in it, are valid for the
+ * call only (hold the snapshot to keep it).
+ */
 struct scrape_waiter {
 	TAILQ_ENTRY(scrape_waiter) entry;
 	void			(*cb)(const struct scrape_result *, void *);
 	void			*arg;
 	struct event		*deadline;	/* optional, shorter bound */
 	struct scraper		*owner;
+	uint64_t		 query;		/* the query that serves it */
 	int			 queued;
 };
 

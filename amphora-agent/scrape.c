@@ -178,17 +178,27 @@ scrape_read_amphora(struct scraper *s, struct snap_ref *r)
 		r->memory = procstat_mem_used(buf, (size_t)n);
 }
 
+/*
+ * Hands the snapshot of query number q to the waiters it serves. A
+ * callback may answer at once and its connection ask again, which starts
+ * the next query and lets go of this snapshot: hold it meanwhile, and
+ * leave those who queued for the next query to it.
+ */
 static void
-scrape_deliver(struct scraper *s)
+scrape_deliver(struct scraper *s, uint64_t q)
 {
 	struct scrape_waiter	*w;
-	struct scrape_result	 r = { s->cur, NULL };
+	struct snap_ref		*ref = s->cur;
+	struct scrape_result	 r = { ref, NULL };
 
-	/* a callback may queue or cancel others: take one at a time */
-	while ((w = TAILQ_FIRST(&s->waiters)) != NULL) {
+	if (ref != NULL)
+		snap_ref_hold(ref);
+	/* one at a time: a callback may cancel the next */
+	while ((w = TAILQ_FIRST(&s->waiters)) != NULL && w->query <= q) {
 		scrape_cancel(s, w);
 		w->cb(&r, w->arg);
 	}
+	snap_ref_drop(ref);
 }
 
 static size_t
@@ -268,7 +278,7 @@ scrape_done(const char *err, void *arg)
 	s->inflight = NULL;
 	snap_ref_drop(s->cur);
 	s->cur = r;
-	scrape_deliver(s);
+	scrape_deliver(s, s->queries);
 }
 
 static void
@@ -336,6 +346,8 @@ scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 	TAILQ_INSERT_TAIL(&s->waiters, w, entry);
 	w->queued = 1;
 	w->owner = s;
+	/* the query under way, or the one about to start */
+	w->query = s->inflight != NULL ? s->queries : s->queries + 1;
 	if (timeout_ms > 0 && timeout_ms < s->agent->conf.scrape_timeout_ms) {
 		if (w->deadline == NULL)
 			w->deadline = evtimer_new(s->agent->base,

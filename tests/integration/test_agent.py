@@ -1470,6 +1470,61 @@ def logs_to_the_journal_stream_with_priorities():
             assert text == "", text
 
 
+def split_responses(data):
+    """Splits back-to-back HTTP/1.1 responses with chunked or sized bodies
+    into [(status, headers, body)]."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        hdrs = {k.strip().lower(): v.strip() for k, _, v in
+                (x.partition(":") for x in lines[1:])}
+        body = b""
+        if hdrs.get("transfer-encoding") == "chunked":
+            while True:
+                size, _, rest = rest.partition(b"\r\n")
+                n = int(size, 16)
+                body, rest = body + rest[:n], rest[n + 2:]
+                if n == 0:
+                    break
+        else:
+            n = int(hdrs.get("content-length", len(rest)))
+            body, rest = rest[:n], rest[n:]
+        out.append((int(lines[0].split()[1]), hdrs, body))
+        data = rest
+    return out
+
+
+@test
+def pipelined_scrapes_each_get_a_whole_snapshot():
+    """Defect: with min-scrape-interval 0, the first of two pipelined
+    requests is answered at once and the second starts a new query, which
+    freed the snapshot the remaining waiters were being handed."""
+    port = free_port_block(1)
+    conf = write_conf("pipeline.conf", f"stats-socket {W.hap.sock}\n"
+                      f"min-scrape-interval 0\nlisten 127.0.0.1:{port}\n")
+    a = Agent(W.work, ["-f", conf], name="pipeline")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        for n in (2, 3, 8):
+            req = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * (n - 1) + \
+                b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close" \
+                b"\r\n\r\n"
+            got = split_responses(http_raw("127.0.0.1", port, req))
+            assert len(got) == n, (n, len(got))
+            for status, _, body in got:
+                assert status == 200
+                fams = expfmt.parse(body.decode())
+                assert fams["octavia_exporter_haproxy_up"].value() == 1
+                age = fams["octavia_exporter_snapshot_age_seconds"].value()
+                assert 0 <= age < 5, age
+                assert len(fams["octavia_member_weight"].samples) == len(
+                    W.hap.m["members"])
+        assert a.proc.p.poll() is None, a.log()
+    finally:
+        a.stop()
+
+
 @test
 def started_as_its_user_it_does_not_drop_again():
     """systemd's User= starts the agent unprivileged; 'user' naming that
