@@ -150,6 +150,21 @@ cmp_by_name(const void *a, const void *b)
 	return strcmp(sort_names[*(const int *)a], sort_names[*(const int *)b]);
 }
 
+/*
+ * s (len bytes, any of them NUL) against a name: strcmp's order, which
+ * the index is sorted in, without reading past either.
+ */
+static int
+name_cmp(const char *s, size_t len, const char *name)
+{
+	size_t	 nlen = strlen(name);
+	int	 c = memcmp(s, name, len < nlen ? len : nlen);
+
+	if (c != 0)
+		return c;
+	return len < nlen ? -1 : len > nlen;
+}
+
 /* The enum value named s (of length len), or -1. */
 static int
 name_lookup(struct name_index *x, const char *s, size_t len)
@@ -170,9 +185,7 @@ name_lookup(struct name_index *x, const char *s, size_t len)
 
 		mid = (lo + hi) / 2;
 		name = x->names[x->sorted[mid]];
-		if ((c = strncmp(s, name, len)) == 0)
-			c = name[len] == '\0' ? 0 : -1;
-		if (c == 0)
+		if ((c = name_cmp(s, len, name)) == 0)
 			return x->sorted[mid];
 		if (c < 0)
 			hi = mid - 1;

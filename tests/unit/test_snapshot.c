@@ -506,6 +506,33 @@ test_info_fields(void **state)
 	}
 }
 
+/*
+ * Names with NUL bytes in them (a hostile or broken peer) match no field
+ * and no column, and nothing is read past the names they are compared
+ * with (ASan: the lookup used to read name[len] of a shorter literal).
+ */
+static void
+test_names_with_nul_bytes(void **state)
+{
+	struct snapshot	 s;
+	char		 info[] = "Maxconn\0\0\0\0\0\0\0\0\0\0: 7\n"
+			    "CurrConns: 3\n\n";
+	char		 stat[] = "# pxname\0\0\0\0\0\0\0\0,svname,scur\0\0,"
+			    "smax,\n" L ",FRONTEND,1,2,\n\n";
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_info(&s, info, sizeof(info) - 1), 0);
+	assert_false((s.info_have >> INFO_MAXCONN) & 1);
+	assert_true((s.info_have >> INFO_CURRCONNS) & 1);
+	snapshot_free(&s);
+
+	/* without a pxname column the header is no header */
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_stat(&s, stat, sizeof(stat) - 1), -1);
+	snapshot_free(&s);
+}
+
 /* Fed in pieces of every size, the answer parses as it does whole. */
 static void
 test_fed_in_pieces(void **state)
@@ -585,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_info_fields),
+		cmocka_unit_test(test_names_with_nul_bytes),
 		cmocka_unit_test(test_fed_in_pieces),
 		cmocka_unit_test(test_overlong_record_fed),
 	};
