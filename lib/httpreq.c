@@ -29,11 +29,13 @@ str_ieq(const char *s, size_t len, const char *lit)
 int
 http_token_in_list(const struct http_str *h, const char *token)
 {
-	const char	*p = h->s, *end = h->s + h->len, *t;
+	const char	*p, *end, *t;
 	size_t		 tlen = strlen(token);
 
-	if (h->s == NULL)
+	if (h->s == NULL)	/* absent: no pointer arithmetic on NULL */
 		return 0;
+	p = h->s;
+	end = h->s + h->len;
 	while (p < end) {
 		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
 			p++;
@@ -180,10 +182,11 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 int
 http_query_scopes(const struct http_str *query, unsigned *mask)
 {
-	const char	*p = query->s, *end = query->s + query->len, *amp;
+	const char	*p = query->s, *end, *amp;
 	int		 sc;
 
 	*mask = 0;
+	end = p != NULL ? p + query->len : NULL;
 	while (p != NULL && p < end) {
 		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
 			amp = end;

@@ -3,7 +3,7 @@
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
 # runs every test, builds, lints, installs, runs and purges the Debian
 # package, then runs the tests again with AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer under gcc and under clang.
 #
 #   tests/run.sh            everything but the amphora image
 #   tests/run.sh --quick    gcc build and its tests only
@@ -47,12 +47,16 @@ build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DAGENT_ISAL=OFF
 (cd build-clang && ctest --output-on-failure)
 
-build build-asan -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug \
-    -DAGENT_SANITIZE=ON
-(cd build-asan &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure)
+# AddressSanitizer and UndefinedBehaviorSanitizer under both compilers:
+# they do not catch the same things (clang's UBSan flags NULL + 0)
+for cc in gcc clang; do
+    build build-asan-$cc -DCMAKE_C_COMPILER=$cc -DCMAKE_BUILD_TYPE=Debug \
+        -DAGENT_SANITIZE=ON $([ $cc = clang ] && echo -DAGENT_ISAL=OFF)
+    (cd build-asan-$cc &&
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure)
+done
 
 if [ $image -eq 1 ]; then
     # the element both ways: built from this checkout, and from the .deb
