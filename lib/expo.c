@@ -231,6 +231,21 @@ put_row_sample(char *p, const struct expo_cursor *c, const struct snap_row *r,
 	return put_value(p, r, col, conv);
 }
 
+/*
+ * Whether row r has a sample of column col: http families only for http
+ * proxies, and in OpenMetrics no counter without a value ("counter-like
+ * samples cannot be NaN"; the text format keeps NaN, as HAProxy's does).
+ */
+static int
+row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
+    const struct snap_row *r, int col)
+{
+	if ((fam->flags & MF_HTTP) && !r->http)
+		return 0;
+	return c->format != EXPO_OPENMETRICS || fam->type != MT_COUNTER ||
+	    snap_row_has(r, col);
+}
+
 /* Rows of a listener, pool or member family, from where the cursor is. */
 static int
 render_rows(struct expo_cursor *c, const struct metric_family *fam,
@@ -240,7 +255,6 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_row	*r;
 	const uint8_t		*states;
 	size_t			 k, nstates;
-	int			 http_only = (fam->flags & MF_HTTP) != 0;
 	char			*p;
 
 	switch (fam->conv) {
@@ -284,7 +298,7 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 				continue;
 			for (; c->row < rs->n; c->row++) {
 				r = &rs->row[c->row];
-				if (!r->http)
+				if (!r->http || !row_has_sample(c, fam, r, col))
 					continue;
 				if (!room(out, stop))
 					return 0;
@@ -304,7 +318,8 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 			return 1;
 		if (!c->started) {
 			/* the family's header, once it has a sample */
-			while (c->row < rs->n && http_only && !rs->row[c->row].http)
+			while (c->row < rs->n && !row_has_sample(c, fam,
+			    &rs->row[c->row], fam->src))
 				c->row++;
 			if (c->row == rs->n)
 				return 1;
@@ -320,7 +335,7 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 			for (; c->row < rs->n && (size_t)(p - out->data) < end;
 			    c->row++) {
 				r = &rs->row[c->row];
-				if (http_only && !r->http)
+				if (!row_has_sample(c, fam, r, fam->src))
 					continue;
 				p = put_row_sample(p, c, r, fam->src, fam->conv);
 			}

@@ -24,7 +24,7 @@ packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
-    lintian systemd strace
+    lintian systemd strace python3-prometheus-client
 
 jobs=$(nproc)
 build() {

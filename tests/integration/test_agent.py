@@ -957,7 +957,12 @@ def connection_limit_and_idle_timeout():
 
 def check_openmetrics(text):
     """What OpenMetrics 1.0 requires of us: TYPE names without _total for
-    counters, samples named after their family, '# EOF' last."""
+    counters, samples named after their family, '# EOF' last; and what a
+    strict client accepts: prometheus_client's parser (no NaN counters)."""
+    r = subprocess.run(["/usr/bin/python3", os.path.join(
+        TOOLS, "openmetrics_strict.py")], input=text.encode(),
+        capture_output=True)
+    assert r.returncode == 0, r.stdout.decode()[:500]
     lines = text.split("\n")
     assert lines[-2:] == ["# EOF", ""], lines[-3:]
     family, ftype, seen = None, None, set()
@@ -1004,6 +1009,11 @@ def negotiation_gzip_openmetrics_scopes():
     fams = check_openmetrics(body.decode())
     assert "octavia_listener_bytes_in" in fams
     assert len(fams) == len(expfmt.parse(text.decode()))
+    for scope in ("pool", "member", "listener", "loadbalancer", "exporter"):
+        st, h, body = http_get(f"http://127.0.0.1:{p}/metrics?scope={scope}",
+                               headers={"Accept":
+                                        "application/openmetrics-text"})
+        check_openmetrics(body.decode())
 
     fams, _, _ = scrape(p, query="?scope=member&scope=exporter")
     prefixes = {f.split("_")[1] for f in fams}
