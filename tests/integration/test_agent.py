@@ -9,247 +9,40 @@ and a real Prometheus server scraping the agent.
 
 Prints one line per test and closes with "N passed, N failed".
 """
-import argparse
 import json
 import math
 import os
-import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
+sys.path.insert(0, HERE)
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
+import harness  # noqa: E402
+from harness import (  # noqa: E402
+    Agent, BrokenStatsSocket, HAProxy, Netns, Proc, agent_cmd,
+    check_openmetrics, cpu_seconds, http_get, http_raw, metrics_md,
+    proc_uids, scrape, split_responses, wait_log, write_conf)
 from sdnotify import NotifySocket  # noqa: E402
 from testnet import free_port_block, wait_for, wait_port  # noqa: E402
 
-ARGS = None
 TESTS = []
+test = harness.collector(TESTS)
+ARGS = W = None     # set by harness.run() before the tests run
 
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-# ---------------------------------------------------------------- helpers
-
-def http_raw(host, port, request, family=socket.AF_INET, source=None,
-             timeout=10):
-    """Send raw bytes, return everything the server sends until close."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    if source:
-        s.bind((source, 0))
-    s.connect((host, port))
-    try:
-        s.sendall(request)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    data = b""
-    while True:
-        try:
-            b = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not b:
-            break
-        data += b
-    s.close()
-    return data
-
-
-def http_get(url, headers=None, source=None, timeout=10):
-    """(status, headers dict lower-case, body) with curl, as a user would."""
-    cmd = ["curl", "-sS", "-g", "-D", "-", "--max-time", str(timeout)]
-    if source:
-        cmd += ["--interface", source]
-    for k, v in (headers or {}).items():
-        cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, check=True).stdout
-    head, _, body = out.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        hdrs[k.strip().lower()] = v.strip()
-    return status, hdrs, body
-
-
-class Proc:
-    def __init__(self, cmd, log, env=None):
-        self.log = open(log, "wb")
-        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
-                                  env=env)
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.log.close()
-        return self.p.returncode
-
-
-class HAProxy:
-    """HAProxy with the generated 'mixed' Octavia config."""
-
-    def __init__(self, work, name="lb", socket_path=None):
-        self.work = work
-        self.sock = socket_path or os.path.join(work, f"{name}.sock")
-        self.cfg = os.path.join(work, f"{name}.cfg")
-        man = os.path.join(work, f"{name}.json")
-        base = free_port_block(8)
-        self.agent_port = free_port_block(1)
-        subprocess.run([sys.executable, os.path.join(TOOLS,
-                        "octavia_haproxy_cfg.py"), "--scenario", "mixed",
-                        "--socket", self.sock, "--base-port", str(base),
-                        "--agent-port", str(self.agent_port),
-                        "--seed", str(random.randrange(1 << 30)),
-                        "--config", self.cfg, "--manifest", man],
-                       check=True)
-        self.m = json.load(open(man))
-        self.pidfile = os.path.join(work, f"{name}.pid")
-        self.proc = None
-
-    def start(self):
-        subprocess.run(["haproxy", "-c", "-q", "-f", self.cfg], check=True)
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.cfg],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for(lambda: os.path.exists(self.sock), 10, "stats socket")
-        # checks: inter 2s, fall 1, rise 1
-        wait_for(self.checks_settled, 15, "health checks")
-
-    def checks_settled(self):
-        csv = subprocess.run([sys.executable, os.path.join(TOOLS,
-                              "stats_query.py"), self.sock, "show stat"],
-                             capture_output=True, check=True).stdout.decode()
-        states = {}
-        for line in csv.splitlines()[1:]:
-            f = line.split(",")
-            if len(f) > 17:
-                states[f[1]] = f[17]
-        r = self.m["member_roles"]
-        return (states.get(r["up"]) == "UP" and
-                states.get(r["down"]) == "DOWN" and
-                states.get(r["l7bad"]) == "DOWN" and
-                states.get(r["tcp_up"]) == "UP")
-
-    def traffic(self):
-        p = self.m["ports"]
-        for _ in range(15):
-            http_get(f"http://127.0.0.1:{p['http']}/")
-        for _ in range(4):
-            http_get(f"http://127.0.0.1:{p['http2']}/x")
-        for _ in range(6):
-            http_get(f"http://127.0.0.1:{p['tcp']}/")
-
-    def promex(self):
-        _, _, body = http_get(
-            f"http://127.0.0.1:{self.m['ports']['promex']}/metrics")
-        return body.decode()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
-def agent_cmd(*args):
-    """The agent's command line; without -f, an empty config file, so a
-    default one installed on this machine never joins a test."""
-    return [ARGS.agent] + (["-f", os.devnull] if "-f" not in args
-                           else []) + list(args)
-
-
-class Agent:
-    def __init__(self, work, args, name="agent", env=None):
-        self.logpath = os.path.join(work, f"{name}.log")
-        self.proc = Proc(agent_cmd("-d", *args), self.logpath, env=env)
-
-    def wait_listening(self, host, port, family=socket.AF_INET, source=None):
-        def up():
-            s = socket.socket(family)
-            try:
-                if source:
-                    s.bind((source, 0))
-                s.connect((host, port))
-                return True
-            finally:
-                s.close()
-        wait_for(up, 10, f"agent on {host}:{port}")
-
-    def stop(self):
-        return self.proc.stop()
-
-    def log(self):
-        return open(self.logpath).read()
-
-
-def scrape(port, host="127.0.0.1", source=None, query=""):
-    status, hdrs, body = http_get(f"http://{host}:{port}/metrics{query}",
-                                  source=source)
-    assert status == 200, status
-    return expfmt.parse(body.decode()), hdrs, body.decode()
-
-
-def metrics_md():
-    """[(family, type, promex name)] from METRICS.md, in order."""
-    rows = []
-    for line in open(ARGS.metrics_md):
-        m = re.match(r"^\| (\d+) \| `([a-z_]+)` \| (\w+) \|", line)
-        if m:
-            cols = [c.strip() for c in line.split("|")]
-            rows.append((m.group(2), m.group(3), cols[-2]))
-    assert len(rows) == 144, len(rows)
-    return rows
 
 
 # ---------------------------------------------------------------- fixture
 
-class World:
-    """One HAProxy and one agent shared by the read-only tests."""
-
-    def __init__(self):
-        self.work = tempfile.mkdtemp(prefix="agent-it-")
-        # a dropped user must traverse it to the stats socket and configs
-        os.chmod(self.work, 0o755)
-        self.hap = HAProxy(self.work)
-        self.hap.start()
-        self.hap.traffic()
-        self.port = self.hap.agent_port
-        self.agent = Agent(self.work, ["-s", self.hap.sock,
-                                       "-l", f"127.0.0.1:{self.port}",
-                                       "--loadbalancer-id",
-                                       "b081ed89-f6f8-48cb-a498-5e12705e2cf9"])
-        self.agent.wait_listening("127.0.0.1", self.port)
-
-    def close(self):
-        self.agent.stop()
-        self.hap.stop()
-        if os.environ.get("KEEP_WORK"):
-            print(f"kept {self.work}")
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
-
-
-W = None
 
 
 # ---------------------------------------------------------------- tests
@@ -525,36 +318,6 @@ def haproxy_absent_then_started():
         hap.stop()
 
 
-class BrokenStatsSocket:
-    """A stats socket that answers like a dying HAProxy: it sends the first
-    part of a real answer, then closes (or, with stall, never answers)."""
-
-    def __init__(self, path, answer, stall=False):
-        self.path, self.answer, self.stall = path, answer, stall
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(path)
-        self.srv.listen(8)
-        self.conns = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            c.recv(100)
-            self.conns.append(c)
-            if not self.stall:
-                c.sendall(self.answer)
-                c.close()
-
-    def close(self):
-        self.srv.close()
-        for c in self.conns:
-            c.close()
-
-
 @test
 def broken_answers_are_never_half_served():
     real = subprocess.run([sys.executable, os.path.join(TOOLS,
@@ -752,18 +515,6 @@ def sigterm_drains_then_exits():
         brk.close()
 
 
-def write_conf(name, text):
-    path = os.path.join(W.work, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o644)
-    return path
-
-
-def wait_log(agent, text, timeout=5):
-    wait_for(lambda: text in agent.log(), timeout, f"'{text}' in the log")
-
-
 @test
 def config_file_with_two_listeners():
     p1, p2 = free_port_block(1), free_port_block(1)
@@ -817,13 +568,6 @@ def check_config_names_file_and_line():
     r = subprocess.run(agent_cmd("-n", "-s", W.hap.sock, "-l",
                                  "127.0.0.1:1"), capture_output=True)
     assert r.returncode == 0 and r.stdout == b"configuration OK\n"
-
-
-def proc_uids(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("Uid:"):
-            return [int(x) for x in line.split()[1:]]
-    raise AssertionError("no Uid line")
 
 
 @test
@@ -955,35 +699,6 @@ def connection_limit_and_idle_timeout():
         a.stop()
 
 
-def check_openmetrics(text):
-    """What OpenMetrics 1.0 requires of us: TYPE names without _total for
-    counters, samples named after their family, '# EOF' last; and what a
-    strict client accepts: prometheus_client's parser (no NaN counters)."""
-    r = subprocess.run(["/usr/bin/python3", os.path.join(
-        TOOLS, "openmetrics_strict.py")], input=text.encode(),
-        capture_output=True)
-    assert r.returncode == 0, r.stdout.decode()[:500]
-    lines = text.split("\n")
-    assert lines[-2:] == ["# EOF", ""], lines[-3:]
-    family, ftype, seen = None, None, set()
-    for line in lines[:-2]:
-        assert line, "blank line in OpenMetrics"
-        if line.startswith("# TYPE "):
-            family, ftype = line.split()[2:4]
-            assert family not in seen, family
-            seen.add(family)
-            if ftype == "counter":
-                assert not family.endswith("_total"), family
-            continue
-        if line.startswith("# HELP "):
-            assert line.split()[2] not in seen or line.split()[2] == family
-            continue
-        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
-        want = family + "_total" if ftype == "counter" else family
-        assert name == want, (name, family, ftype)
-    return seen
-
-
 @test
 def negotiation_gzip_openmetrics_scopes():
     import gzip
@@ -1038,54 +753,6 @@ def scrape_timeout_header_bounds_the_wait():
     finally:
         a.stop()
         brk.close()
-
-
-class Netns:
-    """Two network namespaces, an amphora and a client, on a veth pair
-    with TEST-NET-1 addresses that exist only inside them."""
-
-    def __init__(self):
-        tag = "%05d" % random.randrange(100000)
-        self.amph, self.cli = f"apa-amph-{tag}", f"apa-cli-{tag}"
-        self.va, self.vc = f"apa{tag}a", f"apa{tag}c"
-        self.made = []
-        try:
-            self.setup()
-        except BaseException:
-            self.close()      # a half-made pair is still removed
-            raise
-
-    def setup(self):
-        sh = lambda *c: subprocess.run(c, check=True)  # noqa: E731
-        for ns in (self.amph, self.cli):
-            sh("ip", "netns", "add", ns)
-            self.made.append(ns)
-        sh("ip", "link", "add", self.va, "type", "veth", "peer", "name",
-           self.vc)
-        sh("ip", "link", "set", self.va, "netns", self.amph)
-        sh("ip", "link", "set", self.vc, "netns", self.cli)
-        sh("ip", "-n", self.amph, "addr", "add", "192.0.2.10/24", "dev",
-           self.va)
-        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.20/24", "dev",
-           self.vc)
-        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.21/24", "dev",
-           self.vc)
-        for ns, dev in ((self.amph, self.va), (self.cli, self.vc)):
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-
-    def curl(self, source, url):
-        r = subprocess.run(["ip", "netns", "exec", self.cli, "curl", "-sS",
-                            "--max-time", "5", "--interface", source, "-o",
-                            "-", "-w", "\n%{http_code}", url],
-                           capture_output=True)
-        body, _, code = r.stdout.rpartition(b"\n")
-        return r.returncode, int(code or 0), body
-
-    def close(self):
-        for ns in self.made:
-            subprocess.run(["ip", "netns", "del", ns])
-        self.made = []
 
 
 @test
@@ -1152,11 +819,6 @@ def man_pages_cover_every_flag_and_keyword():
         # as code: a line of an example file, or `quoted`
         assert re.search(r"(^\s*|`)" + re.escape(k) + r"(?![\w-])", readme,
                          re.M), f"{k} not in README.md"
-
-
-def cpu_seconds(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @test
@@ -1480,31 +1142,6 @@ def logs_to_the_journal_stream_with_priorities():
             assert text == "", text
 
 
-def split_responses(data):
-    """Splits back-to-back HTTP/1.1 responses with chunked or sized bodies
-    into [(status, headers, body)]."""
-    out = []
-    while data:
-        head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.decode().split("\r\n")
-        hdrs = {k.strip().lower(): v.strip() for k, _, v in
-                (x.partition(":") for x in lines[1:])}
-        body = b""
-        if hdrs.get("transfer-encoding") == "chunked":
-            while True:
-                size, _, rest = rest.partition(b"\r\n")
-                n = int(size, 16)
-                body, rest = body + rest[:n], rest[n + 2:]
-                if n == 0:
-                    break
-        else:
-            n = int(hdrs.get("content-length", len(rest)))
-            body, rest = rest[:n], rest[n:]
-        out.append((int(lines[0].split()[1]), hdrs, body))
-        data = rest
-    return out
-
-
 @test
 def pipelined_scrapes_each_get_a_whole_snapshot():
     """Defect: with min-scrape-interval 0, the first of two pipelined
@@ -1556,42 +1193,5 @@ def started_as_its_user_it_does_not_drop_again():
 
 # ---------------------------------------------------------------- main
 
-def main():
-    global ARGS, W
-    p = argparse.ArgumentParser()
-    p.add_argument("--agent", required=True)
-    p.add_argument("--metrics-md", default=os.path.join(
-        HERE, "..", "reference", "METRICS.md"))
-    p.add_argument("-k", help="run only tests whose name contains this")
-    ARGS = p.parse_args()
-    ARGS.agent = os.path.abspath(ARGS.agent)
-    for tool in ["haproxy", "curl", "promtool", "prometheus"]:
-        if shutil.which(tool) is None:
-            print(f"missing {tool}: run tests/run.sh, which installs it")
-            return 1
-    W = World()
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            if ARGS.k and ARGS.k not in t.__name__:
-                continue
-            t0 = time.time()
-            try:
-                t()
-                passed += 1
-                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)",
-                      flush=True)
-            except Exception:
-                failed += 1
-                print(f"FAIL {t.__name__}\n{traceback.format_exc()}",
-                      flush=True)
-    finally:
-        if failed:
-            print("agent log:\n" + W.agent.log()[-3000:])
-        W.close()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run(sys.modules[__name__], __doc__))

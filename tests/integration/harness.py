@@ -1,0 +1,439 @@
+"""What the integration suites share: HTTP clients, HAProxy and the agent
+as processes, a broken stats socket, network namespaces, and the runner.
+
+A suite module collects its tests with `test = harness.collector(TESTS)`
+and ends with `sys.exit(harness.run(sys.modules[__name__], __doc__))`;
+run() parses the command line, starts the shared World (one HAProxy, one
+agent), and sets ARGS and W in the harness and in the suite module.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.join(HERE, "..", "tools")
+sys.path.insert(0, TOOLS)
+import expfmt  # noqa: E402
+from testnet import free_port_block, wait_for  # noqa: E402
+
+ARGS = None
+W = None
+
+
+def collector(tests):
+    """A decorator that appends a test function to tests, in order."""
+    def test(fn):
+        tests.append(fn)
+        return fn
+    return test
+
+
+def http_raw(host, port, request, family=socket.AF_INET, source=None,
+             timeout=10):
+    """Send raw bytes, return everything the server sends until close."""
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    if source:
+        s.bind((source, 0))
+    s.connect((host, port))
+    try:
+        s.sendall(request)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    data = b""
+    while True:
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not b:
+            break
+        data += b
+    s.close()
+    return data
+
+
+def http_get(url, headers=None, source=None, timeout=10):
+    """(status, headers dict lower-case, body) with curl, as a user would."""
+    cmd = ["curl", "-sS", "-g", "-D", "-", "--max-time", str(timeout)]
+    if source:
+        cmd += ["--interface", source]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [url], capture_output=True, check=True).stdout
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, body
+
+
+class Proc:
+    def __init__(self, cmd, log, env=None):
+        self.log = open(log, "wb")
+        self.p = subprocess.Popen(cmd, stdout=self.log, stderr=self.log,
+                                  env=env)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+
+class HAProxy:
+    """HAProxy with the generated 'mixed' Octavia config."""
+
+    def __init__(self, work, name="lb", socket_path=None):
+        self.work = work
+        self.sock = socket_path or os.path.join(work, f"{name}.sock")
+        self.cfg = os.path.join(work, f"{name}.cfg")
+        man = os.path.join(work, f"{name}.json")
+        base = free_port_block(8)
+        self.agent_port = free_port_block(1)
+        subprocess.run([sys.executable, os.path.join(TOOLS,
+                        "octavia_haproxy_cfg.py"), "--scenario", "mixed",
+                        "--socket", self.sock, "--base-port", str(base),
+                        "--agent-port", str(self.agent_port),
+                        "--seed", str(random.randrange(1 << 30)),
+                        "--config", self.cfg, "--manifest", man],
+                       check=True)
+        self.m = json.load(open(man))
+        self.pidfile = os.path.join(work, f"{name}.pid")
+        self.proc = None
+
+    def start(self):
+        subprocess.run(["haproxy", "-c", "-q", "-f", self.cfg], check=True)
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.cfg],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(self.sock), 10, "stats socket")
+        # checks: inter 2s, fall 1, rise 1
+        wait_for(self.checks_settled, 15, "health checks")
+
+    def checks_settled(self):
+        csv = subprocess.run([sys.executable, os.path.join(TOOLS,
+                              "stats_query.py"), self.sock, "show stat"],
+                             capture_output=True, check=True).stdout.decode()
+        states = {}
+        for line in csv.splitlines()[1:]:
+            f = line.split(",")
+            if len(f) > 17:
+                states[f[1]] = f[17]
+        r = self.m["member_roles"]
+        return (states.get(r["up"]) == "UP" and
+                states.get(r["down"]) == "DOWN" and
+                states.get(r["l7bad"]) == "DOWN" and
+                states.get(r["tcp_up"]) == "UP")
+
+    def traffic(self):
+        p = self.m["ports"]
+        for _ in range(15):
+            http_get(f"http://127.0.0.1:{p['http']}/")
+        for _ in range(4):
+            http_get(f"http://127.0.0.1:{p['http2']}/x")
+        for _ in range(6):
+            http_get(f"http://127.0.0.1:{p['tcp']}/")
+
+    def promex(self):
+        _, _, body = http_get(
+            f"http://127.0.0.1:{self.m['ports']['promex']}/metrics")
+        return body.decode()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def agent_cmd(*args):
+    """The agent's command line; without -f, an empty config file, so a
+    default one installed on this machine never joins a test."""
+    return [ARGS.agent] + (["-f", os.devnull] if "-f" not in args
+                           else []) + list(args)
+
+
+class Agent:
+    def __init__(self, work, args, name="agent", env=None):
+        self.logpath = os.path.join(work, f"{name}.log")
+        self.proc = Proc(agent_cmd("-d", *args), self.logpath, env=env)
+
+    def wait_listening(self, host, port, family=socket.AF_INET, source=None):
+        def up():
+            s = socket.socket(family)
+            try:
+                if source:
+                    s.bind((source, 0))
+                s.connect((host, port))
+                return True
+            finally:
+                s.close()
+        wait_for(up, 10, f"agent on {host}:{port}")
+
+    def stop(self):
+        return self.proc.stop()
+
+    def log(self):
+        return open(self.logpath).read()
+
+
+def scrape(port, host="127.0.0.1", source=None, query=""):
+    status, hdrs, body = http_get(f"http://{host}:{port}/metrics{query}",
+                                  source=source)
+    assert status == 200, status
+    return expfmt.parse(body.decode()), hdrs, body.decode()
+
+
+def metrics_md():
+    """[(family, type, promex name)] from METRICS.md, in order."""
+    rows = []
+    for line in open(ARGS.metrics_md):
+        m = re.match(r"^\| (\d+) \| `([a-z_]+)` \| (\w+) \|", line)
+        if m:
+            cols = [c.strip() for c in line.split("|")]
+            rows.append((m.group(2), m.group(3), cols[-2]))
+    assert len(rows) == 144, len(rows)
+    return rows
+
+
+class World:
+    """One HAProxy and one agent shared by the read-only tests."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="agent-it-")
+        # a dropped user must traverse it to the stats socket and configs
+        os.chmod(self.work, 0o755)
+        self.hap = HAProxy(self.work)
+        self.hap.start()
+        self.hap.traffic()
+        self.port = self.hap.agent_port
+        self.agent = Agent(self.work, ["-s", self.hap.sock,
+                                       "-l", f"127.0.0.1:{self.port}",
+                                       "--loadbalancer-id",
+                                       "b081ed89-f6f8-48cb-a498-5e12705e2cf9"])
+        self.agent.wait_listening("127.0.0.1", self.port)
+
+    def close(self):
+        self.agent.stop()
+        self.hap.stop()
+        if os.environ.get("KEEP_WORK"):
+            print(f"kept {self.work}")
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+class BrokenStatsSocket:
+    """A stats socket that answers like a dying HAProxy: it sends the first
+    part of a real answer, then closes (or, with stall, never answers)."""
+
+    def __init__(self, path, answer, stall=False):
+        self.path, self.answer, self.stall = path, answer, stall
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            c.recv(100)
+            self.conns.append(c)
+            if not self.stall:
+                c.sendall(self.answer)
+                c.close()
+
+    def close(self):
+        self.srv.close()
+        for c in self.conns:
+            c.close()
+
+
+def write_conf(name, text):
+    path = os.path.join(W.work, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def wait_log(agent, text, timeout=5):
+    wait_for(lambda: text in agent.log(), timeout, f"'{text}' in the log")
+
+
+def proc_uids(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("Uid:"):
+            return [int(x) for x in line.split()[1:]]
+    raise AssertionError("no Uid line")
+
+
+def check_openmetrics(text):
+    """What OpenMetrics 1.0 requires of us: TYPE names without _total for
+    counters, samples named after their family, '# EOF' last; and what a
+    strict client accepts: prometheus_client's parser (no NaN counters)."""
+    r = subprocess.run(["/usr/bin/python3", os.path.join(
+        TOOLS, "openmetrics_strict.py")], input=text.encode(),
+        capture_output=True)
+    assert r.returncode == 0, r.stdout.decode()[:500]
+    lines = text.split("\n")
+    assert lines[-2:] == ["# EOF", ""], lines[-3:]
+    family, ftype, seen = None, None, set()
+    for line in lines[:-2]:
+        assert line, "blank line in OpenMetrics"
+        if line.startswith("# TYPE "):
+            family, ftype = line.split()[2:4]
+            assert family not in seen, family
+            seen.add(family)
+            if ftype == "counter":
+                assert not family.endswith("_total"), family
+            continue
+        if line.startswith("# HELP "):
+            assert line.split()[2] not in seen or line.split()[2] == family
+            continue
+        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+        want = family + "_total" if ftype == "counter" else family
+        assert name == want, (name, family, ftype)
+    return seen
+
+
+class Netns:
+    """Two network namespaces, an amphora and a client, on a veth pair
+    with TEST-NET-1 addresses that exist only inside them."""
+
+    def __init__(self):
+        tag = "%05d" % random.randrange(100000)
+        self.amph, self.cli = f"apa-amph-{tag}", f"apa-cli-{tag}"
+        self.va, self.vc = f"apa{tag}a", f"apa{tag}c"
+        self.made = []
+        try:
+            self.setup()
+        except BaseException:
+            self.close()      # a half-made pair is still removed
+            raise
+
+    def setup(self):
+        sh = lambda *c: subprocess.run(c, check=True)  # noqa: E731
+        for ns in (self.amph, self.cli):
+            sh("ip", "netns", "add", ns)
+            self.made.append(ns)
+        sh("ip", "link", "add", self.va, "type", "veth", "peer", "name",
+           self.vc)
+        sh("ip", "link", "set", self.va, "netns", self.amph)
+        sh("ip", "link", "set", self.vc, "netns", self.cli)
+        sh("ip", "-n", self.amph, "addr", "add", "192.0.2.10/24", "dev",
+           self.va)
+        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.20/24", "dev",
+           self.vc)
+        sh("ip", "-n", self.cli, "addr", "add", "192.0.2.21/24", "dev",
+           self.vc)
+        for ns, dev in ((self.amph, self.va), (self.cli, self.vc)):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+    def curl(self, source, url):
+        r = subprocess.run(["ip", "netns", "exec", self.cli, "curl", "-sS",
+                            "--max-time", "5", "--interface", source, "-o",
+                            "-", "-w", "\n%{http_code}", url],
+                           capture_output=True)
+        body, _, code = r.stdout.rpartition(b"\n")
+        return r.returncode, int(code or 0), body
+
+    def close(self):
+        for ns in self.made:
+            subprocess.run(["ip", "netns", "del", ns])
+        self.made = []
+
+
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def split_responses(data):
+    """Splits back-to-back HTTP/1.1 responses with chunked or sized bodies
+    into [(status, headers, body)]."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        hdrs = {k.strip().lower(): v.strip() for k, _, v in
+                (x.partition(":") for x in lines[1:])}
+        body = b""
+        if hdrs.get("transfer-encoding") == "chunked":
+            while True:
+                size, _, rest = rest.partition(b"\r\n")
+                n = int(size, 16)
+                body, rest = body + rest[:n], rest[n + 2:]
+                if n == 0:
+                    break
+        else:
+            n = int(hdrs.get("content-length", len(rest)))
+            body, rest = rest[:n], rest[n:]
+        out.append((int(lines[0].split()[1]), hdrs, body))
+        data = rest
+    return out
+
+
+def run(module, description):
+    """Runs module.TESTS against the shared World; 0 when all pass."""
+    global ARGS, W
+    p = argparse.ArgumentParser(description=description.splitlines()[0])
+    p.add_argument("--agent", required=True)
+    p.add_argument("--metrics-md", default=os.path.join(
+        HERE, "..", "reference", "METRICS.md"))
+    p.add_argument("--fault-lib", help="libfault.so, for the fault tests")
+    p.add_argument("--sanitized", action="store_true",
+                   help="the agent is built with ASan/UBSan")
+    p.add_argument("-k", help="run only tests whose name contains this")
+    ARGS = p.parse_args()
+    ARGS.agent = os.path.abspath(ARGS.agent)
+    for tool in ["haproxy", "curl", "promtool", "prometheus"]:
+        if shutil.which(tool) is None:
+            print(f"missing {tool}: run tests/run.sh, which installs it")
+            return 1
+    W = World()
+    module.ARGS, module.W = ARGS, W
+    passed = failed = 0
+    try:
+        for t in module.TESTS:
+            if ARGS.k and ARGS.k not in t.__name__:
+                continue
+            t0 = time.time()
+            try:
+                t()
+                passed += 1
+                print(f"PASS {t.__name__} ({time.time() - t0:.1f}s)",
+                      flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL {t.__name__}\n{traceback.format_exc()}",
+                      flush=True)
+    finally:
+        if failed:
+            print("agent log:\n" + W.agent.log()[-3000:])
+        W.close()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
