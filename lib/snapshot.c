@@ -402,6 +402,21 @@ fail(struct snapshot *s, const char *why)
 	return -1;
 }
 
+/* A show info answer that is not one: say what HAProxy said instead. */
+static void
+refused(struct snapshot *s, const char *p, const char *nl)
+{
+	static const char	 head[] = "show info: HAProxy answered \"";
+	size_t			 i, n = sizeof(head) - 1;
+
+	memcpy(s->refusal, head, n);
+	for (i = 0; p + i < nl && n < sizeof(s->refusal) - 2; i++)
+		s->refusal[n++] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	s->refusal[n++] = '"';
+	s->refusal[n] = '\0';
+	fail(s, s->refusal);
+}
+
 /* "# pxname,svname,...,": which column is where. */
 static int
 parse_header(struct snapshot *s, char *p, char *nl)
@@ -612,6 +627,14 @@ snapshot_feed(struct snapshot *s, char *buf, size_t len)
 		}
 		switch (s->phase) {
 		case PHASE_INFO:
+			/* HAProxy's answer begins "Name: HAProxy"; anything
+			 * else is its refusal ("Unknown command", "Permission
+			 * denied"), whose lines may hold colons too */
+			if (s->info_seen == 0 && nl != p && ((size_t)(nl - p) <
+			    6 || memcmp(p, "Name: ", 6) != 0)) {
+				refused(s, p, nl);
+				return len;
+			}
 			if (nl == p) {
 				if (s->info_seen == 0) {
 					fail(s, "show info: no fields");

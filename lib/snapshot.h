@@ -189,6 +189,7 @@ struct snapshot {
 	size_t			 malformed;	/* rows skipped as broken */
 	size_t			 hidden;	/* rows that are not Octavia's */
 	const char		*error;		/* why a parse failed */
+	char			 refusal[96];	/* HAProxy's words, for error */
 
 	/* while parsing */
 	enum snapshot_phase	 phase;

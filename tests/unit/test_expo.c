@@ -73,7 +73,7 @@ test_exact_output(void **state)
 	char			*out;
 
 	(void)state;
-	parse_text(&s, "Version: 2.6.12\nMaxconn: 4000\n\n",
+	parse_text(&s, "Name: HAProxy\nVersion: 2.6.12\nMaxconn: 4000\n\n",
 	    "# pxname,svname,scur,slim,status,rtime_max,hrsp_2xx,req_tot,"
 	    "mode,lastsess,type,\n"
 	    L ",FRONTEND,3,,OPEN,,7,9,tcp,,0,\n"

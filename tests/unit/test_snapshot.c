@@ -507,6 +507,33 @@ test_info_fields(void **state)
 }
 
 /*
+ * HAProxy's refusals are not answers, though their lines have colons: an
+ * "Unknown command" help text (a command garbled on the way) or a
+ * "Permission denied". The error quotes HAProxy, printable and bounded.
+ */
+static void
+test_refusal_is_not_an_answer(void **state)
+{
+	struct snapshot	 s;
+	char		 unknown[] = "Unknown command, but maybe one of the "
+			    "following ones is a better match:\n"
+			    "  show fd [num]     : dump list of file descriptors\n"
+			    "  show info [desc]  : report information\n\n"
+			    "# pxname,svname,\n\n";
+	char		 denied[] = "Permission denied\x01\n\n";
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, unknown, sizeof(unknown) - 1), -1);
+	assert_string_equal(s.error, "show info: HAProxy answered \"Unknown "
+	    "command, but maybe one of the following ones is a better \"");
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, denied, sizeof(denied) - 1), -1);
+	assert_string_equal(s.error,
+	    "show info: HAProxy answered \"Permission denied?\"");
+}
+
+/*
  * Names with NUL bytes in them (a hostile or broken peer) match no field
  * and no column, and nothing is read past the names they are compared
  * with (ASan: the lookup used to read name[len] of a shorter literal).
@@ -515,7 +542,7 @@ static void
 test_names_with_nul_bytes(void **state)
 {
 	struct snapshot	 s;
-	char		 info[] = "Maxconn\0\0\0\0\0\0\0\0\0\0: 7\n"
+	char		 info[] = "Name: HAProxy\nMaxconn\0\0\0\0\0\0\0\0\0\0: 7\n"
 			    "CurrConns: 3\n\n";
 	char		 stat[] = "# pxname\0\0\0\0\0\0\0\0,svname,scur\0\0,"
 			    "smax,\n" L ",FRONTEND,1,2,\n\n";
@@ -612,6 +639,7 @@ main(void)
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_info_fields),
+		cmocka_unit_test(test_refusal_is_not_an_answer),
 		cmocka_unit_test(test_names_with_nul_bytes),
 		cmocka_unit_test(test_fed_in_pieces),
 		cmocka_unit_test(test_overlong_record_fed),
