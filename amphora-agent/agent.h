@@ -214,7 +214,7 @@ void	stats_query_free(struct stats_query *);
 int	stats_socket_is_pattern(const char *);
 
 /* listener.c */
-int	listeners_apply(struct agent *, int starting);
+int	listeners_apply(struct agent *, struct config *, int starting);
 void	listeners_stop(struct agent *);
 void	listener_free(struct agent_listener *);
 

@@ -224,105 +224,163 @@ listener_free(struct agent_listener *l)
 	free(l);
 }
 
+static struct listen_sock *
+pool_take(struct listen_sock **pool, size_t npool, const struct config_bind *b)
+{
+	struct listen_sock	*ls;
+	size_t			 k;
+
+	for (k = 0; k < npool; k++)
+		if (pool[k] != NULL && same_address(&pool[k]->bind, b)) {
+			ls = pool[k];
+			pool[k] = NULL;
+			return ls;
+		}
+	return NULL;
+}
+
+static int
+pool_has(struct listen_sock *const *pool, size_t npool,
+    const struct config_bind *b)
+{
+	size_t	 k;
+
+	for (k = 0; k < npool; k++)
+		if (pool[k] != NULL && same_address(&pool[k]->bind, b))
+			return 1;
+	return 0;
+}
+
+static void
+bind_failed(struct agent *a, const struct config_listener *cl,
+    const struct config_bind *b)
+{
+	if (errno == EACCES && bind_port(b) < 1024 && !a->privileged)
+		log_warnx("listener %s: bind %s needs privileges the agent "
+		    "dropped: restart it to bind", cl->id, b->text);
+	else
+		log_warn("listener %s: bind %s", cl->id, b->text);
+}
+
 /*
- * Makes the running listeners what agent->conf says. A listener keeps its
- * identity (open connections, counters) while its id stays; a socket stays
- * open while some listener still binds its address; the rest is opened or
- * closed. When starting, a bind that fails is fatal; on a reload it is
- * logged and skipped, and the rest applies.
+ * Makes the running listeners what conf says, and conf the agent's. A
+ * listener keeps its identity (open connections, counters) while its id
+ * stays; a socket stays open while some listener still binds its address;
+ * the rest is opened or closed.
+ *
+ * Everything that allocates comes first: when memory runs out, nothing
+ * has changed and -1 says so (conf is the caller's to free; the agent
+ * keeps its configuration). After that nothing fails. A bind that fails
+ * is fatal when starting (-1); on a reload it is logged and skipped.
  */
 int
-listeners_apply(struct agent *a, int starting)
+listeners_apply(struct agent *a, struct config *conf, int starting)
 {
-	struct agent_listener	*l, *next;
-	struct listen_sock	**pool = NULL, **socks, *ls;
+	struct agent_listener	*l, *next, **lst;
+	struct listen_sock	**pool, ***socks, *ls;
 	struct config_listener	*cl;
-	size_t			 npool = 0, i, j, k;
+	size_t			 npool = 0, n = conf->nlisteners, i, j, k;
 
-	/* every open socket goes to a pool the new config draws from */
-	TAILQ_FOREACH(l, &a->listeners, entry) {
-		ls = NULL;
-		for (i = 0; i < l->nsocks; i++) {
-			struct listen_sock **p = reallocarray(pool, npool + 1,
-			    sizeof(*p));
-
-			if (p == NULL)
-				fatal("listeners");
-			pool = p;
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		npool += l->nsocks;
+	pool = calloc(npool + 1, sizeof(*pool));
+	lst = calloc(n + 1, sizeof(*lst));
+	socks = calloc(n + 1, sizeof(*socks));
+	if (pool == NULL || lst == NULL || socks == NULL)
+		goto undo;
+	npool = 0;
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		for (i = 0; i < l->nsocks; i++)
 			pool[npool++] = l->socks[i];
+	for (i = 0; i < n; i++) {
+		cl = &conf->listeners[i];
+		if ((socks[i] = calloc(cl->nbinds + 1, sizeof(**socks))) ==
+		    NULL)
+			goto undo;
+		if ((lst[i] = listener_find(a, cl->id)) == NULL) {
+			if ((lst[i] = calloc(1, sizeof(**lst))) == NULL)
+				goto undo;
+			lst[i]->agent = a;
+			TAILQ_INIT(&lst[i]->conns);
 		}
-		free(l->socks);
+		/* addresses no open socket has: open them now */
+		for (j = 0; j < cl->nbinds; j++) {
+			if (pool_has(pool, npool, &cl->binds[j]))
+				continue;
+			if ((ls = listen_sock_open(a, &cl->binds[j])) != NULL) {
+				socks[i][j] = ls;
+				continue;
+			}
+			if (errno == ENOMEM)
+				goto undo;
+			bind_failed(a, cl, &cl->binds[j]);
+			if (starting)
+				goto undo;
+		}
+	}
+
+	/* the commit: nothing allocates or fails from here */
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		free(l->socks);		/* its sockets are in the pool */
 		l->socks = NULL;
 		l->nsocks = 0;
 	}
-
-	for (i = 0; i < a->conf.nlisteners; i++) {
-		cl = &a->conf.listeners[i];
-		if ((l = listener_find(a, cl->id)) == NULL) {
-			if ((l = calloc(1, sizeof(*l))) == NULL)
-				fatal("listener");
-			l->agent = a;
-			TAILQ_INIT(&l->conns);
+	for (i = 0; i < n; i++) {
+		cl = &conf->listeners[i];
+		l = lst[i];
+		if (listener_find(a, cl->id) != l) {	/* a new one */
 			TAILQ_INSERT_TAIL(&a->listeners, l, entry);
 			a->nlisteners++;
 		}
 		l->conf = *cl;
-		if ((socks = calloc(cl->nbinds, sizeof(*socks))) == NULL)
-			fatal("listener");
-		l->socks = socks;
-		for (j = 0; j < cl->nbinds; j++) {
-			ls = NULL;
-			for (k = 0; k < npool; k++)
-				if (pool[k] != NULL &&
-				    same_address(&pool[k]->bind, &cl->binds[j])) {
-					ls = pool[k];
-					pool[k] = NULL;
-					break;
-				}
-			if (ls == NULL) {
-				if ((ls = listen_sock_open(a,
-				    &cl->binds[j])) == NULL) {
-					if (errno == EACCES &&
-					    bind_port(&cl->binds[j]) < 1024 &&
-					    !a->privileged)
-						log_warnx("listener %s: bind %s "
-						    "needs privileges the agent "
-						    "dropped: restart it to bind",
-						    cl->id, cl->binds[j].text);
-					else
-						log_warn("listener %s: bind %s",
-						    cl->id, cl->binds[j].text);
-					if (starting)
-						goto fail;
-					continue;
-				}
+		l->socks = socks[i];
+		for (j = k = 0; j < cl->nbinds; j++) {
+			if ((ls = socks[i][j]) != NULL)
 				log_info("listener %s: serving on %s", cl->id,
 				    cl->binds[j].text);
-			}
+			else if ((ls = pool_take(pool, npool,
+			    &cl->binds[j])) == NULL)
+				continue;	/* failed to bind: skipped */
 			ls->owner = l;
 			ls->bind = cl->binds[j];
-			l->socks[l->nsocks++] = ls;
+			l->socks[k++] = ls;
 		}
+		l->nsocks = k;
 	}
-
 	for (k = 0; k < npool; k++)
 		if (pool[k] != NULL) {
 			log_info("closing %s", pool[k]->bind.text);
 			listen_sock_close(pool[k]);
 		}
-	free(pool);
-	/* listeners the config no longer names, with their connections */
+	/* listeners the configuration no longer names, with connections */
 	TAILQ_FOREACH_SAFE(l, &a->listeners, entry, next) {
-		if (config_listener_find(&a->conf, l->conf.id) != NULL)
+		if (config_listener_find(conf, l->conf.id) != NULL)
 			continue;
 		log_info("listener %s: removed", l->conf.id);
 		TAILQ_REMOVE(&a->listeners, l, entry);
 		a->nlisteners--;
 		listener_free(l);
 	}
-	return 0;
-fail:
 	free(pool);
+	free(lst);
+	free(socks);
+	return 0;
+
+undo:
+	/* what this call opened or made; the running listeners are intact */
+	for (i = 0; socks != NULL && lst != NULL && i < n; i++) {
+		for (j = 0; socks[i] != NULL && j < conf->listeners[i].nbinds;
+		    j++)
+			if (socks[i][j] != NULL)
+				listen_sock_close(socks[i][j]);
+		free(socks[i]);
+		if (lst[i] != NULL &&
+		    listener_find(a, conf->listeners[i].id) != lst[i])
+			free(lst[i]);
+	}
+	free(pool);
+	free(lst);
+	free(socks);
 	return -1;
 }
 
@@ -336,6 +394,8 @@ listeners_stop(struct agent *a)
 	TAILQ_FOREACH(l, &a->listeners, entry) {
 		for (i = 0; i < l->nsocks; i++)
 			listen_sock_close(l->socks[i]);
+		free(l->socks);
+		l->socks = NULL;
 		l->nsocks = 0;
 		http_listener_drain(l);
 	}

@@ -176,9 +176,14 @@ reload(struct agent *a)
 	strlcpy(nc.netns, a->conf.netns, sizeof(nc.netns));
 	strlcpy(nc.user, a->conf.user, sizeof(nc.user));
 
+	if (listeners_apply(a, &nc, 0) == -1) {
+		log_warnx("reload: out of memory: keeping the running "
+		    "configuration");
+		config_free(&nc);
+		return;
+	}
 	old = a->conf;
 	a->conf = nc;
-	listeners_apply(a, 0);
 	config_free(&old);
 	log_info("reloaded: %zu listeners, stats socket %s", a->nlisteners,
 	    a->conf.stats_socket);
@@ -340,7 +345,7 @@ main(int argc, char **argv)
 	}
 
 	a->privileged = priv_can_bind_low_ports();
-	if (listeners_apply(a, 1) == -1)
+	if (listeners_apply(a, &a->conf, 1) == -1)
 		fatalx("cannot serve all listeners");
 	if (a->conf.user[0] != '\0') {
 		priv_drop(a->conf.user);

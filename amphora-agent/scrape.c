@@ -179,17 +179,17 @@ scrape_read_amphora(struct scraper *s, struct snap_ref *r)
 }
 
 /*
- * Hands the snapshot of query number q to the waiters it serves. A
- * callback may answer at once and its connection ask again, which starts
- * the next query and lets go of this snapshot: hold it meanwhile, and
- * leave those who queued for the next query to it.
+ * Hands the snapshot of query number q (or err, when there is none) to
+ * the waiters it serves. A callback may answer at once and its connection
+ * ask again, which starts the next query and lets go of this snapshot:
+ * hold it meanwhile, and leave those who queued for the next query to it.
  */
 static void
-scrape_deliver(struct scraper *s, uint64_t q)
+scrape_deliver(struct scraper *s, uint64_t q, const char *err)
 {
 	struct scrape_waiter	*w;
-	struct snap_ref		*ref = s->cur;
-	struct scrape_result	 r = { ref, NULL };
+	struct snap_ref		*ref = err == NULL ? s->cur : NULL;
+	struct scrape_result	 r = { ref, err };
 
 	if (ref != NULL)
 		snap_ref_hold(ref);
@@ -278,7 +278,7 @@ scrape_done(const char *err, void *arg)
 	s->inflight = NULL;
 	snap_ref_drop(s->cur);
 	s->cur = r;
-	scrape_deliver(s, s->queries);
+	scrape_deliver(s, s->queries, NULL);
 }
 
 static void
@@ -293,8 +293,11 @@ scrape_start(struct scraper *s)
 	 */
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
-	if ((s->next = calloc(1, sizeof(*s->next))) == NULL)
-		fatal("snapshot");
+	if ((s->next = calloc(1, sizeof(*s->next))) == NULL) {
+		log_warn("snapshot");
+		scrape_deliver(s, ++s->queries, "out of memory");
+		return;
+	}
 	s->next->refs = 1;
 	snapshot_init(&s->next->snap, &snap_limits);
 	clock_now(&s->inflight_start);

@@ -61,7 +61,8 @@ stats_query_free(struct stats_query *q)
 static void
 stats_finish(struct stats_query *q, const char *err)
 {
-	event_del(q->io);
+	if (q->io != NULL)	/* none when socket() failed */
+		event_del(q->io);
 	event_del(q->timer);
 	q->done(err, q->arg);
 }
@@ -221,6 +222,7 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	struct stats_query	*q;
 	struct sockaddr_un	 sun;
 	struct timeval		 tv;
+	ssize_t			 n;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
@@ -237,8 +239,12 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	if ((q->timer = evtimer_new(base, stats_timeout, q)) == NULL)
 		goto fail;
 	if ((q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		goto fail;
+	    SOCK_CLOEXEC, 0)) == -1) {
+		/* out of descriptors, most likely: a failed read, not OOM */
+		snprintf(q->err, sizeof(q->err), "stats socket: socket: %s",
+		    strerror(errno));
+		goto report;
+	}
 	if ((q->io = event_new(base, q->fd, EV_WRITE | EV_PERSIST, stats_io,
 	    q)) == NULL)
 		goto fail;
@@ -263,14 +269,14 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 		goto refused;
 	/*
 	 * A UNIX socket connects at once: say the command now rather than a
-	 * loop turn later; only a full socket buffer waits for EV_WRITE.
+	 * loop turn later; what a full socket buffer did not take goes out
+	 * on EV_WRITE, from where this left off.
 	 */
-	if (write(q->fd, stats_command, sizeof(stats_command) - 1) ==
-	    (ssize_t)sizeof(stats_command) - 1) {
-		q->sent = sizeof(stats_command) - 1;
+	if ((n = write(q->fd, stats_command, sizeof(stats_command) - 1)) > 0)
+		q->sent = (size_t)n;
+	if (q->sent == sizeof(stats_command) - 1)
 		event_assign(q->io, base, q->fd, EV_READ | EV_PERSIST, stats_io,
 		    q);
-	}
 	event_add(q->io, NULL);
 	return q;
 

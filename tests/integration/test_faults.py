@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""Faults: what the agent does when HAProxy, the system or memory fail.
+
+Each test breaks something for real (HAProxy killed mid-read, reloaded,
+its socket file removed or forbidden; a stats socket that stalls, sends
+half, garbage or 100 MB), or through tests/fault/libfault.so preloaded
+into the agent (a short write, socket() failing, /proc unreadable, an
+allocation failing anywhere in a reload or a scrape). Each asserts: the
+agent does not crash; while it is broken, scrapes get
+octavia_exporter_haproxy_up 0 and the log says why; the first scrape
+after it is mended is whole again.
+
+The libfault tests are skipped in sanitized builds (it interposes malloc,
+which ASan owns); they run in the gcc and clang builds.
+
+    test_faults.py --agent BIN --fault-lib libfault.so [--sanitized] [-k NAME]
+"""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import harness  # noqa: E402
+from harness import (  # noqa: E402
+    Agent, BrokenStatsSocket, HAProxy, Skip, scrape, wait_log, write_conf)
+from testnet import free_port_block, wait_for  # noqa: E402
+
+TESTS = []
+test = harness.collector(TESTS)
+ARGS = W = None     # set by harness.run() before the tests run
+
+
+def up(port):
+    """(haproxy_up, families, body) of one scrape."""
+    fams, _, body = scrape(port)
+    return fams["octavia_exporter_haproxy_up"].value(), fams, body
+
+
+def members(fams):
+    f = fams.get("octavia_member_weight")
+    return len(f.samples) if f else 0
+
+
+class Faulty:
+    """The agent with libfault preloaded, and the file that arms it."""
+
+    def __init__(self, name, args, faults=""):
+        if ARGS.sanitized:
+            raise Skip("libfault interposes malloc; this build is sanitized")
+        if not ARGS.fault_lib:
+            raise Skip("no --fault-lib")
+        self.ctl = os.path.join(W.work, f"{name}.faults")
+        self.set(faults)
+        env = dict(os.environ, LD_PRELOAD=os.path.abspath(ARGS.fault_lib),
+                   APA_FAULTS=self.ctl)
+        self.agent = Agent(W.work, args, name=name, env=env)
+
+    def set(self, text):
+        """Arms text's faults; a new file, so the shim sees the change."""
+        tmp = self.ctl + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, self.ctl)
+
+    def stop(self):
+        return self.agent.stop()
+
+
+def agent_on(name, sock, extra="", timeout="2s"):
+    """An agent reading sock afresh at every scrape, on a port of its own."""
+    port = free_port_block(1)
+    conf = write_conf(f"{name}.conf", f"stats-socket {sock}\n"
+                      f"min-scrape-interval 0\nscrape-timeout {timeout}\n"
+                      f"listen 127.0.0.1:{port}\n{extra}")
+    return conf, port
+
+
+@test
+def short_write_of_the_query_is_completed():
+    """Defect: a partial first write of the query was sent again from
+    byte 0, and HAProxy got "show show info;...": an error, not stats."""
+    conf, port = agent_on("shortwrite", W.hap.sock)
+    a = Faulty("shortwrite", ["-f", conf], "short-write 5\n")
+    try:
+        a.agent.wait_listening("127.0.0.1", port)
+        v, fams, _ = up(port)
+        assert "libfault: write of 20 cut to 5" in a.agent.log()
+        assert v == 1, a.agent.log()
+        assert members(fams) == len(W.hap.m["members"])
+    finally:
+        a.stop()
+
+
+@test
+def socket_failure_is_reported_as_such():
+    """Defect: socket() failing (out of descriptors) was logged as "out of
+    memory"."""
+    conf, port = agent_on("nosocket", W.hap.sock)
+    a = Faulty("nosocket", ["-f", conf], "socket-unix EMFILE\n")
+    try:
+        a.agent.wait_listening("127.0.0.1", port)
+        v, _, _ = up(port)
+        assert v == 0
+        wait_log(a.agent, "HAProxy not read: stats socket: socket: Too many "
+                 "open files")
+        assert "out of memory" not in a.agent.log()
+        a.set("")
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(W.hap.m["members"])
+    finally:
+        a.stop()
+
+
+@test
+def proc_unreadable():
+    """/proc/stat and /proc/meminfo refused: the amphora's CPU and memory
+    are NaN, everything from HAProxy is served."""
+    conf, port = agent_on("noproc", W.hap.sock)
+    a = Faulty("noproc", ["-f", conf], "open /proc/stat EACCES\n"
+               "open /proc/meminfo EACCES\n")
+    try:
+        a.agent.wait_listening("127.0.0.1", port)
+        for _ in range(2):
+            v, fams, _ = up(port)
+            assert v == 1 and members(fams) == len(W.hap.m["members"])
+            assert fams["octavia_loadbalancer_cpu"].value() != \
+                fams["octavia_loadbalancer_cpu"].value()       # NaN
+            assert fams["octavia_loadbalancer_memory"].value() != \
+                fams["octavia_loadbalancer_memory"].value()
+        assert "libfault: open(/proc/stat) failed" in a.agent.log()
+    finally:
+        a.stop()
+
+
+@test
+def permission_denied_on_the_stats_socket():
+    """The agent's user may not connect: _up 0 and why; allowed, it reads."""
+    hap = HAProxy(W.work, "perm", os.path.join(W.work, "perm.sock"))
+    hap.start()
+    conf, port = agent_on("perm", hap.sock, "user nobody\n")
+    a = Agent(W.work, ["-f", conf], name="perm")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        wait_log(a, "running as nobody")
+        os.chmod(hap.sock, 0o600)
+        v, _, body = up(port)
+        assert v == 0 and "octavia_member_" not in body
+        wait_log(a, f"stats socket {hap.sock}: Permission denied")
+        os.chmod(hap.sock, 0o666)
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(hap.m["members"])
+    finally:
+        a.stop()
+        hap.stop()
+
+
+@test
+def garbage_binary_and_oversized_answers():
+    path = os.path.join(W.work, "garbage.sock")
+    conf, port = agent_on("garbage", path)
+    a = Agent(W.work, ["-f", conf], name="garbage")
+    rnd = random.Random(7)
+    row = b"pxname,svname," + b"0," * 80 + b"\n"
+    answers = [
+        (bytes(rnd.randrange(256) for _ in range(1 << 20)), "HAProxy answered"),
+        (b"\0" * (1 << 20), "HAProxy answered"),
+        (b"Name: HAProxy\n\n# pxname,svname,\n" + row * (100_000_000 //
+                                                        len(row)),
+         "answer too large"),
+    ]
+    brk = None
+    try:
+        a.wait_listening("127.0.0.1", port)
+        for answer, why in answers:
+            brk = BrokenStatsSocket(path, answer)
+            v, _, body = up(port)
+            assert v == 0 and "octavia_member_" not in body
+            wait_log(a, why)
+            brk.close()
+            os.unlink(path)
+            brk = None
+            assert a.proc.p.poll() is None
+        os.symlink(W.hap.sock, path)        # mended
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(W.hap.m["members"])
+    finally:
+        a.stop()
+        if brk is not None:
+            brk.close()
+        if os.path.lexists(path):
+            os.unlink(path)
+
+
+@test
+def half_an_answer_then_silence():
+    """HAProxy sends half and hangs: scrape-timeout, then recovery."""
+    real = subprocess.run([sys.executable, os.path.join(
+        HERE, "..", "tools", "stats_query.py"), W.hap.sock,
+        "show info;show stat"], capture_output=True, check=True).stdout
+    path = os.path.join(W.work, "half.sock")
+    conf, port = agent_on("half", path)
+    a = Agent(W.work, ["-f", conf], name="half")
+    brk = BrokenStatsSocket(path, real[:len(real) // 2], stall=True)
+    try:
+        a.wait_listening("127.0.0.1", port)
+        t0 = time.time()
+        v, _, body = up(port)
+        assert v == 0 and "octavia_member_" not in body
+        assert 1.5 < time.time() - t0 < 5      # scrape-timeout 2s
+        wait_log(a, "stats socket: timed out")
+        brk.close()
+        os.unlink(path)
+        os.symlink(W.hap.sock, path)
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(W.hap.m["members"])
+    finally:
+        a.stop()
+        brk.close()
+        if os.path.lexists(path):
+            os.unlink(path)
+
+
+class BigHAProxy:
+    """HAProxy with 10,000 members (200 listeners x 50): a read long
+    enough to kill it in the middle of."""
+
+    def __init__(self, name):
+        self.sock = os.path.join(W.work, f"{name}.sock")
+        self.cfg = os.path.join(W.work, f"{name}.cfg")
+        man = os.path.join(W.work, f"{name}.json")
+        subprocess.run([sys.executable, os.path.join(
+            HERE, "..", "tools", "octavia_haproxy_cfg.py"), "--scenario",
+            "scale", "--listeners", "200", "--members", "50", "--socket",
+            self.sock, "--base-port", str(free_port_block(220)),
+            "--agent-port", str(free_port_block(1)), "--config", self.cfg,
+            "--manifest", man], check=True)
+        self.m = json.load(open(man))
+        self.proc = None
+
+    def start(self):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.cfg],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(self.sock), 10, "the stats socket")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.kill()
+
+
+def up_big(port):
+    """(haproxy_up, member series) of a 90 MB answer, counted as bytes:
+    parsing it in Python would take seconds."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "10",
+                        f"http://127.0.0.1:{port}/metrics?scope=member"
+                        "&scope=exporter"], capture_output=True, check=True)
+    v = 1 if b"\noctavia_exporter_haproxy_up 1\n" in r.stdout else 0
+    return v, r.stdout.count(b"\noctavia_member_weight{")
+
+
+@test
+def haproxy_killed_mid_read_then_restarted():
+    hap = BigHAProxy("big")
+    hap.start()
+    conf, port = agent_on("killed", hap.sock, timeout="5s")
+    a = Agent(W.work, ["-f", conf], name="killed")
+    cut = 0
+    try:
+        a.wait_listening("127.0.0.1", port)
+        assert up_big(port) == (1, 10_000)
+        for attempt in range(8):
+            result = {}
+            t = threading.Thread(target=lambda: result.update(
+                r=up_big(port)), daemon=True)
+            t.start()
+            time.sleep(0.005 + 0.005 * attempt)     # into the read
+            hap.kill()
+            t.join(10)
+            v, n = result["r"]
+            assert a.proc.p.poll() is None, a.log()
+            if v == 1:      # the read had ended: a whole answer
+                assert n == 10_000
+            else:           # cut: nothing of it served
+                assert n == 0
+                cut += 1
+            hap.start()
+            v, n = up_big(port)
+            assert v == 1 and n == 10_000, (attempt, v, n)
+        assert cut > 0, "never killed in the middle of a read"
+    finally:
+        a.stop()
+        hap.stop()
+
+
+@test
+def haproxy_reloaded_with_sf():
+    """A reload replaces the socket file; scrapes across it are whole."""
+    hap = HAProxy(W.work, "reload", os.path.join(W.work, "reload.sock"))
+    hap.start()
+    conf, port = agent_on("hapreload", hap.sock)
+    a = Agent(W.work, ["-f", conf], name="hapreload")
+    seen, stop = [], threading.Event()
+
+    def scraper():
+        while not stop.is_set():
+            seen.append(up(port))
+            time.sleep(0.05)
+    new = None
+    try:
+        a.wait_listening("127.0.0.1", port)
+        t = threading.Thread(target=scraper, daemon=True)
+        t.start()
+        time.sleep(0.3)
+        before = os.stat(hap.sock).st_ino
+        new = subprocess.Popen(["haproxy", "-db", "-f", hap.cfg, "-sf",
+                                str(hap.proc.pid)],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.stat(hap.sock).st_ino != before, 10,
+                 "the new socket file")
+        hap.proc.wait(10)                   # the old one finished
+        time.sleep(0.5)
+        stop.set()
+        t.join(10)
+        assert len(seen) > 10
+        for v, fams, body in seen:
+            if v == 1:
+                assert members(fams) == len(hap.m["members"])
+            else:
+                assert "octavia_member_" not in body
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(hap.m["members"])
+    finally:
+        stop.set()
+        a.stop()
+        if new is not None:
+            new.terminate()
+            new.wait(10)
+        hap.stop()
+
+
+@test
+def socket_file_removed():
+    hap = HAProxy(W.work, "removed", os.path.join(W.work, "removed.sock"))
+    hap.start()
+    conf, port = agent_on("removed", hap.sock)
+    a = Agent(W.work, ["-f", conf], name="removed")
+    new = None
+    try:
+        a.wait_listening("127.0.0.1", port)
+        assert up(port)[0] == 1
+        os.unlink(hap.sock)
+        v, _, _ = up(port)
+        assert v == 0
+        wait_log(a, f"stats socket {hap.sock}: No such file or directory")
+        new = subprocess.Popen(["haproxy", "-db", "-f", hap.cfg, "-sf",
+                                str(hap.proc.pid)],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(hap.sock), 10, "the socket again")
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(hap.m["members"])
+    finally:
+        a.stop()
+        if new is not None:
+            new.terminate()
+            new.wait(10)
+        hap.stop()
+
+
+def reload_and_wait(a, conf, text):
+    """Writes conf, sends SIGHUP, returns the log lines the reload wrote."""
+    mark = len(a.agent.log())
+    write_conf(os.path.basename(conf), text)
+    a.agent.proc.p.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reloaded" in a.agent.log()[mark:] or
+             "keeping the running configuration" in a.agent.log()[mark:] or
+             a.agent.proc.p.poll() is not None, 5, "the reload's outcome")
+    return a.agent.log()[mark:]
+
+
+@test
+def allocation_failures_during_a_reload():
+    """Defect: out of memory in a reload was fatal(). Every allocation of
+    a reload that adds and removes listeners fails in turn: each time the
+    agent keeps running and serving (with the old configuration or the
+    new), and the next reload works."""
+    p1, p2, p3 = (free_port_block(1) for _ in range(3))
+    base = (f"stats-socket {W.hap.sock}\nmin-scrape-interval 0\n"
+            f"listen 127.0.0.1:{p1}\n")
+    one = base + f"listener a {{\n  bind 127.0.0.1:{p2}\n}}\n"
+    two = base + f"listener b {{\n  bind 127.0.0.1:{p3}\n" \
+        f"  allowed-cidr 127.0.0.0/8\n}}\n"
+    conf = write_conf("oomreload.conf", one)
+    a = Faulty("oomreload", ["-f", conf])
+    try:
+        a.agent.wait_listening("127.0.0.1", p1)
+        n, outcomes = 0, {}
+        while True:
+            n += 1
+            assert n < 500, "the reload never ended its allocations"
+            a.set(f"alloc {n}\n")
+            out = reload_and_wait(a, conf, two)
+            fired = f"libfault: allocation {n} failed" in out
+            a.set("")
+            assert a.agent.proc.p.poll() is None, \
+                f"died on allocation {n}:\n{out}"
+            assert up(p1)[0] == 1, n
+            outcomes["kept" if "keeping" in out else "reloaded"] = \
+                outcomes.get("kept" if "keeping" in out else "reloaded",
+                             0) + 1
+            # back to the first, with nothing failing
+            out = reload_and_wait(a, conf, one)
+            assert "reloaded" in out, out
+            assert up(p2)[0] == 1
+            if not fired:
+                break           # n is past the reload's last allocation
+        print(f"  {n - 1} allocations in a reload, each failed once: "
+              f"{outcomes}")
+        assert outcomes.get("kept", 0) > 0
+    finally:
+        a.stop()
+
+
+@test
+def allocation_failures_during_scrapes():
+    """Every allocation of a gzip scrape fails in turn: the agent answers
+    what it can (a 500, _up 0, or a cut connection) and never dies; the
+    next scrape is whole."""
+    conf, port = agent_on("oomscrape", W.hap.sock)
+    a = Faulty("oomscrape", ["-f", conf])
+    try:
+        a.agent.wait_listening("127.0.0.1", port)
+        n = 0
+        while True:
+            n += 1
+            assert n < 2000, "the scrape never ended its allocations"
+            a.set(f"alloc {n}\n")
+            mark = len(a.agent.log())
+            try:
+                subprocess.run(["curl", "-s", "-o", "/dev/null",
+                                "--max-time", "5", "--compressed",
+                                f"http://127.0.0.1:{port}/metrics"],
+                               timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            fired = f"libfault: allocation {n} failed" in \
+                a.agent.log()[mark:]
+            a.set("")
+            assert a.agent.proc.p.poll() is None, \
+                f"died on allocation {n}:\n{a.agent.log()[mark:]}"
+            v, fams, _ = up(port)
+            assert v == 1 and members(fams) == len(W.hap.m["members"]), n
+            if not fired:
+                break
+        print(f"  {n - 1} allocations in a gzip scrape, each failed once")
+    finally:
+        a.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run(sys.modules[__name__], __doc__))
