@@ -77,24 +77,62 @@ vlog(int pri, const char *fmt, va_list ap, const char *err)
 	}
 }
 
-#define LOGFN(name, pri, witherr)				\
-void								\
-name(const char *fmt, ...)					\
-{								\
-	int	 saved = errno;					\
-	va_list	 ap;						\
-								\
-	va_start(ap, fmt);					\
-	vlog(pri, fmt, ap, witherr ? strerror(saved) : NULL);	\
-	va_end(ap);						\
-	errno = saved;						\
+/* errno's reason, when there is one (0 is no reason: no ": Success"). */
+static const char *
+reason(int saved)
+{
+	return saved != 0 ? strerror(saved) : NULL;
 }
 
-LOGFN(log_warn, LOG_WARNING, 1)
-LOGFN(log_warnx, LOG_WARNING, 0)
-LOGFN(log_info, LOG_INFO, 0)
-LOGFN(log_debug, LOG_DEBUG, 0)
+void
+log_warn(const char *fmt, ...)
+{
+	int	 saved = errno;
+	va_list	 ap;
 
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, reason(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	int	 saved = errno;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	int	 saved = errno;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	int	 saved = errno;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+	errno = saved;
+}
+
+/* Like fatalx(), with the reason errno gives, if it gives one. */
 void
 fatal(const char *fmt, ...)
 {
@@ -102,7 +140,7 @@ fatal(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, strerror(saved));
+	vlog(LOG_CRIT, fmt, ap, reason(saved));
 	va_end(ap);
 	exit(1);
 }
