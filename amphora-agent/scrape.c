@@ -413,13 +413,16 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		    sizeof(f->loadbalancer_id));
 		ea->loadbalancer_id = f->loadbalancer_id;
 	}
-	ea->cpu = ea->memory = NAN;
+	/* no snapshot served, no age: NaN, which never looks fresh */
+	ea->cpu = ea->memory = ea->scrape_duration = ea->snapshot_age = NAN;
 	if (r->ref != NULL) {
+		ea->cpu = r->ref->cpu;
+		ea->memory = r->ref->memory;
+	}
+	if (ea->haproxy_up) {
 		clock_now(&now);
 		ea->scrape_duration = r->ref->duration;
 		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);
-		ea->cpu = r->ref->cpu;
-		ea->memory = r->ref->memory;
 	}
 	TAILQ_FOREACH(l, &a->listeners, entry) {
 		char *id = (char *)&f->denied[a->nlisteners] +

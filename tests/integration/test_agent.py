@@ -299,20 +299,31 @@ def haproxy_absent_then_started():
               name="late-agent")
     try:
         a.wait_listening("127.0.0.1", port)
+        def no_snapshot(fams):
+            """No snapshot is served: its age and read time are unknown
+            (NaN), not 0, which would look fresh."""
+            for f in ("octavia_exporter_snapshot_age_seconds",
+                      "octavia_exporter_scrape_duration_seconds"):
+                v = fams[f].value()
+                assert v != v, (f, v)
         fams, _, body = scrape(port)
         assert fams["octavia_exporter_haproxy_up"].value() == 0
         assert "octavia_listener_" not in body
         assert "octavia_exporter_build_info" in fams
+        no_snapshot(fams)
         hap.start()
         time.sleep(1.1)
         fams, _, _ = scrape(port)
         assert fams["octavia_exporter_haproxy_up"].value() == 1
         assert len(fams["octavia_member_weight"].samples) == len(
             hap.m["members"])
+        assert 0 <= fams["octavia_exporter_snapshot_age_seconds"].value() < 1
+        assert 0 < fams["octavia_exporter_scrape_duration_seconds"].value() < 1
         hap.stop()
         time.sleep(1.1)
         fams, _, _ = scrape(port)
         assert fams["octavia_exporter_haproxy_up"].value() == 0
+        no_snapshot(fams)
     finally:
         a.stop()
         hap.stop()
