@@ -45,7 +45,7 @@ struct agent_listener {
 	struct listen_sock	**socks;
 	size_t			 nsocks;
 	uint64_t		 denied;
-	uint64_t		 over_limit;	/* refused by connection-limit */
+	uint64_t		 rejected[EXPO_REJECT__COUNT];
 	size_t			 nconns;
 	TAILQ_HEAD(, http_conn)	 conns;
 };
@@ -193,7 +193,7 @@ const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 struct figures {
 	struct expo_agent	 ea;
 	char			 loadbalancer_id[CONFIG_ID_MAX];
-	struct expo_denied	 denied[];	/* then the listener ids */
+	struct expo_listener	 listeners[];	/* then their ids */
 };
 
 struct figures	*agent_figures(struct agent *, const struct scrape_result *);
@@ -221,6 +221,12 @@ void	listener_free(struct agent_listener *);
 /* http.c */
 void	http_conn_new(struct agent_listener *, int fd);
 void	http_conn_free(struct http_conn *);
+/* The connection of l (any, when NULL) waiting longest for a request
+ * head, idle or slow; NULL when every one is answering. */
+struct http_conn *http_conn_oldest_waiting(struct agent *,
+	    struct agent_listener *);
+/* Closes c to make room for another, and counts it. */
+void	http_conn_evict(struct http_conn *);
 void	http_listener_drain(struct agent_listener *);
 
 /* util */

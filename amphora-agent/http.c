@@ -37,6 +37,9 @@ struct http_conn {
 	struct agent_listener	*l;
 	struct bufferevent	*bev;
 	struct scrape_waiter	 waiter;
+	struct event		*head_timer;	/* timeout-http-request */
+	struct timespec		 since;		/* waiting for a request */
+	int			 waiting;	/* for a request head */
 	int			 busy;		/* a scrape is pending */
 	int			 in_process;	/* inside http_process() */
 	int			 closing;	/* close once output drains */
@@ -56,6 +59,7 @@ struct http_conn {
 };
 
 static void	http_process(struct http_conn *);
+static void	http_error(struct http_conn *, int, const char *);
 
 static const char *
 status_text(int status)
@@ -65,6 +69,7 @@ status_text(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -95,6 +100,8 @@ http_conn_free(struct http_conn *c)
 	scrape_cancel(&a->scraper, &c->waiter);
 	if (c->waiter.deadline != NULL)
 		event_free(c->waiter.deadline);
+	if (c->head_timer != NULL)
+		event_free(c->head_timer);
 	TAILQ_REMOVE(&c->l->conns, c, entry);
 	c->l->nconns--;
 	a->nconns--;
@@ -113,13 +120,99 @@ close_after_output(struct http_conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 }
 
+/*
+ * The connection waits for a request head from now. Its deadline starts
+ * with the first byte of it (at once for a new connection): between
+ * requests only the idle timeout applies.
+ */
+static void
+waiting_begin(struct http_conn *c, int now)
+{
+	struct timeval	 tv;
+	int64_t		 ms = c->l->conf.head_timeout_ms;
+
+	c->waiting = 1;
+	clock_now(&c->since);
+	if (now) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(c->head_timer, &tv);
+	}
+}
+
+static void
+waiting_end(struct http_conn *c)
+{
+	c->waiting = 0;
+	evtimer_del(c->head_timer);
+}
+
+/*
+ * timeout-http-request: the head did not arrive whole in time (a client
+ * trickling bytes keeps the idle timer alive, not this one). A partial
+ * head gets a 408, as from HAProxy; a silent connection just goes.
+ */
+static void
+http_head_expired(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!c->waiting)
+		return;
+	c->l->rejected[EXPO_REJECT_REQUEST_TIMEOUT]++;
+	c->waiting = 0;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		http_conn_free(c);
+		return;
+	}
+	c->keep_alive = 0;
+	c->head_only = 0;
+	http_error(c, 408, NULL);
+}
+
+struct http_conn *
+http_conn_oldest_waiting(struct agent *a, struct agent_listener *scope)
+{
+	struct agent_listener	*l;
+	struct http_conn	*c, *oldest = NULL;
+
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		if (scope != NULL && l != scope)
+			continue;
+		TAILQ_FOREACH(c, &l->conns, entry)
+			if (c->waiting && !c->closing &&
+			    (oldest == NULL || timespec_elapsed(&c->since,
+			    &oldest->since) > 0))
+				oldest = c;
+	}
+	return oldest;
+}
+
+void
+http_conn_evict(struct http_conn *c)
+{
+	struct timespec	 now;
+
+	clock_now(&now);
+	c->l->rejected[EXPO_REJECT_EVICTED]++;
+	log_debug("listener %s: closed a connection waiting %.1f s for a "
+	    "request, to admit another", c->l->conf.id,
+	    timespec_elapsed(&c->since, &now));
+	http_conn_free(c);
+}
+
 /* A response is complete: on to the next request, or the close. */
 static void
 response_done(struct http_conn *c)
 {
-	if (!c->keep_alive)
+	if (!c->keep_alive) {
 		close_after_output(c);
-	else if (!c->in_process) {
+		return;
+	}
+	waiting_begin(c, 0);
+	if (!c->in_process) {
 		bufferevent_enable(c->bev, EV_READ);
 		http_process(c);
 	}
@@ -454,8 +547,13 @@ http_process(struct http_conn *c)
 		    NULL)
 			break;
 		rc = http_request_parse(p, len, &req);
-		if (rc == HTTP_PARSE_INCOMPLETE)
+		if (rc == HTTP_PARSE_INCOMPLETE) {
+			/* the deadline runs from the head's first byte */
+			if (c->waiting && !evtimer_pending(c->head_timer, NULL))
+				waiting_begin(c, 1);
 			break;
+		}
+		waiting_end(c);
 		c->head_only = 0;
 		if (rc != HTTP_PARSE_OK) {
 			c->keep_alive = 0;
@@ -531,6 +629,14 @@ http_conn_new(struct agent_listener *l, int fd)
 		free(c);
 		return;
 	}
+	if ((c->head_timer = evtimer_new(a->base, http_head_expired, c)) ==
+	    NULL) {
+		log_warnx("listener %s: out of memory for a connection",
+		    l->conf.id);
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
 	c->l = l;
 	c->keep_alive = 1;
 	c->waiter.cb = http_scrape_done;
@@ -547,4 +653,5 @@ http_conn_new(struct agent_listener *l, int fd)
 	bufferevent_set_max_single_write(c->bev, OUT_HIGH);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	waiting_begin(c, 1);
 }

@@ -48,6 +48,26 @@ deny_log_allowed(void)
 	return count++ < DENY_LOG_PER_SECOND;
 }
 
+/*
+ * Makes room for l's new connection fd by evicting the connection of
+ * scope (l, or any listener when NULL) waiting longest for a request.
+ * With none to evict, fd is refused and counted: 0.
+ */
+static int
+make_room(struct agent_listener *l, struct agent_listener *scope, int fd,
+    enum expo_reject reason)
+{
+	struct http_conn	*victim;
+
+	if ((victim = http_conn_oldest_waiting(l->agent, scope)) != NULL) {
+		http_conn_evict(victim);
+		return 1;
+	}
+	close(fd);
+	l->rejected[reason]++;
+	return 0;
+}
+
 static void
 listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
@@ -68,13 +88,19 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		}
 		return;
 	}
-	if ((l->conf.connection_limit >= 0 &&
-	    l->nconns >= (size_t)l->conf.connection_limit) ||
-	    l->agent->nconns >= l->agent->max_conns) {
-		close(fd);
-		l->over_limit++;
+	/*
+	 * At a limit, the connection that has waited longest for a request
+	 * (idle, or trickling one in) makes room: a flood of silent or slow
+	 * clients cannot lock scrapers out. Only when every connection is
+	 * being answered is the new one refused.
+	 */
+	if (l->conf.connection_limit >= 0 &&
+	    l->nconns >= (size_t)l->conf.connection_limit &&
+	    !make_room(l, l, fd, EXPO_REJECT_CONNECTION_LIMIT))
 		return;
-	}
+	if (l->agent->nconns >= l->agent->max_conns &&
+	    !make_room(l, NULL, fd, EXPO_REJECT_AGENT_LIMIT))
+		return;
 	http_conn_new(l, fd);
 }
 

@@ -399,7 +399,7 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	struct timespec		 now;
 	size_t			 i = 0;
 
-	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->denied[0]) +
+	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->listeners[0]) +
 	    a->nlisteners * CONFIG_ID_MAX);
 	if (f == NULL)
 		return NULL;
@@ -425,14 +425,16 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);
 	}
 	TAILQ_FOREACH(l, &a->listeners, entry) {
-		char *id = (char *)&f->denied[a->nlisteners] +
+		char *id = (char *)&f->listeners[a->nlisteners] +
 		    i * CONFIG_ID_MAX;
 
 		strlcpy(id, l->conf.id, CONFIG_ID_MAX);
-		f->denied[i].listener = id;
-		f->denied[i++].count = l->denied;
+		f->listeners[i].listener = id;
+		f->listeners[i].denied = l->denied;
+		memcpy(f->listeners[i++].rejected, l->rejected,
+		    sizeof(l->rejected));
 	}
-	ea->denied = f->denied;
-	ea->ndenied = i;
+	ea->listeners = f->listeners;
+	ea->nlisteners = i;
 	return f;
 }

@@ -43,6 +43,7 @@ config_listener_add(struct config *c, const char *id)
 	strlcpy(l->id, id, sizeof(l->id));
 	l->connection_limit = -1;
 	l->idle_timeout_ms = CONFIG_DEFAULT_IDLE_MS;
+	l->head_timeout_ms = CONFIG_DEFAULT_HEAD_MS;
 	return l;
 }
 
@@ -211,6 +212,7 @@ enum {
 	SEEN_SCRAPE_TIMEOUT = 1 << 5,
 	SEEN_CONNECTION_LIMIT = 1 << 6,
 	SEEN_TIMEOUT_CLIENT = 1 << 7,
+	SEEN_TIMEOUT_REQUEST = 1 << 8,
 };
 
 #define MAX_WORDS	4
@@ -346,7 +348,8 @@ parse_global(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "bind") == 0 ||
 	    strcmp(w[0], "allowed-cidr") == 0 ||
 	    strcmp(w[0], "connection-limit") == 0 ||
-	    strcmp(w[0], "timeout-client-data") == 0)
+	    strcmp(w[0], "timeout-client-data") == 0 ||
+	    strcmp(w[0], "timeout-http-request") == 0)
 		return perr(p, "%s belongs in a listener block", w[0]);
 	else
 		return perr(p, "unknown keyword \"%s\"", w[0]);
@@ -412,6 +415,13 @@ parse_listener(struct parser *p, char **w, int n)
 			return perr(p, "timeout-client-data: milliseconds "
 			    "from 1 to 31536000000, not \"%s\"", w[1]);
 		l->idle_timeout_ms = ms;
+	} else if (strcmp(w[0], "timeout-http-request") == 0) {
+		if (once(p, &p->lseen, SEEN_TIMEOUT_REQUEST, w[0]) == -1)
+			return -1;
+		if (config_parse_duration(w[1], 1, 1, 3600 * 1000, &ms) == -1)
+			return perr(p, "timeout-http-request: milliseconds "
+			    "from 1 to 3600000, not \"%s\"", w[1]);
+		l->head_timeout_ms = ms;
 	} else
 		return perr(p, "unknown keyword \"%s\" in a listener block",
 		    w[0]);

@@ -37,6 +37,7 @@ struct config_listener {
 	size_t			 ncidrs;
 	int			 connection_limit;	/* -1: unlimited */
 	int64_t			 idle_timeout_ms;
+	int64_t			 head_timeout_ms;	/* a request head */
 	unsigned		 line;		/* where the file declared it */
 };
 
@@ -54,6 +55,7 @@ struct config {
 #define CONFIG_DEFAULT_MIN_SCRAPE_MS	1000
 #define CONFIG_DEFAULT_TIMEOUT_MS	5000
 #define CONFIG_DEFAULT_IDLE_MS		50000	/* Octavia's timeout-client-data */
+#define CONFIG_DEFAULT_HEAD_MS		5000	/* timeout-http-request */
 
 void	config_init(struct config *);
 void	config_free(struct config *);

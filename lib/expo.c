@@ -6,6 +6,13 @@
 #include "metrics.h"
 
 
+const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
+	[EXPO_REJECT_CONNECTION_LIMIT] = "connection_limit",
+	[EXPO_REJECT_AGENT_LIMIT] = "agent_limit",
+	[EXPO_REJECT_EVICTED] = "evicted",
+	[EXPO_REJECT_REQUEST_TIMEOUT] = "request_timeout",
+};
+
 /* What follows a row's labels on a status or code line. */
 static const char *const state_tails[STATE__COUNT] = {
 	[STATE_DOWN] = ",state=\"DOWN\"} ",
@@ -358,15 +365,36 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 	case AGENT_DENIED_CONNECTIONS:
 		l[0].key = "listener";
 		l[0].escape = 1;
-		for (; c->row < a->ndenied && room(out, stop); c->row++) {
-			l[0].val = a->denied[c->row].listener;
+		for (; c->row < a->nlisteners && room(out, stop); c->row++) {
+			l[0].val = a->listeners[c->row].listener;
 			if ((p = sample_begin(c, fam, out, "", 0, l, 1)) == NULL)
 				return 0;
-			p = put_u64(p, a->denied[c->row].count);
+			p = put_u64(p, a->listeners[c->row].denied);
 			*p++ = '\n';
 			line_end(out, p);
 		}
-		return c->row == a->ndenied;
+		return c->row == a->nlisteners;
+	case AGENT_REJECTED_CONNECTIONS:
+		/* every reason, 0 or not: a series exists before it moves */
+		l[0].key = "listener";
+		l[0].escape = 1;
+		l[1].key = "reason";
+		l[1].escape = 0;
+		for (; c->row < a->nlisteners && room(out, stop); c->row++) {
+			l[0].val = a->listeners[c->row].listener;
+			for (; c->sub < EXPO_REJECT__COUNT; c->sub++) {
+				l[1].val = expo_reject_names[c->sub];
+				if ((p = sample_begin(c, fam, out, "", 0, l,
+				    2)) == NULL)
+					return 0;
+				p = put_u64(p,
+				    a->listeners[c->row].rejected[c->sub]);
+				*p++ = '\n';
+				line_end(out, p);
+			}
+			c->sub = 0;
+		}
+		return c->row == a->nlisteners;
 	case AGENT_BUILD_INFO:
 		l[0].key = "version";
 		l[0].val = a->version;

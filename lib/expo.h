@@ -14,9 +14,22 @@
 #include "snapshot.h"
 #include "wbuf.h"
 
-struct expo_denied {
+/* Why the agent closed or refused a connection itself. */
+enum expo_reject {
+	EXPO_REJECT_CONNECTION_LIMIT,	/* its listener's connection-limit */
+	EXPO_REJECT_AGENT_LIMIT,	/* the agent's descriptor cap */
+	EXPO_REJECT_EVICTED,		/* idle or slow, closed for a new one */
+	EXPO_REJECT_REQUEST_TIMEOUT,	/* no whole request head in time */
+	EXPO_REJECT__COUNT		/* must be last */
+};
+
+extern const char *const expo_reject_names[EXPO_REJECT__COUNT];
+
+/* A listener's own counters. */
+struct expo_listener {
 	const char	*listener;	/* label value; escaped on output */
-	uint64_t	 count;
+	uint64_t	 denied;	/* not in allowed_cidrs */
+	uint64_t	 rejected[EXPO_REJECT__COUNT];
 };
 
 /* What the agent knows of itself at render time. Strings are borrowed. */
@@ -26,8 +39,8 @@ struct expo_agent {
 	double				 snapshot_age;		/* seconds */
 	uint64_t			 socket_queries;
 	uint64_t			 csv_errors;
-	const struct expo_denied	*denied;
-	size_t				 ndenied;
+	const struct expo_listener	*listeners;
+	size_t				 nlisteners;
 	const char			*version;
 	const char			*loadbalancer_id;	/* NULL: unknown */
 	double				 cpu;		/* NaN when unknown */

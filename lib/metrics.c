@@ -316,6 +316,10 @@ const struct metric_family metric_families[] = {
 	{ "exporter_denied_connections_total", MT_COUNTER, SCOPE_EXPORTER,
 	    CONV_AGENT, AGENT_DENIED_CONNECTIONS, 0,
 	    "Connections refused because the peer is not in allowed_cidrs" },
+	{ "exporter_rejected_connections_total", MT_COUNTER, SCOPE_EXPORTER,
+	    CONV_AGENT, AGENT_REJECTED_CONNECTIONS, 0,
+	    "Connections the agent refused or closed to stay within its limits, "
+	    "by reason" },
 	{ "exporter_build_info", MT_GAUGE, SCOPE_EXPORTER, CONV_AGENT,
 	    AGENT_BUILD_INFO, 0,
 	    "Version of the agent, as a label" },

@@ -94,8 +94,10 @@ def labels_are_exactly_the_config_uuids():
     for fam in fams.values():
         for s in fam.samples:
             for v in s.labels.values():
-                assert ":" not in v or fam.name.startswith(
-                    "octavia_exporter_denied"), (fam.name, v)
+                # "-l" listeners are named by their address
+                assert ":" not in v or fam.name.startswith((
+                    "octavia_exporter_denied", "octavia_exporter_rejected")
+                    ), (fam.name, v)
 
 
 # Families whose values move with time, not with HAProxy's state.
@@ -676,10 +678,34 @@ def sighup_reload_keeps_connections():
         a.stop()
 
 
+def rejected(port, listener):
+    """{reason: count} of octavia_exporter_rejected_connections_total."""
+    fams, _, _ = scrape(port, query="?scope=exporter")
+    return {smp.labels["reason"]: smp.value for smp in
+            fams["octavia_exporter_rejected_connections_total"].samples
+            if smp.labels["listener"] == listener}
+
+
+def closed(sock, within):
+    """Whether the peer closes sock (EOF or reset) within seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
 @test
-def connection_limit_and_idle_timeout():
-    port = free_port_block(1)
+def connection_limit_evicts_the_longest_waiting():
+    """At connection-limit the connection waiting longest for a request
+    (idle, or trickling one) makes room for the new one; only when every
+    connection is being answered is the new one refused. Idle ones go after
+    timeout-client-data. Each counted in rejected_connections_total."""
+    port, other = free_port_block(1), free_port_block(1)
     conf = write_conf("limit.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{other}\n"
                       f"listener lim {{\n  bind 127.0.0.1:{port}\n"
                       "  connection-limit 2\n  timeout-client-data 700\n}\n")
     a = Agent(W.work, ["-f", conf], name="limit")
@@ -690,22 +716,97 @@ def connection_limit_and_idle_timeout():
                 for _ in range(2)]
         time.sleep(0.1)
         req = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        assert http_raw("127.0.0.1", port, req) == b""   # over the limit
+        assert http_raw("127.0.0.1", port, req).startswith(b"HTTP/1.1 200 ")
+        assert closed(held[0], 1), "the oldest idle one was not evicted"
+        assert not closed(held[1], 0.2)
+        assert rejected(other, "lim")["evicted"] == 1
+        # idle connections are closed after timeout-client-data
+        assert closed(held[1], 2)
         # 2,000 attempts past the limit leave the agent serving
         for _ in range(2000):
-            s = socket.create_connection(("127.0.0.1", port))
-            s.close()
-        # idle connections are closed after timeout-client-data
-        t0 = time.time()
-        for h in held:
-            h.settimeout(5)
-            assert h.recv(10) == b""
-        assert time.time() - t0 < 2
-        # the attempts queued in the backlog are accepted and closed in
-        # turn; once they are through, the agent serves again
+            socket.create_connection(("127.0.0.1", port)).close()
         wait_for(lambda: http_raw("127.0.0.1", port, req).startswith(
             b"HTTP/1.1 200 "), 10, "a 200 after the flood")
         assert a.proc.p.poll() is None
+    finally:
+        a.stop()
+
+    # every connection busy answering: the new one is refused
+    path = os.path.join(W.work, "limit-stall.sock")
+    brk = BrokenStatsSocket(path, b"", stall=True)
+    conf = write_conf("limit2.conf", f"stats-socket {path}\n"
+                      f"scrape-timeout 2s\nlisten 127.0.0.1:{other}\n"
+                      f"listener lim {{\n  bind 127.0.0.1:{port}\n"
+                      "  connection-limit 2\n}\n")
+    a = Agent(W.work, ["-f", conf], name="limit2")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        time.sleep(0.2)
+        busy = [socket.create_connection(("127.0.0.1", port))
+                for _ in range(2)]
+        for b in busy:
+            b.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)
+        third = socket.create_connection(("127.0.0.1", port))
+        assert closed(third, 1), "refused at the limit"
+        for b in busy:      # still answered, after the scrape-timeout
+            b.settimeout(5)
+            assert b.recv(20).startswith(b"HTTP/1.1 200 ")
+        counts = rejected(other, "lim")
+        assert counts["connection_limit"] == 1 and counts["evicted"] == 0, \
+            counts
+    finally:
+        a.stop()
+        brk.close()
+
+
+@test
+def request_head_has_a_deadline():
+    """Defect: the idle timer restarted on every byte, so a client sending
+    a byte a second held its connection forever. The whole head must come
+    within timeout-http-request (HAProxy's model): a partial one gets 408,
+    a silent connection is closed; the deadline of a later request on a
+    kept-alive connection starts with its first byte."""
+    port, other = free_port_block(1), free_port_block(1)
+    conf = write_conf("head.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{other}\n"
+                      f"listener head {{\n  bind 127.0.0.1:{port}\n"
+                      "  timeout-http-request 1000\n"
+                      "  timeout-client-data 10000\n}\n")
+    a = Agent(W.work, ["-f", conf], name="head")
+    try:
+        a.wait_listening("127.0.0.1", other)
+        slow = socket.create_connection(("127.0.0.1", port))
+        silent = socket.create_connection(("127.0.0.1", port))
+        t0 = time.time()
+        slow.sendall(b"GET /metrics HTTP/1.1\r\n")
+        slow.settimeout(0.25)
+        answer = b""
+        while time.time() - t0 < 4 and not answer:
+            try:
+                slow.sendall(b"X-Slow: 1\r\n")
+                answer = slow.recv(100)
+            except socket.timeout:
+                pass
+        took = time.time() - t0
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        assert 0.9 < took < 2, took
+        assert closed(silent, 1)
+        assert rejected(other, "head")["request_timeout"] == 2
+        # kept alive: idle past the head deadline, then a request works
+        def page(sock):
+            data = b""
+            while not data.endswith(b"</html>\n"):
+                data += sock.recv(4096)
+            return data
+        ka = socket.create_connection(("127.0.0.1", port))
+        ka.settimeout(2)
+        ka.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert page(ka).startswith(b"HTTP/1.1 200 ")
+        time.sleep(1.5)
+        ka.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close"
+                   b"\r\n\r\n")
+        assert page(ka).startswith(b"HTTP/1.1 200 ")
     finally:
         a.stop()
 

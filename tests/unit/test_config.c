@@ -90,6 +90,7 @@ static const char good[] =
     "\tbind 127.0.0.1:9102\r\n"
     "\tconnection-limit 10\r\n"
     "\ttimeout-client-data 2s\r\n"
+    "\ttimeout-http-request 1500\r\n"
     "}";
 
 static void
@@ -126,6 +127,7 @@ test_parse_file(void **state)
 	assert_non_null(l);
 	assert_int_equal(l->connection_limit, 10);
 	assert_true(l->idle_timeout_ms == 2000);
+	assert_true(l->head_timeout_ms == 1500);
 	assert_int_equal(l->ncidrs, 0);
 	assert_null(config_listener_find(&c, "third"));
 	config_free(&c);
@@ -161,6 +163,7 @@ test_listen(void **state)
 	assert_int_equal(l->ncidrs, 0);
 	assert_int_equal(l->connection_limit, -1);
 	assert_true(l->idle_timeout_ms == CONFIG_DEFAULT_IDLE_MS);
+	assert_true(l->head_timeout_ms == CONFIG_DEFAULT_HEAD_MS);
 	l = config_listener_find(&c, "[::1]:9102");
 	assert_non_null(l);
 	assert_int_equal(l->binds[0].ss.ss_family, AF_INET6);
@@ -220,6 +223,17 @@ test_errors_name_file_and_line(void **state)
 		  "x.conf:2: unknown keyword \"user\" in a listener block" },
 		{ "listener a$ {\n", "x.conf:1: listener: bad id \"a$\"" },
 		{ "a b c d e\n", "x.conf:1: too many words" },
+		{ "timeout-http-request 5s\n",
+		  "x.conf:1: timeout-http-request belongs in a listener block" },
+		{ "listener a {\n timeout-http-request 0\n", "x.conf:2: "
+		  "timeout-http-request: milliseconds from 1 to 3600000, not "
+		  "\"0\"" },
+		{ "listener a {\n timeout-http-request 2h\n", "x.conf:2: "
+		  "timeout-http-request: milliseconds from 1 to 3600000, not "
+		  "\"2h\"" },
+		{ "listener a {\n timeout-http-request 1\n"
+		  " timeout-http-request 1\n",
+		  "x.conf:3: timeout-http-request given twice" },
 		{ "listen 127.0.0.1\n", "x.conf:1: listen: not ADDR:PORT or "
 		  "[ADDR]:PORT: \"127.0.0.1\"" },
 		{ "listen\n", "x.conf:1: listen: missing value" },

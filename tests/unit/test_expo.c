@@ -174,15 +174,17 @@ static void
 test_haproxy_down(void **state)
 {
 	struct expo_agent	 a = agent_figures();
-	struct expo_denied	 d[2] = { { "127.0.0.1:8088", 3 },
-				    { "x\"y", 0 } };
+	struct expo_listener	 d[2] = {
+		{ "127.0.0.1:8088", 3, { 4, 5, 6, 7 } },
+		{ "x\"y", 0, { 0 } },
+	};
 	char			*out;
 
 	(void)state;
 	a.haproxy_up = 0;
 	a.socket_queries = 5;
-	a.denied = d;
-	a.ndenied = 2;
+	a.listeners = d;
+	a.nlisteners = 2;
 	out = render(NULL, &a, EXPO_SCOPES_ALL);
 	assert_non_null(strstr(out, "\noctavia_exporter_haproxy_up 0\n"));
 	assert_non_null(strstr(out, "\noctavia_exporter_socket_queries_total "
@@ -190,6 +192,19 @@ test_haproxy_down(void **state)
 	assert_non_null(strstr(out, "octavia_exporter_denied_connections_total"
 	    "{listener=\"127.0.0.1:8088\"} 3\n"));
 	assert_non_null(strstr(out, "{listener=\"x\\\"y\"} 0\n"));
+	/* every reason of every listener, in order */
+	assert_non_null(strstr(out, "# TYPE octavia_exporter_rejected_"
+	    "connections_total counter\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"connection_limit\"} 4\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"agent_limit\"} 5\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"evicted\"} 6\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"request_timeout\"} 7\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"x\\\"y\","
+	    "reason=\"connection_limit\"} 0\n"));
 	assert_non_null(strstr(out, "octavia_exporter_build_info{version="
 	    "\"1.2.3\"} 1\n"));
 	/* the id is known, HAProxy's version is not: no empty label */
@@ -360,7 +375,8 @@ test_pieces_equal_whole(void **state)
 {
 	struct snapshot		 s;
 	struct expo_agent	 a = agent_figures();
-	struct expo_denied	 d[3] = { { "a", 1 }, { "b\"", 2 }, { "c", 3 } };
+	struct expo_listener	 d[3] = { { "a", 1, { 1, 2, 3, 4 } },
+				    { "b\"", 2, { 0 } }, { "c", 3, { 9 } } };
 	struct expo_cursor	 cur;
 	struct wbuf		 piece, all;
 	size_t			 len, want, pieces;
@@ -369,8 +385,8 @@ test_pieces_equal_whole(void **state)
 	int			 fmt;
 
 	(void)state;
-	a.denied = d;
-	a.ndenied = 3;
+	a.listeners = d;
+	a.nlisteners = 3;
 	snapshot_init(&s, &lim);
 	assert_int_equal(snapshot_parse(&s, buf, len), 0);
 	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++)
