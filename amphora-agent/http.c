@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -57,6 +58,24 @@ struct http_conn {
 	struct expo_cursor	 cursor;
 	struct gzip_stream	*gz;
 };
+
+/* "Date: ...\r\n" of now, formatted once a second (RFC 9110 6.6.1). */
+static const char *
+date_header(void)
+{
+	static char	 line[sizeof("Date: \r\n") + HTTP_DATE_SIZE];
+	static time_t	 when = -1;
+	time_t		 now = time(NULL);
+
+	if (now != when) {
+		memcpy(line, "Date: ", 6);
+		if (http_date(now, line + 6) == -1)
+			return "";
+		memcpy(line + 6 + HTTP_DATE_SIZE - 1, "\r\n", 3);
+		when = now;
+	}
+	return line;
+}
 
 static void	http_process(struct http_conn *);
 static void	http_error(struct http_conn *, int, const char *);
@@ -250,11 +269,12 @@ http_respond(struct http_conn *c, int status, const char *ctype,
 
 	evbuffer_add_printf(out,
 	    "HTTP/1.1 %d %s\r\n"
+	    "%s"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Connection: %s\r\n"
 	    "%s\r\n",
-	    status, status_text(status), ctype, len,
+	    status, status_text(status), date_header(), ctype, len,
 	    c->keep_alive ? "keep-alive" : "close", extra ? extra : "");
 	if (!c->head_only)
 		evbuffer_add(out, body, len);
@@ -435,11 +455,13 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 		c->keep_alive = 0;
 	evbuffer_add_printf(out,
 	    "HTTP/1.1 200 OK\r\n"
+	    "%s"
 	    "Content-Type: %s\r\n"
 	    "%s"
 	    "Vary: Accept, Accept-Encoding\r\n"
 	    "Connection: %s\r\n"
 	    "%s\r\n",
+	    date_header(),
 	    c->format == EXPO_OPENMETRICS ? EXPO_CONTENT_TYPE_OPENMETRICS :
 	    EXPO_CONTENT_TYPE_TEXT,
 	    c->gzip ? "Content-Encoding: gzip\r\n" : "",

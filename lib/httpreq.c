@@ -1,5 +1,6 @@
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "httpreq.h"
 #include "metrics.h"
@@ -57,14 +58,59 @@ http_token_in_list(const struct http_str *h, const char *token)
 }
 
 static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * An absolute-form target (RFC 9112 3.2.2), "http://host:port/path?q":
+ * moves *t past the scheme and authority to the path. 0, or -1 when it
+ * is not one.
+ */
+static int
+absolute_form(const char **t, const char *end)
+{
+	const char	*p = *t;
+
+	if (end - p > 7 && strncasecmp(p, "http://", 7) == 0)
+		p += 7;
+	else if (end - p > 8 && strncasecmp(p, "https://", 8) == 0)
+		p += 8;
+	else
+		return -1;
+	while (p < end && *p != '/' && *p != '?')
+		p++;
+	*t = p;
+	return 0;
+}
+
+static int
 parse_request_line(const char *p, const char *eol, struct http_request *req)
 {
-	const char	*m = p, *sp1, *sp2, *t, *q;
+	const char	*m = p, *sp1, *sp2, *t, *q, *v;
 
 	if ((sp1 = memchr(p, ' ', (size_t)(eol - p))) == NULL || sp1 == m)
 		return 400;
-	for (t = m; t < sp1; t++)
-		if (!is_tchar((unsigned char)*t))
+	t = sp1 + 1;
+	if ((sp2 = memchr(t, ' ', (size_t)(eol - t))) == NULL || sp2 == t)
+		return 400;
+
+	/*
+	 * The version first: HTTP/2's preface ("PRI * HTTP/2.0") is a 505,
+	 * whatever its target. A 1.x minor above 1 is served as 1.1, as RFC
+	 * 9110 2.5 asks of a recipient.
+	 */
+	v = sp2 + 1;
+	if (eol - v != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
+	    !is_digit(v[5]) || !is_digit(v[7]))
+		return 400;
+	if (v[5] != '1')
+		return 505;
+	req->minor = v[7] - '0';
+
+	for (q = m; q < sp1; q++)
+		if (!is_tchar((unsigned char)*q))
 			return 400;
 	if ((size_t)(sp1 - m) == 3 && memcmp(m, "GET", 3) == 0)
 		req->method = HTTP_METHOD_GET;
@@ -73,28 +119,33 @@ parse_request_line(const char *p, const char *eol, struct http_request *req)
 	else
 		req->method = HTTP_METHOD_OTHER;
 
-	t = sp1 + 1;
-	if ((sp2 = memchr(t, ' ', (size_t)(eol - t))) == NULL || sp2 == t)
-		return 400;
-	if (*t != '/')
-		return 400;
 	for (q = t; q < sp2; q++)
 		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
 			return 400;
+	if (*t != '/' && absolute_form(&t, sp2) == -1)
+		return 400;
 	q = memchr(t, '?', (size_t)(sp2 - t));
-	req->path.s = t;
-	req->path.len = (size_t)((q ? q : sp2) - t);
+	if (t == sp2 || t == q) {	/* "http://host" or "http://host?x" */
+		req->path.s = "/";
+		req->path.len = 1;
+	} else {
+		req->path.s = t;
+		req->path.len = (size_t)((q ? q : sp2) - t);
+	}
 	req->query.s = q ? q + 1 : sp2;
 	req->query.len = q ? (size_t)(sp2 - q - 1) : 0;
-
-	t = sp2 + 1;
-	if (eol - t != 8 || memcmp(t, "HTTP/", 5) != 0 || t[6] != '.' ||
-	    t[5] < '0' || t[5] > '9' || t[7] < '0' || t[7] > '9')
-		return 400;
-	if (t[5] != '1')
-		return 505;
-	req->minor = t[7] - '0';
 	return 0;
+}
+
+/* A field value's bytes: VCHAR, obs-text, SP and HTAB (RFC 9110 5.5). */
+static int
+field_value_ok(const char *v, const char *end)
+{
+	for (; v < end; v++)
+		if (((unsigned char)*v < 0x20 && *v != '\t') ||
+		    (unsigned char)*v == 0x7f)
+			return 0;
+	return 1;
 }
 
 int
@@ -103,7 +154,7 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 	const char	*end, *p, *eol, *colon, *v, *ve, *lim;
 	struct http_str	 conn = { NULL, 0 };
 	size_t		 nhdr = 0;
-	int		 rc, clen_seen = 0;
+	int		 rc, clen_seen = 0, hosts = 0;
 
 	memset(req, 0, sizeof(*req));
 	lim = buf + (len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD);
@@ -136,6 +187,9 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 		for (v = p; v < colon; v++)
 			if (!is_tchar((unsigned char)*v))
 				return 400;
+		/* no NUL, bare CR or other control byte in a value */
+		if (!field_value_ok(colon + 1, end))
+			return 400;
 		for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 			;
 		for (ve = end; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
@@ -147,6 +201,8 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 
 			if (str_ieq(n, nl, "Connection"))
 				conn = val;
+			else if (str_ieq(n, nl, "Host"))
+				hosts++;
 			else if (str_ieq(n, nl, "Accept"))
 				req->accept = val;
 			else if (str_ieq(n, nl, "Accept-Encoding"))
@@ -171,6 +227,9 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 		p = eol + 1;
 	}
 	req->head_len = (size_t)(eol + 1 - buf);
+	/* HTTP/1.1 requires exactly one Host (RFC 9112 3.2) */
+	if (req->minor >= 1 && hosts != 1)
+		return 400;
 
 	if (req->minor >= 1)
 		req->keep_alive = !http_token_in_list(&conn, "close");
@@ -203,26 +262,35 @@ http_query_scopes(const struct http_str *query, unsigned *mask)
 	return 0;
 }
 
-/* "q=0.5" style weight in thousandths; 1000 when absent. */
+/*
+ * A "q=0.5" parameter as thousandths, -2 for another parameter. The
+ * grammar is strict (RFC 9110 12.4.2: "0" [ "." 0*3DIGIT ] or "1" [ "."
+ * 0*3"0" ]); anything else is 0, not acceptable: never serve what was not
+ * clearly asked for.
+ */
 static int
 parse_q(const char *p, const char *end)
 {
-	int	 q = 0, scale = 100;
+	int	 q, scale = 100;
 
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
 	if (end - p < 3 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
 		return -2;		/* another parameter */
 	p += 2;
-	if (*p == '1')
-		return 1000;
-	if (*p != '0')
+	if (*p != '0' && *p != '1')
 		return 0;
-	for (p++; p < end && *p == '.'; p++)
-		;
-	for (; p < end && *p >= '0' && *p <= '9' && scale > 0; p++) {
+	q = *p++ == '1' ? 1000 : 0;
+	if (p == end)
+		return q;
+	if (*p++ != '.' || end - p > 3)
+		return 0;
+	for (; p < end; p++, scale /= 10) {
+		if (!is_digit(*p) || (q == 1000 && *p != '0'))
+			return 0;
 		q += (*p - '0') * scale;
-		scale /= 10;
 	}
 	return q;
 }
@@ -314,5 +382,47 @@ http_parse_timeout(const struct http_str *h, int64_t *ms)
 	if (p != end || digits == 0)
 		return -1;
 	*ms = sec * 1000 + frac;
+	return 0;
+}
+
+/* v in exactly n decimal digits, zero-padded. */
+static void
+put_digits(char *p, int v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+int
+http_date(int64_t seconds, char out[HTTP_DATE_SIZE])
+{
+	static const char	 days[][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char	 months[][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+		"Oct", "Nov", "Dec" };
+	time_t			 t = (time_t)seconds;
+	struct tm		 tm;
+
+	if (seconds < 0 || seconds > 253402300799LL ||	/* 9999-12-31 */
+	    gmtime_r(&t, &tm) == NULL)
+		return -1;
+	/* "Sun, 06 Nov 1994 08:49:37 GMT": fixed widths, no printf */
+	memcpy(out, days[tm.tm_wday], 3);
+	memcpy(out + 3, ", ", 2);
+	put_digits(out + 5, tm.tm_mday, 2);
+	out[7] = ' ';
+	memcpy(out + 8, months[tm.tm_mon], 3);
+	out[11] = ' ';
+	put_digits(out + 12, tm.tm_year + 1900, 4);
+	out[16] = ' ';
+	put_digits(out + 17, tm.tm_hour, 2);
+	out[19] = ':';
+	put_digits(out + 20, tm.tm_min, 2);
+	out[22] = ':';
+	put_digits(out + 23, tm.tm_sec, 2);
+	memcpy(out + 25, " GMT", 5);
 	return 0;
 }

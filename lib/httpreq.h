@@ -80,4 +80,13 @@ int	http_wants_openmetrics(const struct http_str *accept);
  */
 int	http_parse_timeout(const struct http_str *, int64_t *ms);
 
+/*
+ * The IMF-fixdate of a time in seconds since the epoch, "Sun, 06 Nov 1994
+ * 08:49:37 GMT", into out (HTTP_DATE_SIZE bytes, NUL included), for the
+ * Date header (RFC 9110 5.6.7). Never locale-dependent. -1 for a time
+ * before 1970 or after 9999.
+ */
+#define HTTP_DATE_SIZE	30
+int	http_date(int64_t seconds, char out[HTTP_DATE_SIZE]);
+
 #endif

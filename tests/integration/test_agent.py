@@ -421,6 +421,32 @@ def http_semantics():
                     ).startswith(b"HTTP/1.1 400 ")
     assert http_raw("127.0.0.1", p, b"GET / HTTP/9.9\r\n\r\n").startswith(
         b"HTTP/1.1 505 ")
+    # HTTP/2's preface, sent to an HTTP/1 server: 505, as README says
+    assert http_raw("127.0.0.1", p, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+                    ).startswith(b"HTTP/1.1 505 ")
+    # HTTP/1.1 needs Host; control bytes in a value are refused
+    assert http_raw("127.0.0.1", p, b"GET / HTTP/1.1\r\n\r\n").startswith(
+        b"HTTP/1.1 400 ")
+    assert http_raw("127.0.0.1", p, b"GET / HTTP/1.1\r\nHost: x\r\n"
+                    b"X-A: a\x00b\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    # absolute-form, as a proxy would send it
+    r = http_raw("127.0.0.1", p, b"GET http://lb:8088/metrics?scope=exporter"
+                 b" HTTP/1.1\r\nHost: lb:8088\r\nConnection: close\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 200 ") and b"\noctavia_exporter_haproxy_up" \
+        b" 1\n" in r and b"octavia_member_" not in r
+    # HTTP/1.9 is served as 1.1 (RFC 9110 2.5): chunked, kept alive
+    r = http_raw("127.0.0.1", p, b"GET /metrics?scope=exporter HTTP/1.9\r\n"
+                 b"Host: x\r\nConnection: close\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 200 ") and b"chunked" in r
+    # every answer is dated (RFC 9110 6.6.1)
+    import email.utils
+    for path, code in (("/", 200), ("/metrics", 200), ("/nope", 404)):
+        st, h, _ = http_get(f"http://127.0.0.1:{p}{path}")
+        assert st == code
+        when = email.utils.parsedate_to_datetime(h["date"]).timestamp()
+        assert abs(when - time.time()) < 5, h["date"]
+    r = http_raw("127.0.0.1", p, b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert r.startswith(b"HTTP/1.1 405 ") and b"\r\nDate: " in r
 
     # keep-alive and pipelining: three answers on one connection
     r = http_raw("127.0.0.1", p, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"

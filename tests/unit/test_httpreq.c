@@ -55,10 +55,11 @@ test_keep_alive_rules(void **state)
 	    "\r\n", &r), HTTP_PARSE_OK);
 	assert_true(r.keep_alive);
 	assert_int_equal(parse("GET / HTTP/1.1\r\nConnection: foo, close\r\n"
-	    "\r\n", &r), HTTP_PARSE_OK);
+	    "Host: x\r\n\r\n", &r), HTTP_PARSE_OK);
 	assert_false(r.keep_alive);
 	/* bare LF line ends are tolerated */
-	assert_int_equal(parse("HEAD / HTTP/1.1\n\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(parse("HEAD / HTTP/1.1\nHost: x\n\n", &r),
+	    HTTP_PARSE_OK);
 	assert_int_equal(r.method, HTTP_METHOD_HEAD);
 	assert_true(r.keep_alive);
 }
@@ -98,6 +99,21 @@ test_refusals(void **state)
 		{ "GET / HTTP/1.1\r\nContent-Length: 1\r\n"
 		  "Content-Length: 1\r\n\r\n", 400 },
 		{ "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400 },
+		/* HTTP/2's preface: 505 whatever the target */
+		{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505 },
+		{ "GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505 },
+		{ "GET / HTTP/0.9\r\n\r\n", 505 },
+		/* HTTP/1.1: exactly one Host (RFC 9112 3.2) */
+		{ "GET / HTTP/1.1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
+		/* no NUL, bare CR or control byte in a value (RFC 9110 5.5) */
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA: b\x01c\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA: b\x7f\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA: b\x0c\r\n\r\n", 400 },
+		/* absolute-form needs a scheme */
+		{ "GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET x/metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
 	};
 	struct http_request	 r;
 	size_t			 i;
@@ -110,6 +126,42 @@ test_refusals(void **state)
 			    cases[i].status);
 }
 
+/* Targets and versions a client may send that are still GET /metrics. */
+static void
+test_forms(void **state)
+{
+	struct http_request	 r;
+	const char		 nul[] = "GET / HTTP/1.1\r\nHost: x\r\n"
+				    "A: b\0c\r\n\r\n";
+
+	(void)state;
+	/* absolute-form (RFC 9112 3.2.2), scheme in any case */
+	assert_int_equal(parse("GET http://lb:8088/metrics?scope=pool "
+	    "HTTP/1.1\r\nHost: lb:8088\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(r.path.len, 8);
+	assert_memory_equal(r.path.s, "/metrics", 8);
+	assert_memory_equal(r.query.s, "scope=pool", r.query.len);
+	assert_int_equal(parse("GET HTTPS://[2001:db8::1]:8088 HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(r.path.len, 1);
+	assert_memory_equal(r.path.s, "/", 1);
+	assert_int_equal(r.query.len, 0);
+	assert_int_equal(parse("GET http://lb?scope=pool HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_memory_equal(r.path.s, "/", 1);
+	assert_memory_equal(r.query.s, "scope=pool", r.query.len);
+	/* HTTP/1.9 is served as the highest 1.x known (RFC 9110 2.5) */
+	assert_int_equal(parse("GET / HTTP/1.9\r\nHost: x\r\n\r\n", &r),
+	    HTTP_PARSE_OK);
+	assert_int_equal(r.minor, 9);
+	assert_true(r.keep_alive);
+	/* HTTP/1.0 needs no Host; a tab in a value is fine */
+	assert_int_equal(parse("GET / HTTP/1.0\r\nA: b\tc\r\n\r\n", &r),
+	    HTTP_PARSE_OK);
+	/* a NUL inside a value: the length says the line goes on */
+	assert_int_equal(http_request_parse(nul, sizeof(nul) - 1, &r), 400);
+}
+
 static void
 test_bodies(void **state)
 {
@@ -117,14 +169,14 @@ test_bodies(void **state)
 
 	(void)state;
 	assert_int_equal(parse("POST /metrics HTTP/1.1\r\nContent-Length: 0"
-	    "\r\n\r\n", &r), HTTP_PARSE_OK);
+	    "\r\nHost: x\r\n\r\n", &r), HTTP_PARSE_OK);
 	assert_int_equal(r.method, HTTP_METHOD_OTHER);
 	assert_false(r.has_body);
-	assert_int_equal(parse("GET / HTTP/1.1\r\nContent-Length: 12\r\n\r\n",
-	    &r), HTTP_PARSE_OK);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nContent-Length: 12\r\n"
+	    "Host: x\r\n\r\n", &r), HTTP_PARSE_OK);
 	assert_true(r.has_body);
 	assert_int_equal(parse("GET / HTTP/1.1\r\nTransfer-Encoding: chunked"
-	    "\r\n\r\n", &r), HTTP_PARSE_OK);
+	    "\r\nHost: x\r\n\r\n", &r), HTTP_PARSE_OK);
 	assert_true(r.has_body);
 }
 
@@ -221,6 +273,16 @@ test_q_values(void **state)
 	assert_int_equal(q("*/*;q=0.1", "text/plain"), 100);
 	assert_int_equal(q("application/*", "text/plain"), -1);
 	assert_int_equal(q("", "gzip"), -1);
+	/* the qvalue grammar, strictly: anything else is not acceptable */
+	assert_int_equal(q("gzip;q=0...5", "gzip"), 0);
+	assert_int_equal(q("gzip;q=1.5", "gzip"), 0);
+	assert_int_equal(q("gzip;q=0.5000", "gzip"), 0);
+	assert_int_equal(q("gzip;q=2", "gzip"), 0);
+	assert_int_equal(q("gzip;q=0.5x", "gzip"), 0);
+	assert_int_equal(q("gzip;q=1.000", "gzip"), 1000);
+	assert_int_equal(q("gzip;q=0.", "gzip"), 0);
+	assert_int_equal(q("gzip;q=0.12", "gzip"), 120);
+	assert_int_equal(q("gzip;q=1 ", "gzip"), 1000);
 }
 
 static int
@@ -282,6 +344,26 @@ test_timeout_header(void **state)
 	assert_int_equal(http_parse_timeout(&h, &ms), -1);
 }
 
+static void
+test_date(void **state)
+{
+	char	 d[HTTP_DATE_SIZE];
+
+	(void)state;
+	assert_int_equal(http_date(784111777, d), 0);	/* RFC 9110's own */
+	assert_string_equal(d, "Sun, 06 Nov 1994 08:49:37 GMT");
+	assert_int_equal(http_date(0, d), 0);
+	assert_string_equal(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+	assert_int_equal(http_date(1795611600, d), 0);
+	assert_string_equal(d, "Wed, 25 Nov 2026 13:00:00 GMT");
+	assert_int_equal(http_date(951782400, d), 0);	/* a leap day */
+	assert_string_equal(d, "Tue, 29 Feb 2000 00:00:00 GMT");
+	assert_int_equal(http_date(253402300799LL, d), 0);
+	assert_string_equal(d, "Fri, 31 Dec 9999 23:59:59 GMT");
+	assert_int_equal(http_date(-1, d), -1);
+	assert_int_equal(http_date(253402300800LL, d), -1);
+}
+
 int
 main(void)
 {
@@ -290,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_keep_alive_rules),
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_token_list),
@@ -297,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_q_values),
 		cmocka_unit_test(test_negotiation),
 		cmocka_unit_test(test_timeout_header),
+		cmocka_unit_test(test_date),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
