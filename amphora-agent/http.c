@@ -30,6 +30,8 @@
 #define OUT_HIGH	(1024u << 10)	/* and stop above this */
 #define CHUNK_HEAD	10		/* "%08zx\r\n" */
 #define CHUNK_TAIL	2		/* "\r\n" */
+#define LINGER_MS	2000		/* hearing the peer out before close */
+#define LINGER_MAX	(1u << 20)	/* and at most this much of it */
 /* Prometheus gives up at its scrape timeout: answer a little before. */
 #define TIMEOUT_MARGIN(ms)	((ms) - (ms) / 10)
 
@@ -44,6 +46,9 @@ struct http_conn {
 	int			 busy;		/* a scrape is pending */
 	int			 in_process;	/* inside http_process() */
 	int			 closing;	/* close once output drains */
+	int			 peer_done;	/* it closed its side */
+	int			 lingering;	/* reading what it still sends */
+	size_t			 lingered;
 	int			 keep_alive;
 	int			 head_only;
 	int			 minor;		/* HTTP/1.<minor> */
@@ -178,6 +183,10 @@ http_head_expired(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (c->lingering) {		/* the peer had its time */
+		http_conn_free(c);
+		return;
+	}
 	if (!c->waiting)
 		return;
 	c->l->rejected[EXPO_REJECT_REQUEST_TIMEOUT]++;
@@ -603,6 +612,53 @@ http_read(struct bufferevent *bev, void *arg)
 }
 
 static void
+linger_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	size_t			 n = evbuffer_get_length(in);
+
+	evbuffer_drain(in, n);
+	if ((c->lingered += n) > LINGER_MAX)
+		http_conn_free(c);
+}
+
+static void
+linger_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;	/* its close, an error or the timeout: done */
+	http_conn_free(arg);
+}
+
+/*
+ * The response is out and the connection is to close. Closing a socket
+ * with unread input makes the kernel send a reset, which destroys what
+ * of the response is still on its way (a 405 to a POST whose body we
+ * never read, a large answer to a slow client): unless the peer is done,
+ * half-close and read what it still sends, for LINGER_MS at most.
+ */
+static void
+http_finish(struct http_conn *c)
+{
+	struct timeval	 tv = { LINGER_MS / 1000, (LINGER_MS % 1000) * 1000 };
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	if (c->peer_done || c->lingering ||
+	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+		http_conn_free(c);
+		return;
+	}
+	c->lingering = 1;
+	c->waiting = 0;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_setcb(c->bev, linger_read, NULL, linger_event, c);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	evtimer_add(c->head_timer, &tv);	/* a trickle cannot extend it */
+}
+
+static void
 http_write(struct bufferevent *bev, void *arg)
 {
 	struct http_conn	*c = arg;
@@ -610,7 +666,7 @@ http_write(struct bufferevent *bev, void *arg)
 	if (c->streaming)
 		http_stream(c);
 	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		http_conn_free(c);
+		http_finish(c);
 }
 
 static void
@@ -623,6 +679,7 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	    (c->busy || c->streaming ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
 		c->keep_alive = 0;
+		c->peer_done = 1;
 		c->closing = !c->busy && !c->streaming;
 		return;
 	}

@@ -1311,6 +1311,40 @@ def pipelined_scrapes_each_get_a_whole_snapshot():
 
 
 @test
+def closing_with_unread_input_loses_nothing():
+    """Defect: closing a connection with input unread makes the kernel
+    send a reset, which destroyed the part of the response still on its
+    way: a body sent after the request (never read), and a slow reader.
+    Now the agent half-closes and hears the peer out (lingering close)."""
+    for _ in range(3):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # slow
+        s.connect(("127.0.0.1", W.port))
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 10\r\n\r\n")
+        time.sleep(0.1)             # answered; the agent reads no more
+        s.sendall(b"0123456789")    # the body it never reads
+        got = split_responses(b"".join(iter(lambda: s.recv(4096), b"")))
+        s.close()
+        assert len(got) == 1 and got[0][0] == 200
+        fams = expfmt.parse(got[0][2].decode())
+        assert len(fams["octavia_member_weight"].samples) == len(
+            W.hap.m["members"])
+    # a refused POST with a large body still gets its 405 whole
+    s = socket.create_connection(("127.0.0.1", W.port))
+    s.sendall(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              b"1000000\r\n\r\n" + b"x" * 1000)
+    time.sleep(0.1)
+    try:
+        s.sendall(b"x" * 200000)
+    except OSError:
+        pass
+    r = b"".join(iter(lambda: s.recv(4096), b""))
+    s.close()
+    assert r.startswith(b"HTTP/1.1 405 ") and r.endswith(b"\n"), r[-50:]
+
+
+@test
 def started_as_its_user_it_does_not_drop_again():
     """systemd's User= starts the agent unprivileged; 'user' naming that
     same user is then already done, not an error."""
