@@ -15,9 +15,17 @@
 
 #define FAILURE_LOG_SECONDS	60	/* the same failure, logged again */
 
+/*
+ * A snapshot's rows take at most SNAP_MAX_MEM (64 MiB, about 100,000
+ * listeners, pools and members, ten times Octavia's largest): a row
+ * weighs ~660 bytes, more than its CSV, so a 64 MiB answer could hold
+ * 145 MB of rows before this cap.
+ */
+#define SNAP_MAX_MEM	(64u << 20)
+
 static const struct snapshot_limits snap_limits = {
 	.max_record = 64 << 10,
-	.max_rows = 1000000,
+	.max_mem = SNAP_MAX_MEM,
 };
 
 void

@@ -466,8 +466,8 @@ row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f)
 	    strcmp(f[s->idx[COL_MODE]].s, "http") == 0;
 	r->state = s->have_status ?
 	    parse_state(scope, f[s->idx[COL_STATUS]].s) : STATE_UNKNOWN;
-	if (++s->total > s->lim.max_rows)
-		return fail(s, "show stat: too many rows");
+	if (++s->total > s->lim.max_mem / sizeof(struct snap_row))
+		return fail(s, "show stat: rows over the memory cap");
 	if ((dst = rows_push(s, scope)) == NULL)
 		return fail(s, "out of memory");
 	memcpy(dst, r, sizeof(*r));

@@ -165,7 +165,7 @@ struct snap_rows {
 
 struct snapshot_limits {
 	size_t		 max_record;	/* bytes in one CSV record */
-	size_t		 max_rows;	/* rows kept, all scopes together */
+	size_t		 max_mem;	/* bytes of rows kept, all scopes */
 };
 
 enum snapshot_phase {
@@ -212,8 +212,10 @@ void	snapshot_free(struct snapshot *);
  * many bytes it used; the caller keeps the rest and feeds it again with
  * what follows. A record longer than lim.max_record is skipped and counted.
  * snapshot_finish() ends the parse: 0, or -1 with snap->error set when the
- * answer was not complete (no info, no CSV header, truncated, too many
- * rows); a snapshot that failed holds no rows and must not be served.
+ * answer was not complete (no info, no CSV header, truncated, rows over
+ * lim.max_mem); a snapshot that failed holds no rows and must not be
+ * served. The rows kept take total * sizeof(struct snap_row) bytes: a
+ * row weighs more than its CSV, so the cap is on them, not on the text.
  */
 size_t	snapshot_feed(struct snapshot *, char *buf, size_t len);
 int	snapshot_finish(struct snapshot *);

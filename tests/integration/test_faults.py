@@ -199,6 +199,43 @@ def garbage_binary_and_oversized_answers():
             os.unlink(path)
 
 
+def peak_rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@test
+def rows_are_capped_by_their_memory():
+    """Defect: rows were capped by count (1,000,000) while a row weighs
+    ~660 bytes, more than its CSV: a 64 MiB answer could hold ~145 MB of
+    rows, or far more of short ones. 60 MB of valid member rows now stop
+    at the 64 MiB memory cap, and the agent's peak RSS shows it."""
+    import uuid
+    pool, lst = str(uuid.uuid4()), str(uuid.uuid4())
+    rows = b"".join(f"{pool}:{lst},{uuid.uuid4()},1,\n".encode()
+                    for _ in range(1000))
+    answer = (b"Name: HAProxy\nVersion: 2.6.12\n\n# pxname,svname,scur,\n" +
+              rows * (60_000_000 // len(rows)) + b"\n")
+    path = os.path.join(W.work, "heavy.sock")
+    conf, port = agent_on("heavy", path)
+    a = Agent(W.work, ["-f", conf], name="heavy")
+    brk = BrokenStatsSocket(path, answer)
+    try:
+        a.wait_listening("127.0.0.1", port)
+        v, _, body = up(port)
+        assert v == 0 and "octavia_member_" not in body
+        wait_log(a, "show stat: rows over the memory cap")
+        peak = peak_rss_mb(a.proc.p.pid)
+        print(f"  peak RSS {peak:.0f} MB for a {len(answer) >> 20} MiB "
+              f"answer of {60_000_000 // len(rows) * 1000} member rows")
+        assert peak < 64 + 30, peak     # the cap, and the agent itself
+    finally:
+        a.stop()
+        brk.close()
+
+
 @test
 def half_an_answer_then_silence():
     """HAProxy sends half and hangs: scrape-timeout, then recovery."""

@@ -18,7 +18,7 @@
 #define P "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 #define M "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 
-static const struct snapshot_limits lim = { 65536, 100000 };
+static const struct snapshot_limits lim = { 65536, 64u << 20 };
 
 static struct expo_agent
 agent_figures(void)

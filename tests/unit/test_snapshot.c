@@ -11,7 +11,7 @@
 #include "fixture.h"
 #include "snapshot.h"
 
-static const struct snapshot_limits lim = { 65536, 100000 };
+static const struct snapshot_limits lim = { 65536, 64u << 20 };
 
 /* The CSV as a table of strings, to rewrite it in other shapes. */
 struct table {
@@ -464,19 +464,27 @@ test_refusals(void **state)
 	    ",FRONTEND,\n"), -1);		/* no empty line: truncated */
 	assert_int_equal(parse_text(&s, "Unknown command.\n\n"), -1);
 
-	/* row cap */
+	/* rows are capped by the memory they take, not their count */
 	strcpy(big, "# pxname,svname,\n");
 	for (i = 0; i < 50; i++)
 		strcat(big, L ",FRONTEND,\n");
 	strcat(big, "\n");
 	{
-		struct snapshot_limits small = { 65536, 10 };
+		struct snapshot_limits small = { 65536,
+		    50 * sizeof(struct snap_row) };
 		char *buf = strdup(big);
 
 		snapshot_init(&s, &small);
+		assert_int_equal(snapshot_parse_stat(&s, buf, strlen(buf)), 0);
+		assert_int_equal(s.rows[SCOPE_LISTENER].n, 50);
+		snapshot_free(&s);
+		strcpy(buf, big);
+		small.max_mem--;
+		snapshot_init(&s, &small);
 		assert_int_equal(snapshot_parse_stat(&s, buf, strlen(buf)),
 		    -1);
-		assert_string_equal(s.error, "show stat: too many rows");
+		assert_string_equal(s.error,
+		    "show stat: rows over the memory cap");
 		snapshot_free(&s);
 		free(buf);
 	}
@@ -603,7 +611,7 @@ test_fed_in_pieces(void **state)
 static void
 test_overlong_record_fed(void **state)
 {
-	struct snapshot_limits	 small = { 256, 1000 };
+	struct snapshot_limits	 small = { 256, 64u << 20 };
 	struct snapshot		 s;
 	char			 text[2048], *p = text;
 	size_t			 used;
