@@ -25,6 +25,13 @@
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
 #define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
 #define CHUNK_SIZE		(64u << 10)	/* a piece of a response */
+/*
+ * What all responses in flight may hold together: queued output and gzip
+ * state. A response past it waits for others to drain, and a client that
+ * has read nothing for OUTPUT_STALL_MS is closed to make room.
+ */
+#define OUTPUT_BUDGET		(32u << 20)
+#define OUTPUT_STALL_MS		1000
 
 struct agent;
 struct http_conn;
@@ -150,8 +157,13 @@ struct agent {
 	size_t			 nlisteners;
 	struct scraper		 scraper;
 	char			*scratch;	/* text before gzip */
+	char			*zscratch;	/* and after */
 	size_t			 nconns;	/* all listeners together */
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
+	size_t			 out_bytes;	/* against OUTPUT_BUDGET */
+	size_t			 nstreams;	/* responses being sent */
+	TAILQ_HEAD(, http_conn)	 out_waiters;	/* for some of it, in turn */
+	struct event		*out_wake;	/* hands it to them */
 	int			 privileged;	/* may bind ports below 1024 */
 	int			 stopping;	/* SIGTERM: draining */
 	struct event		*drain_timer;
@@ -227,6 +239,9 @@ struct http_conn *http_conn_oldest_waiting(struct agent *,
 	    struct agent_listener *);
 /* Closes c to make room for another, and counts it. */
 void	http_conn_evict(struct http_conn *);
+/* The output budget: set up once, before any connection. */
+int	http_budget_init(struct agent *);
+void	http_budget_free(struct agent *);
 void	http_listener_drain(struct agent_listener *);
 
 /* util */

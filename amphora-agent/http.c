@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,13 @@ struct http_conn {
 	int			 in_process;	/* inside http_process() */
 	int			 closing;	/* close once output drains */
 	int			 peer_done;	/* it closed its side */
+	/* its share of the output budget */
+	struct evbuffer_cb_entry *out_cb;
+	TAILQ_ENTRY(http_conn)	 out_entry;	/* in agent->out_waiters */
+	int			 out_waiting;
+	struct timespec		 drained;	/* when its output last moved */
+	char			 peer[64];	/* address:port, for the log */
+	size_t			 gz_cost;	/* charged for gz */
 	int			 lingering;	/* reading what it still sends */
 	size_t			 lingered;
 	int			 keep_alive;
@@ -106,6 +114,8 @@ status_text(int status)
 static void
 stream_end(struct http_conn *c)
 {
+	if (c->streaming)
+		c->l->agent->nstreams--;
 	c->streaming = 0;
 	snap_ref_drop(c->ref);
 	c->ref = NULL;
@@ -113,14 +123,142 @@ stream_end(struct http_conn *c)
 	c->figures = NULL;
 	gzip_stream_free(c->gz);
 	c->gz = NULL;
+	c->l->agent->out_bytes -= c->gz_cost;
+	c->gz_cost = 0;
+}
+
+/*
+ * The output budget counts the memory of every piece of a response from
+ * when it is made to when it is freed, after its last byte went out (a
+ * piece partly written still holds all of it), and each gzip stream's
+ * state. This callback only notes when a client last took some output:
+ * a client stalls from when output waits for it, not before.
+ */
+static void
+out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0 || info->orig_size == 0)
+		clock_now(&c->drained);
+}
+
+static void
+budget_unwait(struct http_conn *c)
+{
+	if (c->out_waiting) {
+		TAILQ_REMOVE(&c->l->agent->out_waiters, c, out_entry);
+		c->out_waiting = 0;
+	}
+}
+
+/*
+ * Closes every client, other than self, that has held output without
+ * reading any for OUTPUT_STALL_MS: their memory is wanted by one that
+ * reads. The number closed.
+ */
+static int
+budget_evict_stalled(struct agent *a, struct http_conn *self)
+{
+	struct agent_listener	*l;
+	struct http_conn	*c, *next;
+	struct timespec		 now;
+	double			 t;
+	size_t			 held;
+	int			 n = 0;
+
+	clock_now(&now);
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		TAILQ_FOREACH_SAFE(c, &l->conns, entry, next) {
+			held = evbuffer_get_length(bufferevent_get_output(
+			    c->bev));
+			if (c == self || held == 0 || (t = timespec_elapsed(
+			    &c->drained, &now)) < OUTPUT_STALL_MS / 1000.0)
+				continue;
+			c->l->rejected[EXPO_REJECT_STALLED_READER]++;
+			log_info("listener %s: closed %s, which read nothing of "
+			    "%zu bytes for %.1f s: others need the output "
+			    "memory", c->l->conf.id, c->peer, held, t);
+			http_conn_free(c);
+			n++;
+		}
+	return n;
+}
+
+/*
+ * Whether c may add n bytes to what all responses hold. If not, it waits
+ * its turn, woken as others drain, after the most stalled client (if
+ * any) is closed to make room.
+ */
+static int
+budget_take(struct http_conn *c, size_t n)
+{
+	struct agent	*a = c->l->agent;
+	struct timeval	 recheck = { 0, OUTPUT_STALL_MS * 250 };
+
+	if (a->out_bytes + n <= OUTPUT_BUDGET ||
+	    (budget_evict_stalled(a, c) && a->out_bytes + n <= OUTPUT_BUDGET)) {
+		budget_unwait(c);
+		return 1;
+	}
+	if (!c->out_waiting) {
+		TAILQ_INSERT_TAIL(&a->out_waiters, c, out_entry);
+		c->out_waiting = 1;
+	}
+	/* nobody may drain: look again for a stalled one before long */
+	if (!evtimer_pending(a->out_wake, NULL))
+		evtimer_add(a->out_wake, &recheck);
+	return 0;
+}
+
+static void	http_stream(struct http_conn *);
+
+/* Each waiter, in turn, tries again; one that cannot queues again. */
+static void
+budget_wake(evutil_socket_t fd, short ev, void *arg)
+{
+	struct agent		*a = arg;
+	struct http_conn	*c;
+	size_t			 n = 0;
+
+	(void)fd;
+	(void)ev;
+	TAILQ_FOREACH(c, &a->out_waiters, out_entry)
+		n++;
+	while (n-- > 0 && (c = TAILQ_FIRST(&a->out_waiters)) != NULL) {
+		budget_unwait(c);
+		http_stream(c);
+	}
+}
+
+int
+http_budget_init(struct agent *a)
+{
+	TAILQ_INIT(&a->out_waiters);
+	a->out_wake = evtimer_new(a->base, budget_wake, a);
+	return a->out_wake != NULL ? 0 : -1;
+}
+
+void
+http_budget_free(struct agent *a)
+{
+	if (a->out_wake != NULL)
+		event_free(a->out_wake);
+	a->out_wake = NULL;
 }
 
 void
 http_conn_free(struct http_conn *c)
 {
 	struct agent	*a = c->l->agent;
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
 	stream_end(c);
+	budget_unwait(c);
+	if (c->out_cb != NULL)	/* its pieces are credited as they are freed */
+		evbuffer_remove_cb_entry(out, c->out_cb);
 	scrape_cancel(&a->scraper, &c->waiter);
 	if (c->waiter.deadline != NULL)
 		event_free(c->waiter.deadline);
@@ -225,8 +363,8 @@ http_conn_evict(struct http_conn *c)
 
 	clock_now(&now);
 	c->l->rejected[EXPO_REJECT_EVICTED]++;
-	log_debug("listener %s: closed a connection waiting %.1f s for a "
-	    "request, to admit another", c->l->conf.id,
+	log_debug("listener %s: closed %s, waiting %.1f s for a request, to "
+	    "admit another", c->l->conf.id, c->peer,
 	    timespec_elapsed(&c->since, &now));
 	http_conn_free(c);
 }
@@ -303,78 +441,159 @@ http_error(struct http_conn *c, int status, const char *extra)
 	    extra);
 }
 
-/*
- * Space for one piece at the end of out, framed as a chunk when the body
- * is chunked: the payload goes to piece, then piece_commit() frames it.
- */
-static int
-piece_reserve(struct http_conn *c, struct evbuffer *out, struct evbuffer_iovec
-    *v, struct wbuf *piece)
+/* A chunk's size line, fixed width: leading zeros are allowed (RFC 9112
+ * 7.1), so the head can be written before the size is known. */
+static void
+chunk_head(char p[CHUNK_HEAD], size_t n)
 {
-	size_t	 head = c->chunked ? CHUNK_HEAD : 0;
-	size_t	 tail = c->chunked ? CHUNK_TAIL : 0;
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
 
-	if (evbuffer_reserve_space(out, CHUNK_SIZE + head + tail, v, 1) < 1)
-		return -1;
-	wbuf_init_fixed(piece, (char *)v->iov_base + head, CHUNK_SIZE);
-	return 0;
+	for (i = 7; i >= 0; i--, n >>= 4)
+		p[i] = hex[n & 0xf];
+	p[8] = '\r';
+	p[9] = '\n';
+}
+
+/*
+ * A piece of a response is memory of its own, charged to the output
+ * budget while it lives, and handed to the output buffer by reference.
+ * (Written into libevent's chains instead, pieces took up to five times
+ * their bytes: libevent sizes a new chain after the last one, so a
+ * 12-byte chunk tail could take 64 KiB.)
+ */
+struct piece {
+	struct agent	*agent;
+	size_t		 size;		/* charged to the budget */
+	char		 buf[];		/* chunk head, payload, chunk tail */
+};
+
+static void
+piece_drop(struct piece *p)
+{
+	struct agent	*a = p->agent;
+
+	a->out_bytes -= p->size;
+	free(p);
+	if (!TAILQ_EMPTY(&a->out_waiters))
+		event_active(a->out_wake, EV_TIMEOUT, 0);
 }
 
 static void
-piece_commit(struct http_conn *c, struct evbuffer *out, struct evbuffer_iovec
-    *v, const struct wbuf *piece)
+piece_sent(const void *data, size_t len, void *arg)
 {
-	char	*base = v->iov_base;
+	(void)data;
+	(void)len;
+	piece_drop(arg);
+}
 
-	if (piece->len == 0) {
-		v->iov_len = 0;
-	} else if (c->chunked) {
-		/* fixed-width size: leading zeros are allowed (RFC 9112 7.1) */
-		static const char hex[] = "0123456789abcdef";
-		size_t	 n = piece->len;
-		int	 i;
+/* A piece for up to max payload bytes, with room for chunk framing. */
+static struct piece *
+piece_new(struct agent *a, struct wbuf *payload, size_t max)
+{
+	struct piece	*p;
+	size_t		 size = sizeof(*p) + CHUNK_HEAD + max + CHUNK_TAIL;
 
-		for (i = 7; i >= 0; i--, n >>= 4)
-			base[i] = hex[n & 0xf];
-		base[8] = '\r';
-		base[9] = '\n';
-		memcpy(base + CHUNK_HEAD + piece->len, "\r\n", CHUNK_TAIL);
-		v->iov_len = CHUNK_HEAD + piece->len + CHUNK_TAIL;
-	} else
-		v->iov_len = piece->len;
-	evbuffer_commit_space(out, v, 1);
+	if ((p = malloc(size)) == NULL)
+		return NULL;
+	p->agent = a;
+	p->size = size;
+	a->out_bytes += size;
+	wbuf_init_fixed(payload, p->buf + CHUNK_HEAD, max);
+	return p;
+}
+
+/* Frames the payload as a chunk if chunked, and queues the piece. */
+static int
+piece_send(struct http_conn *c, struct evbuffer *out, struct piece *p,
+    const struct wbuf *payload)
+{
+	char	*start = p->buf + CHUNK_HEAD;
+	size_t	 len = payload->len;
+
+	if (len == 0) {
+		piece_drop(p);
+		return 0;
+	}
+	if (c->chunked) {
+		start = p->buf;
+		chunk_head(p->buf, len);
+		memcpy(p->buf + CHUNK_HEAD + len, "\r\n", CHUNK_TAIL);
+		len += CHUNK_HEAD + CHUNK_TAIL;
+	}
+	if (evbuffer_add_reference(out, start, len, piece_sent, p) == -1) {
+		piece_drop(p);
+		return -1;
+	}
+	return 0;
 }
 
 /*
- * Renders more of the body while less than OUT_HIGH is queued. Returns 1
- * when the body is complete, 0 when more is to come, -1 on failure.
+ * What one response may queue: an equal share of the output budget,
+ * between two pieces (so it flows) and OUT_HIGH. A client that does not
+ * read pins only its share, and those that read are not left waiting
+ * behind many that do not.
+ */
+static size_t
+stream_share(const struct agent *a)
+{
+	size_t	 share = OUTPUT_BUDGET / (a->nstreams ? a->nstreams : 1);
+
+	if (share < 2 * CHUNK_SIZE)
+		return 2 * CHUNK_SIZE;
+	return share < OUT_HIGH ? share : OUT_HIGH;
+}
+
+/*
+ * Renders more of the body while its share is not queued and the
+ * output budget allows. Returns 1 when the body is complete, 0 when more
+ * is to come, -1 on failure.
  */
 static int
 stream_more(struct http_conn *c)
 {
 	struct agent		*a = c->l->agent;
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
-	struct evbuffer_iovec	 v;
 	struct wbuf		 piece, text;
+	struct piece		*p;
 	int			 done = 0, rc;
 
-	while (!done && evbuffer_get_length(out) < OUT_HIGH) {
+	while (!done && evbuffer_get_length(out) < stream_share(a)) {
+		if (c->gzip && c->gz == NULL) {
+			if (!budget_take(c, gzip_stream_cost()))
+				return 0;
+			if ((c->gz = gzip_stream_new()) == NULL)
+				return -1;
+			c->gz_cost = gzip_stream_cost();
+			a->out_bytes += c->gz_cost;
+		}
+		if (!budget_take(c, sizeof(*p) + CHUNK_HEAD + CHUNK_SIZE +
+		    CHUNK_TAIL))
+			return 0;
 		if (!c->gzip) {
-			if (piece_reserve(c, out, &v, &piece) == -1)
+			if ((p = piece_new(a, &piece, CHUNK_SIZE)) == NULL)
 				return -1;
 			done = expo_render_some(&c->cursor, &piece, CHUNK_SIZE);
-			piece_commit(c, out, &v, &piece);
+			if (piece_send(c, out, p, &piece) == -1)
+				return -1;
 			continue;
 		}
-		/* gzip: render into scratch, deflate into pieces */
+		/* gzip: render into scratch, deflate into zscratch, copy out */
 		wbuf_init_fixed(&text, a->scratch, CHUNK_SIZE);
 		done = expo_render_some(&c->cursor, &text, CHUNK_SIZE);
 		gzip_stream_feed(c->gz, text.data, text.len);
 		do {
-			if (piece_reserve(c, out, &v, &piece) == -1)
-				return -1;
+			wbuf_init_fixed(&piece, a->zscratch, CHUNK_SIZE);
 			rc = gzip_stream_out(c->gz, &piece, done);
-			piece_commit(c, out, &v, &piece);
+			if (piece.len > 0) {
+				struct wbuf	 copy;
+
+				if ((p = piece_new(a, &copy, piece.len)) == NULL)
+					return -1;
+				wbuf_add(&copy, piece.data, piece.len);
+				if (piece_send(c, out, p, &copy) == -1)
+					return -1;
+			}
 		} while (rc == 0);
 		if (rc == -1)
 			return -1;
@@ -448,12 +667,9 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 
 	c->busy = 0;
-	if ((c->figures = agent_figures(a, r)) == NULL ||
-	    (c->gzip && (c->gz = gzip_stream_new()) == NULL)) {
+	if ((c->figures = agent_figures(a, r)) == NULL) {
 		log_warnx("listener %s: out of memory for a response",
 		    c->l->conf.id);
-		free(c->figures);
-		c->figures = NULL;
 		c->keep_alive = 0;
 		http_error(c, 500, NULL);
 		return;
@@ -483,6 +699,7 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	expo_cursor_init(&c->cursor, c->ref ? &c->ref->snap : NULL,
 	    &c->figures->ea, c->scopes, c->format);
 	c->streaming = 1;
+	a->nstreams++;
 	if (c->ref != NULL && !c->gzip && !c->head_only &&
 	    send_rendered(c, out) == -1) {
 		/* the body has begun: the only way out is the close */
@@ -686,6 +903,33 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	http_conn_free(c);
 }
 
+/* "address:port" of the peer on fd ("[v6]:port"), or "?". */
+static void
+peer_name(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN];
+	const void		*addr;
+	int			 port;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1) {
+		strlcpy(out, "?", len);
+		return;
+	}
+	if (ss.ss_family == AF_INET6) {
+		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		addr = &((struct sockaddr_in *)&ss)->sin_addr;
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	if (inet_ntop(ss.ss_family, addr, host, sizeof(host)) == NULL)
+		strlcpy(host, "?", sizeof(host));
+	snprintf(out, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    host, port);
+}
+
 void
 http_conn_new(struct agent_listener *l, int fd)
 {
@@ -699,6 +943,7 @@ http_conn_new(struct agent_listener *l, int fd)
 		close(fd);
 		return;
 	}
+	peer_name(fd, c->peer, sizeof(c->peer));
 	/* responses go out whole: do not wait for the client's ACK (Nagle) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -712,6 +957,15 @@ http_conn_new(struct agent_listener *l, int fd)
 	    NULL) {
 		log_warnx("listener %s: out of memory for a connection",
 		    l->conf.id);
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
+	if ((c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    out_changed, c)) == NULL) {
+		log_warnx("listener %s: out of memory for a connection",
+		    l->conf.id);
+		event_free(c->head_timer);
 		bufferevent_free(c->bev);
 		free(c);
 		return;

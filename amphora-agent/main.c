@@ -326,9 +326,12 @@ main(int argc, char **argv)
 		priv_enter_netns(a->conf.netns);
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if ((a->scratch = malloc(CHUNK_SIZE)) == NULL)
+	if ((a->scratch = malloc(CHUNK_SIZE)) == NULL ||
+	    (a->zscratch = malloc(CHUNK_SIZE)) == NULL)
 		fatal("scratch");
 	scrape_init(&a->scraper, a);
+	if (http_budget_init(a) == -1)
+		fatalx("cannot set up the output budget");
 	set_max_conns(a);
 
 	if (a->cli.once) {
@@ -339,6 +342,7 @@ main(int argc, char **argv)
 		event_base_dispatch(a->base);
 		scrape_free(&a->scraper);
 		free(a->scratch);
+		free(a->zscratch);
 		config_free(&a->conf);
 		event_base_free(a->base);
 		return a->once_status;
@@ -374,7 +378,9 @@ main(int argc, char **argv)
 	if (a->drain_timer != NULL)
 		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
+	http_budget_free(a);
 	free(a->scratch);
+	free(a->zscratch);
 	config_free(&a->conf);
 	free(a->cli.binds);
 	free(a->cli.cidrs);

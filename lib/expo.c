@@ -11,6 +11,7 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
 	[EXPO_REJECT_AGENT_LIMIT] = "agent_limit",
 	[EXPO_REJECT_EVICTED] = "evicted",
 	[EXPO_REJECT_REQUEST_TIMEOUT] = "request_timeout",
+	[EXPO_REJECT_STALLED_READER] = "stalled_reader",
 };
 
 /* What follows a row's labels on a status or code line. */

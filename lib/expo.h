@@ -20,6 +20,7 @@ enum expo_reject {
 	EXPO_REJECT_AGENT_LIMIT,	/* the agent's descriptor cap */
 	EXPO_REJECT_EVICTED,		/* idle or slow, closed for a new one */
 	EXPO_REJECT_REQUEST_TIMEOUT,	/* no whole request head in time */
+	EXPO_REJECT_STALLED_READER,	/* held output memory, read nothing */
 	EXPO_REJECT__COUNT		/* must be last */
 };
 

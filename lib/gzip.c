@@ -21,6 +21,12 @@ gzip_backend(void)
 	return "isa-l";
 }
 
+size_t
+gzip_stream_cost(void)
+{
+	return sizeof(struct gzip_stream);
+}
+
 struct gzip_stream *
 gzip_stream_new(void)
 {
@@ -77,6 +83,12 @@ const char *
 gzip_backend(void)
 {
 	return "zlib";
+}
+
+size_t
+gzip_stream_cost(void)
+{
+	return sizeof(struct gzip_stream) + (1u << (15 + 2)) + (1u << (8 + 9));
 }
 
 struct gzip_stream *

@@ -24,6 +24,14 @@ void	gzip_stream_feed(struct gzip_stream *, const void *in, size_t len);
 int	gzip_stream_out(struct gzip_stream *, struct wbuf *out, int finish);
 void	gzip_stream_free(struct gzip_stream *);
 
+/*
+ * The memory one stream holds while it lives, for the budget of what all
+ * responses in flight may take: its state, and zlib's window and hash
+ * tables ((1 << (windowBits + 2)) + (1 << (memLevel + 9)), as zconf.h
+ * says).
+ */
+size_t	gzip_stream_cost(void);
+
 /* "isa-l" or "zlib". */
 const char	*gzip_backend(void);
 

@@ -175,7 +175,7 @@ test_haproxy_down(void **state)
 {
 	struct expo_agent	 a = agent_figures();
 	struct expo_listener	 d[2] = {
-		{ "127.0.0.1:8088", 3, { 4, 5, 6, 7 } },
+		{ "127.0.0.1:8088", 3, { 4, 5, 6, 7, 8 } },
 		{ "x\"y", 0, { 0 } },
 	};
 	char			*out;
@@ -203,6 +203,8 @@ test_haproxy_down(void **state)
 	    "8088\",reason=\"evicted\"} 6\n"
 	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
 	    "8088\",reason=\"request_timeout\"} 7\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"stalled_reader\"} 8\n"
 	    "octavia_exporter_rejected_connections_total{listener=\"x\\\"y\","
 	    "reason=\"connection_limit\"} 0\n"));
 	assert_non_null(strstr(out, "octavia_exporter_build_info{version="

@@ -109,12 +109,24 @@ test_stream_pieces(void **state)
 	free(text);
 }
 
+/* What a stream holds is most of a response's cost: 100s of KiB. */
+static void
+test_cost(void **state)
+{
+	(void)state;
+	assert_true(gzip_stream_cost() > (64u << 10));
+	assert_true(gzip_stream_cost() < (4u << 20));
+	if (strcmp(gzip_backend(), "zlib") == 0)
+		assert_true(gzip_stream_cost() >= (256u << 10));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole_and_empty),
 		cmocka_unit_test(test_stream_pieces),
+		cmocka_unit_test(test_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
