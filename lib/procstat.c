@@ -42,7 +42,12 @@ procstat_cpu_parse(const char *buf, size_t len, struct cpu_times *t)
 			break;
 		}
 	}
-	t->total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	t->total = 0;
+	for (i = 0; i < 8; i++) {
+		if (v[i] > UINT64_MAX - t->total)
+			return -1;
+		t->total += v[i];
+	}
 	t->busy = t->total - v[3] - v[4];
 	return 0;
 }
@@ -50,10 +55,17 @@ procstat_cpu_parse(const char *buf, size_t len, struct cpu_times *t)
 double
 procstat_cpu_busy(const struct cpu_times *prev, const struct cpu_times *cur)
 {
-	if (cur->total <= prev->total || cur->busy < prev->busy)
+	/*
+	 * Idle and iowait are not monotonic (Linux documents iowait as
+	 * unreliable and it can go back): busy time growing more than all
+	 * time did is not a share of anything.
+	 */
+	if (cur->total <= prev->total || cur->busy < prev->busy ||
+	    cur->busy - prev->busy > cur->total - prev->total)
 		return NAN;
-	return 100.0 * (double)(cur->busy - prev->busy) /
-	    (double)(cur->total - prev->total);
+	/* the ratio first: 100 * busy could round up past 100 * total */
+	return 100.0 * ((double)(cur->busy - prev->busy) /
+	    (double)(cur->total - prev->total));
 }
 
 static int
@@ -83,5 +95,5 @@ procstat_mem_used(const char *buf, size_t len)
 	    meminfo_field(buf, len, "MemAvailable", &avail) == -1 ||
 	    total == 0 || avail > total)
 		return NAN;
-	return 100.0 * (double)(total - avail) / (double)total;
+	return 100.0 * ((double)(total - avail) / (double)total);
 }

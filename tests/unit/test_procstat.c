@@ -25,6 +25,20 @@ test_cpu(void **state)
 	assert_true(fabs(procstat_cpu_busy(&t1, &t2) - 50.0) < 1e-9);
 	assert_true(fabs(procstat_cpu_busy(&t0, &t1) - 20.0) < 1e-9);
 	assert_true(isnan(procstat_cpu_busy(&t2, &t2)));
+	/* idle went back (found by fuzz_procstat): busy grew past total */
+	assert_int_equal(procstat_cpu_parse(
+	    "cpu  100 0 100 900 0 0 0 0\n", 27, &t0), 0);
+	assert_int_equal(procstat_cpu_parse(
+	    "cpu  800 0 100 400 0 0 0 0\n", 27, &t1), 0);
+	assert_true(isnan(procstat_cpu_busy(&t0, &t1)));
+	/* all busy, in counts where 100 * busy rounds up (fuzz_procstat) */
+	t0.total = 0;
+	t0.busy = 0;
+	t1.total = t1.busy = 360292589605767ULL;
+	assert_true(procstat_cpu_busy(&t0, &t1) <= 100.0);
+	/* a sum past 2^64 is not a reading */
+	assert_int_equal(procstat_cpu_parse(
+	    "cpu  18446744073709551615 1 0 0\n", 32, &t1), -1);
 	/* old kernels print only four fields */
 	assert_int_equal(procstat_cpu_parse("cpu  1 2 3 4\n", 13, &t1), 0);
 	assert_true(t1.total == 10 && t1.busy == 6);
@@ -46,6 +60,9 @@ test_memory(void **state)
 	    " kB\n", 31)));
 	m = "MemTotal: 10 kB\nMemAvailable: 20 kB\n";
 	assert_true(isnan(procstat_mem_used(m, strlen(m))));
+	/* none available, in a count where 100 * used rounds up */
+	m = "MemTotal: 360292589605767 kB\nMemAvailable: 0 kB\n";
+	assert_true(procstat_mem_used(m, strlen(m)) <= 100.0);
 }
 
 int
