@@ -3,7 +3,8 @@
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
 # runs every test, builds, lints, installs, runs and purges the Debian
 # package, then runs the tests again with AddressSanitizer and
-# UndefinedBehaviorSanitizer under gcc and under clang.
+# UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
+# parser for 30 s (FUZZ_SECONDS) with libFuzzer.
 #
 #   tests/run.sh            everything but the amphora image
 #   tests/run.sh --quick    gcc build and its tests only
@@ -24,7 +25,7 @@ packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
-    lintian systemd strace python3-prometheus-client
+    lintian systemd strace python3-prometheus-client libclang-rt-14-dev
 
 jobs=$(nproc)
 build() {
@@ -57,6 +58,10 @@ for cc in gcc clang; do
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --output-on-failure)
 done
+
+# every parser's fuzz target, from the captured fixtures (tests/fuzz/run.sh)
+echo "== fuzz"
+tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 if [ $image -eq 1 ]; then
     # the element both ways: built from this checkout, and from the .deb

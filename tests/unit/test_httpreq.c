@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "httpreq.h"
 #include "snapshot.h"
 
@@ -344,6 +345,53 @@ test_timeout_header(void **state)
 	assert_int_equal(http_parse_timeout(&h, &ms), -1);
 }
 
+/* What real clients sent (tests/fixtures/capture-http.sh) and get. */
+static void
+test_captured_clients(void **state)
+{
+	static const struct {
+		const char	*file;
+		int		 method, gzip, om;
+		int64_t		 timeout_ms;	/* -1: none */
+	} cases[] = {
+		{ "curl.req", HTTP_METHOD_GET, 0, 0, -1 },
+		{ "curl-gzip-openmetrics.req", HTTP_METHOD_GET, 1, 1, -1 },
+		{ "curl-head.req", HTTP_METHOD_HEAD, 0, 0, -1 },
+		{ "curl-http10.req", HTTP_METHOD_GET, 0, 0, -1 },
+		{ "curl-post.req", HTTP_METHOD_OTHER, 0, 0, -1 },
+		{ "prometheus.req", HTTP_METHOD_GET, 1, 1, 1000 },
+		{ "haproxy-forwarded.req", HTTP_METHOD_GET, 1, 0, -1 },
+	};
+	struct http_request	 r;
+	char			 name[64];
+	char			*buf;
+	size_t			 i, len;
+	int64_t			 ms;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "../http/%s", cases[i].file);
+		buf = fixture_load(name, &len);
+		if (http_request_parse(buf, len, &r) != HTTP_PARSE_OK)
+			fail_msg("%s: not parsed", cases[i].file);
+		assert_int_equal(r.head_len, len);
+		assert_int_equal(r.method, cases[i].method);
+		assert_int_equal(http_wants_gzip(&r.accept_encoding),
+		    cases[i].gzip);
+		assert_int_equal(http_wants_openmetrics(&r.accept),
+		    cases[i].om);
+		if (cases[i].timeout_ms == -1)
+			assert_int_equal(http_parse_timeout(&r.scrape_timeout,
+			    &ms), -1);
+		else {
+			assert_int_equal(http_parse_timeout(&r.scrape_timeout,
+			    &ms), 0);
+			assert_true(ms == cases[i].timeout_ms);
+		}
+		free(buf);
+	}
+}
+
 static void
 test_date(void **state)
 {
@@ -381,6 +429,7 @@ main(void)
 		cmocka_unit_test(test_negotiation),
 		cmocka_unit_test(test_timeout_header),
 		cmocka_unit_test(test_date),
+		cmocka_unit_test(test_captured_clients),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

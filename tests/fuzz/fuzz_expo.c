@@ -1,0 +1,74 @@
+/*
+ * Snapshot to exposition: whatever an answer held, what the agent renders
+ * of it in the text format and in OpenMetrics, for the scopes the input's
+ * first byte picks, is a valid exposition (expfmt_check), and rendering
+ * it in pieces of the size the second byte picks gives the same bytes.
+ */
+#include <math.h>
+
+#include "expfmt_check.h"
+#include "expo.h"
+#include "fuzz.h"
+#include "snapshot.h"
+
+static const struct snapshot_limits lim = { 4096, 4u << 20 };
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct snapshot		 s;
+	struct expo_listener	 l = { "lst\"1", 3, { 1, 2, 3, 4, 5 } };
+	struct expo_agent	 a;
+	struct expo_cursor	 cur;
+	struct wbuf		 whole, pieces, piece;
+	char			*buf, why[512], mem[EXPO_ROOM_MIN + 4096];
+	unsigned		 scopes;
+	size_t			 want;
+	int			 fmt;
+
+	if (size < 2)
+		return 0;
+	scopes = data[0] & EXPO_SCOPES_ALL;
+	want = (size_t)data[1] * 16 + 1;
+	buf = exact_copy(data + 2, size - 2);
+	snapshot_init(&s, &lim);
+	memset(&a, 0, sizeof(a));
+	a.version = "1";
+	a.loadbalancer_id = "lb";
+	a.listeners = &l;
+	a.nlisteners = 1;
+	a.cpu = 0.5;
+	a.memory = NAN;
+	a.haproxy_up = snapshot_parse(&s, buf, size - 2) == 0;
+	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++) {
+		wbuf_init(&whole, 64u << 20);
+		expo_render(&whole, a.haproxy_up ? &s : NULL, &a, scopes, fmt);
+		FUZZ_ASSERT(!wbuf_failed(&whole));
+		if (expfmt_check(whole.data, whole.len, fmt == EXPO_OPENMETRICS,
+		    why, sizeof(why)) == -1) {
+			fprintf(stderr, "%s\n%.*s\n", why, (int)whole.len,
+			    whole.data);
+			abort();
+		}
+		wbuf_init(&pieces, 64u << 20);
+		expo_cursor_init(&cur, a.haproxy_up ? &s : NULL, &a, scopes,
+		    fmt);
+		for (;;) {
+			int done;
+
+			wbuf_init_fixed(&piece, mem, sizeof(mem));
+			done = expo_render_some(&cur, &piece, want);
+			wbuf_add(&pieces, piece.data, piece.len);
+			if (done)
+				break;
+			FUZZ_ASSERT(piece.len > 0);
+		}
+		FUZZ_ASSERT(pieces.len == whole.len &&
+		    memcmp(pieces.data, whole.data, whole.len) == 0);
+		wbuf_free(&whole);
+		wbuf_free(&pieces);
+	}
+	snapshot_free(&s);
+	free(buf);
+	return 0;
+}

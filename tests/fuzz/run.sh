@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for SECONDS each (default 30), from seeds
+# made of the repository's captured fixtures plus the corpus earlier runs
+# kept (build-fuzz/corpus), and prints what each did: runs, runs a second,
+# coverage, corpus size, findings. Exits 1 if any target found anything;
+# its reproducer is left in build-fuzz/findings/.
+#
+#   tests/fuzz/run.sh [SECONDS]          CI: 30 s each (tests/run.sh)
+#   tests/fuzz/run.sh 600                a campaign
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${1:-30}
+build=${FUZZ_BUILD:-$top/build-fuzz}
+fx=$top/tests/fixtures/haproxy-2.6
+
+cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DAGENT_FUZZ=ON \
+    -DAGENT_ISAL=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAGENT_WERROR=ON \
+    >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
+
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+for t in cidr config csv expo httpreq octavia procstat snapshot; do
+    mkdir -p "$seeds/$t" "$build/corpus/$t"
+done
+# HAProxy's answers (two leading bytes: the piece size, or scopes and size)
+for f in info-stat.txt show-info.txt; do
+    { printf '\x00\x04'; cat "$fx/$f"; } >"$seeds/snapshot/$f"
+    { printf '\x1f\x40'; cat "$fx/$f"; } >"$seeds/expo/$f"
+done
+{ printf '\x07\x01'; cat "$fx/show-info.txt"; echo; cat "$fx/show-stat.csv"; } \
+    >"$seeds/snapshot/split.txt"
+cp "$fx/show-stat.csv" "$seeds/csv/"
+cp "$top"/tests/fixtures/http/*.req "$seeds/httpreq/"
+cp "$top/packaging/etc/amphora-prometheus-agent.conf" "$seeds/config/packaged"
+sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
+    >"$seeds/config/manpage"
+{ printf '\x0a\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+  printf '10.0.0.0/8'; } >"$seeds/cidr/v4"
+{ printf ' \x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01'
+  printf '2001:db8::/32'; } >"$seeds/cidr/v6"
+{ cat /proc/stat; cat /proc/meminfo; } >"$seeds/procstat/proc"
+grep -o '[0-9a-f-]\{36\}:[0-9a-f-]\{36\}' "$fx/haproxy.cfg" | head -1 \
+    >"$seeds/octavia/backend"
+printf '/var/lib/octavia/b081ed89-f6f8-48cb-a498-5e12705e2cf9.sock' \
+    >"$seeds/octavia/socket"
+
+dict() {
+    case $1 in
+    httpreq) echo "-dict=$top/tests/fuzz/http.dict" ;;
+    config) echo "-dict=$top/tests/fuzz/config.dict" ;;
+    snapshot|expo|csv) echo "-dict=$top/tests/fuzz/stat.dict" ;;
+    esac
+}
+
+mkdir -p "$build/findings"
+printf '%-10s %12s %10s %6s %8s %8s %s\n' target runs runs/s cov features \
+    corpus findings
+failed=0
+for t in cidr config csv expo httpreq octavia procstat snapshot; do
+    log=$build/fuzz_$t.log
+    rc=0
+    "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
+        -artifact_prefix="$build/findings/$t-" $(dict "$t") \
+        "$build/corpus/$t" "$seeds/$t" >"$log" 2>&1 || rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+    ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+    corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
+    found=0
+    if [ $rc -ne 0 ]; then
+        found=1
+        failed=1
+    fi
+    printf '%-10s %12s %10s %6s %8s %8s %s\n' "$t" "${runs:-?}" \
+        "${speed:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found"
+    if [ $found -ne 0 ]; then
+        grep -E 'ERROR|SUMMARY|==[0-9]+==|abort|\.c:[0-9]+' "$log" | head -20
+    fi
+done
+exit $failed
