@@ -194,7 +194,7 @@ sample_begin(struct expo_cursor *c, const struct metric_family *fam,
 static char *
 put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
 {
-	int	 neg = (int)((r->neg >> col) & 1);
+	int	 neg = snap_row_neg(r, col);
 
 	if (!snap_row_has(r, col))
 		p = put(p, "NaN", 3);
@@ -242,7 +242,8 @@ put_row_sample(char *p, const struct expo_cursor *c, const struct snap_row *r,
 /*
  * Whether row r has a sample of column col: http families only for http
  * proxies, and in OpenMetrics no counter without a value ("counter-like
- * samples cannot be NaN"; the text format keeps NaN, as HAProxy's does).
+ * samples cannot be NaN"; the text format keeps NaN, as HAProxy's does)
+ * nor below zero, which only a corrupt answer gives (found by fuzz_expo).
  */
 static int
 row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
@@ -251,7 +252,7 @@ row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
 	if ((fam->flags & MF_HTTP) && !r->http)
 		return 0;
 	return c->format != EXPO_OPENMETRICS || fam->type != MT_COUNTER ||
-	    snap_row_has(r, col);
+	    (snap_row_has(r, col) && !snap_row_neg(r, col));
 }
 
 /* Rows of a listener, pool or member family, from where the cursor is. */

@@ -240,4 +240,10 @@ snap_row_has(const struct snap_row *r, enum stat_col c)
 	return (r->have >> c) & 1;
 }
 
+static inline int
+snap_row_neg(const struct snap_row *r, enum stat_col c)
+{
+	return (r->neg >> c) & 1;
+}
+
 #endif

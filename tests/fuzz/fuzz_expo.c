@@ -64,8 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			FUZZ_ASSERT(piece.len > 0);
 		}
-		FUZZ_ASSERT(pieces.len == whole.len &&
-		    memcmp(pieces.data, whole.data, whole.len) == 0);
+		FUZZ_ASSERT(pieces.len == whole.len && (whole.len == 0 ||
+		    memcmp(pieces.data, whole.data, whole.len) == 0));
 		wbuf_free(&whole);
 		wbuf_free(&pieces);
 	}
