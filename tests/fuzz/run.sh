@@ -6,11 +6,15 @@
 # its reproducer is left in build-fuzz/findings/.
 #
 #   tests/fuzz/run.sh [SECONDS]          CI: 30 s each (tests/run.sh)
-#   tests/fuzz/run.sh 600                a campaign
+#   tests/fuzz/run.sh --runs 10000000    the campaign: ten million each
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${1:-30}
+case "${1:-30}" in
+--runs) limit="-runs=${2:?--runs needs a count}" ;;
+*[!0-9]*) echo "usage: tests/fuzz/run.sh [SECONDS | --runs N]" >&2; exit 2 ;;
+*) limit="-max_total_time=${1:-30}" ;;
+esac
 build=${FUZZ_BUILD:-$top/build-fuzz}
 fx=$top/tests/fixtures/haproxy-2.6
 
@@ -61,7 +65,7 @@ failed=0
 for t in cidr config csv expo httpreq octavia procstat snapshot; do
     log=$build/fuzz_$t.log
     rc=0
-    "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+    "$build/tests/fuzz/fuzz_$t" "$limit" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
         -artifact_prefix="$build/findings/$t-" $(dict "$t") \
         "$build/corpus/$t" "$seeds/$t" >"$log" 2>&1 || rc=$?
