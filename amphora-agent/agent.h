@@ -32,6 +32,12 @@
  */
 #define OUTPUT_BUDGET		(32u << 20)
 #define OUTPUT_STALL_MS		1000
+/*
+ * When no response has been in flight, nor a connection closed, for
+ * MEMORY_QUIET_MS, what the allocator keeps free goes back to the system:
+ * a burst leaves no lasting RSS behind.
+ */
+#define MEMORY_QUIET_MS		2000
 
 struct agent;
 struct http_conn;
@@ -164,6 +170,7 @@ struct agent {
 	size_t			 nstreams;	/* responses being sent */
 	TAILQ_HEAD(, http_conn)	 out_waiters;	/* for some of it, in turn */
 	struct event		*out_wake;	/* hands it to them */
+	struct event		*quiet;		/* MEMORY_QUIET_MS: trims */
 	int			 privileged;	/* may bind ports below 1024 */
 	int			 stopping;	/* SIGTERM: draining */
 	struct event		*drain_timer;

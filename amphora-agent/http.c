@@ -12,6 +12,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +114,36 @@ status_text(int status)
 	}
 }
 
+/*
+ * Quiet since the timer was armed: the memory the allocator holds free
+ * (pieces of a thousand responses at once, a snapshot's rows) is handed
+ * back. Still busy: the next piece freed or connection closed re-arms.
+ */
+static void
+memory_quiet(evutil_socket_t fd, short ev, void *arg)
+{
+	struct agent	*a = arg;
+
+	(void)fd;
+	(void)ev;
+#ifdef __GLIBC__
+	if (a->out_bytes == 0)
+		malloc_trim(0);
+#else
+	(void)a;
+#endif
+}
+
+static void
+memory_settle_soon(struct agent *a)
+{
+	struct timeval	 tv = { MEMORY_QUIET_MS / 1000,
+			    (MEMORY_QUIET_MS % 1000) * 1000 };
+
+	if (a->quiet != NULL && a->out_bytes == 0)
+		evtimer_add(a->quiet, &tv);	/* from now: quiet since */
+}
+
 static void
 stream_end(struct http_conn *c)
 {
@@ -125,6 +158,7 @@ stream_end(struct http_conn *c)
 	c->gz = NULL;
 	c->l->agent->out_bytes -= c->gz_cost;
 	c->gz_cost = 0;
+	memory_settle_soon(c->l->agent);
 }
 
 /*
@@ -178,9 +212,11 @@ budget_evict_stalled(struct agent *a, struct http_conn *self)
 			    &c->drained, &now)) < OUTPUT_STALL_MS / 1000.0)
 				continue;
 			c->l->rejected[EXPO_REJECT_STALLED_READER]++;
-			log_info("listener %s: closed %s, which read nothing of "
-			    "%zu bytes for %.1f s: others need the output "
-			    "memory", c->l->conf.id, c->peer, held, t);
+			if (log_peer_allowed())
+				log_info("listener %s: closed %s, which read "
+				    "nothing of %zu bytes for %.1f s: others "
+				    "need the output memory", c->l->conf.id,
+				    c->peer, held, t);
 			http_conn_free(c);
 			n++;
 		}
@@ -238,7 +274,8 @@ http_budget_init(struct agent *a)
 {
 	TAILQ_INIT(&a->out_waiters);
 	a->out_wake = evtimer_new(a->base, budget_wake, a);
-	return a->out_wake != NULL ? 0 : -1;
+	a->quiet = evtimer_new(a->base, memory_quiet, a);
+	return a->out_wake != NULL && a->quiet != NULL ? 0 : -1;
 }
 
 void
@@ -246,7 +283,9 @@ http_budget_free(struct agent *a)
 {
 	if (a->out_wake != NULL)
 		event_free(a->out_wake);
-	a->out_wake = NULL;
+	if (a->quiet != NULL)
+		event_free(a->quiet);
+	a->out_wake = a->quiet = NULL;
 }
 
 void
@@ -254,6 +293,7 @@ http_conn_free(struct http_conn *c)
 {
 	struct agent	*a = c->l->agent;
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	evutil_socket_t	 fd;
 
 	stream_end(c);
 	budget_unwait(c);
@@ -267,8 +307,20 @@ http_conn_free(struct http_conn *c)
 	TAILQ_REMOVE(&c->l->conns, c, entry);
 	c->l->nconns--;
 	a->nconns--;
+	/*
+	 * libevent closes a bufferevent's socket when it finalizes it, on a
+	 * later pass of the loop: a burst of closes would hold hundreds of
+	 * descriptors that nconns no longer counts, and accept() would hit
+	 * EMFILE under the cap. Detaching the socket first takes its events
+	 * out of epoll now; then it is ours to close now.
+	 */
+	fd = bufferevent_getfd(c->bev);
+	bufferevent_setfd(c->bev, -1);
 	bufferevent_free(c->bev);
+	if (fd != -1)
+		close(fd);
 	free(c);
+	memory_settle_soon(a);
 	if (a->stopping && a->nconns == 0)
 		event_base_loopexit(a->base, NULL);
 }
@@ -477,6 +529,7 @@ piece_drop(struct piece *p)
 	free(p);
 	if (!TAILQ_EMPTY(&a->out_waiters))
 		event_active(a->out_wake, EV_TIMEOUT, 0);
+	memory_settle_soon(a);
 }
 
 static void

@@ -17,8 +17,7 @@
 #include "agent.h"
 #include "log.h"
 
-#define LISTEN_BACKLOG		128
-#define DENY_LOG_PER_SECOND	5
+#define LISTEN_BACKLOG		1024
 
 static void
 peer_text(const struct sockaddr *sa, char *dst, size_t len)
@@ -31,21 +30,6 @@ peer_text(const struct sockaddr *sa, char *dst, size_t len)
 		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 	if (inet_ntop(sa->sa_family, a, dst, (socklen_t)len) == NULL)
 		strlcpy(dst, "?", len);
-}
-
-/* At most DENY_LOG_PER_SECOND refusals logged a second, agent-wide. */
-static int
-deny_log_allowed(void)
-{
-	static time_t	 window;
-	static int	 count;
-	time_t		 now = time(NULL);
-
-	if (now != window) {
-		window = now;
-		count = 0;
-	}
-	return count++ < DENY_LOG_PER_SECOND;
 }
 
 /*
@@ -81,7 +65,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	if (!cidr_list_allows(l->conf.cidrs, l->conf.ncidrs, sa)) {
 		close(fd);
 		l->denied++;
-		if (deny_log_allowed()) {
+		if (log_peer_allowed()) {
 			peer_text(sa, peer, sizeof(peer));
 			log_info("listener %s: refused %s: not in allowed "
 			    "cidrs", l->conf.id, peer);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -130,6 +131,20 @@ log_debug(const char *fmt, ...)
 	vlog(LOG_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 	errno = saved;
+}
+
+int
+log_peer_allowed(void)
+{
+	static time_t	 window;
+	static int	 count;
+	time_t		 now = time(NULL);
+
+	if (now != window) {
+		window = now;
+		count = 0;
+	}
+	return count++ < LOG_PEER_PER_SECOND;
 }
 
 /* Like fatalx(), with the reason errno gives, if it gives one. */
