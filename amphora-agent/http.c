@@ -15,6 +15,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,9 +190,22 @@ budget_unwait(struct http_conn *c)
 }
 
 /*
+ * Whether the kernel would take more of c's output now. A client whose
+ * socket has room is reading: if its output has not moved, the loop was
+ * too busy to write it (a starved CPU, valgrind), and that is no stall.
+ */
+static int
+socket_has_room(const struct http_conn *c)
+{
+	struct pollfd	 pfd = { bufferevent_getfd(c->bev), POLLOUT, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+/*
  * Closes every client, other than self, that has held output without
- * reading any for OUTPUT_STALL_MS: their memory is wanted by one that
- * reads. The number closed.
+ * reading any for OUTPUT_STALL_MS, its socket full: their memory is
+ * wanted by one that reads. The number closed.
  */
 static int
 budget_evict_stalled(struct agent *a, struct http_conn *self)
@@ -209,7 +223,8 @@ budget_evict_stalled(struct agent *a, struct http_conn *self)
 			held = evbuffer_get_length(bufferevent_get_output(
 			    c->bev));
 			if (c == self || held == 0 || (t = timespec_elapsed(
-			    &c->drained, &now)) < OUTPUT_STALL_MS / 1000.0)
+			    &c->drained, &now)) < OUTPUT_STALL_MS / 1000.0 ||
+			    socket_has_room(c))
 				continue;
 			c->l->rejected[EXPO_REJECT_STALLED_READER]++;
 			if (log_peer_allowed())

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs what it needs (Debian 12), builds with
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
-# runs every test, builds, lints, installs, runs and purges the Debian
-# package, then runs the tests again with AddressSanitizer and
+# runs every test, the load test and the integration suites under
+# valgrind, builds, lints, installs, runs and purges the Debian package,
+# then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
 # parser for 30 s (FUZZ_SECONDS) with libFuzzer.
 #
@@ -25,7 +26,8 @@ packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
-    lintian systemd strace python3-prometheus-client libclang-rt-14-dev
+    lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
+    valgrind cppcheck clang-tidy
 
 jobs=$(nproc)
 build() {
@@ -39,6 +41,21 @@ build() {
 build build-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-gcc && ctest --output-on-failure)
 [ $quick -eq 1 ] && exit 0
+
+agent=build-gcc/amphora-agent/amphora-prometheus-agent
+
+# load and abuse beside a legitimate scraper, on loopback (tests/load)
+echo "== load"
+python3 tests/load/load.py --agent $agent
+
+# the integration and fault suites again, every agent under memcheck: no
+# error, nothing definitely or indirectly lost
+echo "== memcheck"
+rm -rf build-gcc/memcheck
+python3 tests/integration/test_agent.py --agent $agent \
+    --valgrind build-gcc/memcheck/integration
+python3 tests/integration/test_faults.py --agent $agent \
+    --valgrind build-gcc/memcheck/faults
 
 # the Debian package: built, linted, installed, run as its unit, purged
 tests/package/run.sh

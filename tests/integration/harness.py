@@ -169,11 +169,23 @@ class HAProxy:
             self.proc.wait(10)
 
 
+def valgrind_prefix():
+    """Under --valgrind DIR: memcheck, one log per process in DIR, every
+    error and every definite or indirect leak counted as an error."""
+    if not ARGS.valgrind:
+        return []
+    return ["valgrind", "--tool=memcheck", "--error-exitcode=97",
+            "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--track-origins=yes", "--num-callers=30",
+            f"--log-file={ARGS.valgrind}/memcheck.%p.log"]
+
+
 def agent_cmd(*args):
     """The agent's command line; without -f, an empty config file, so a
     default one installed on this machine never joins a test."""
-    return [ARGS.agent] + (["-f", os.devnull] if "-f" not in args
-                           else []) + list(args)
+    return valgrind_prefix() + [ARGS.agent] + (
+        ["-f", os.devnull] if "-f" not in args else []) + list(args)
 
 
 class Agent:
@@ -415,9 +427,14 @@ def run(module, description):
     p.add_argument("--fault-lib", help="libfault.so, for the fault tests")
     p.add_argument("--sanitized", action="store_true",
                    help="the agent is built with ASan/UBSan")
-    p.add_argument("-k", help="run only tests whose name contains this")
+    p.add_argument("--valgrind", metavar="DIR",
+                   help="run the agent under memcheck, logs in DIR")
+    p.add_argument("-k", help="run only tests whose name contains one of "
+                   "these (comma-separated)")
     ARGS = p.parse_args()
     ARGS.agent = os.path.abspath(ARGS.agent)
+    if ARGS.valgrind:
+        os.makedirs(ARGS.valgrind, exist_ok=True)
     for tool in ["haproxy", "curl", "promtool", "prometheus"]:
         if shutil.which(tool) is None:
             print(f"missing {tool}: run tests/run.sh, which installs it")
@@ -427,7 +444,8 @@ def run(module, description):
     passed = failed = skipped = 0
     try:
         for t in module.TESTS:
-            if ARGS.k and ARGS.k not in t.__name__:
+            if ARGS.k and not any(k in t.__name__
+                                  for k in ARGS.k.split(",")):
                 continue
             t0 = time.time()
             try:
@@ -447,4 +465,25 @@ def run(module, description):
             print("agent log:\n" + W.agent.log()[-3000:])
         W.close()
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    if ARGS.valgrind and not memcheck_clean(ARGS.valgrind):
+        failed += 1
     return 1 if failed else 0
+
+
+def memcheck_clean(logdir):
+    """Every agent process memcheck ran ended with no error, leaks of the
+    definite and indirect kinds counted as errors; prints the tally."""
+    logs = sorted(os.listdir(logdir))
+    bad, lost = [], 0
+    for name in logs:
+        text = open(os.path.join(logdir, name)).read()
+        if "ERROR SUMMARY: 0 errors" not in text:
+            bad.append(name)
+        for m in re.finditer(r"(?:definitely|indirectly) lost: ([\d,]+) "
+                             r"bytes", text):
+            lost += int(m.group(1).replace(",", ""))
+    print(f"memcheck: {len(logs)} agent processes, {len(bad)} with errors, "
+          f"{lost} bytes definitely or indirectly lost")
+    for name in bad[:3]:
+        print(open(os.path.join(logdir, name)).read()[-4000:])
+    return len(logs) > 0 and not bad and lost == 0
