@@ -489,7 +489,7 @@ cursor_family(struct expo_cursor *c, unsigned fam)
 	c->sub = 0;
 	c->row = 0;
 	c->started = 0;
-	if (fam < metric_family_count) {
+	if (fam < FAM__COUNT) {
 		const char	*name = metric_families[fam].name;
 		size_t		 n = strlen(name);
 
@@ -511,14 +511,14 @@ expo_cursor_init(struct expo_cursor *c, const struct snapshot *snap,
 	c->agent = *agent;
 	c->scopes = scopes;
 	c->format = format;
-	c->end = metric_family_count;
+	c->end = FAM__COUNT;
 	cursor_family(c, 0);
 }
 
 void
 expo_cursor_range(struct expo_cursor *c, unsigned first, unsigned end)
 {
-	c->end = end < metric_family_count ? end : metric_family_count;
+	c->end = end < FAM__COUNT ? end : FAM__COUNT;
 	cursor_family(c, first);
 }
 
@@ -531,7 +531,7 @@ expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
 	while (!c->done && room(out, stop)) {
 		if (c->fam >= c->end) {
 			if (c->format == EXPO_OPENMETRICS &&
-			    c->end == metric_family_count)
+			    c->end == FAM__COUNT)
 				wbuf_puts(out, "# EOF\n");
 			c->done = 1;
 			break;

@@ -487,13 +487,13 @@ test_ranges_join(void **state)
 		whole = render_as(&s, &a, EXPO_SCOPES_ALL, fmt);
 		wbuf_init(&parts, 1 << 26);
 		expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
-		expo_cursor_range(&cur, 0, metric_haproxy_family_count);
+		expo_cursor_range(&cur, 0, FAM_HAPROXY__COUNT);
 		while (!expo_render_some(&cur, &parts, 1 << 20))
 			;
 		assert_null(memmem(parts.data, parts.len, "octavia_exporter_",
 		    17));
 		expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
-		expo_cursor_range(&cur, metric_haproxy_family_count, ~0u);
+		expo_cursor_range(&cur, FAM_HAPROXY__COUNT, ~0u);
 		while (!expo_render_some(&cur, &parts, 1 << 20))
 			;
 		wbuf_putc(&parts, '\0');

@@ -24,9 +24,9 @@ test_table_shape(void **state)
 	const struct metric_family	*f;
 
 	(void)state;
-	assert_int_equal(metric_haproxy_family_count, 144);
-	assert_true(metric_family_count > metric_haproxy_family_count);
-	for (i = 0; i < metric_family_count; i++) {
+	assert_int_equal(FAM_HAPROXY__COUNT, 144);
+	assert_true(FAM__COUNT > FAM_HAPROXY__COUNT);
+	for (i = 0; i < FAM__COUNT; i++) {
 		f = &metric_families[i];
 		assert_non_null(f->name);
 		assert_true(strlen(f->help) > 5);
@@ -66,9 +66,9 @@ test_table_shape(void **state)
 			assert_true(ends_with(f->name, "_seconds"));
 	}
 	/* the first 144 come from HAProxy, the rest are the agent's */
-	for (i = 0; i < metric_family_count; i++)
+	for (i = 0; i < FAM__COUNT; i++)
 		assert_int_equal(metric_families[i].conv == CONV_AGENT,
-		    i >= metric_haproxy_family_count);
+		    i >= FAM_HAPROXY__COUNT);
 }
 
 static void
