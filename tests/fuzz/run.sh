@@ -59,8 +59,8 @@ dict() {
 }
 
 mkdir -p "$build/findings"
-printf '%-10s %12s %10s %6s %8s %8s %s\n' target runs runs/s cov features \
-    corpus findings
+printf '%-10s %12s %10s %11s %8s %8s %s\n' target runs runs/s cov/edges \
+    features corpus findings
 failed=0
 for t in cidr config csv expo httpreq octavia procstat snapshot; do
     log=$build/fuzz_$t.log
@@ -75,13 +75,14 @@ for t in cidr config csv expo httpreq octavia procstat snapshot; do
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
+    pcs=$(sed -n 's/^INFO: Loaded 1 PC tables (\([0-9]*\) PCs.*/\1/p' "$log")
     found=0
     if [ $rc -ne 0 ]; then
         found=1
         failed=1
     fi
-    printf '%-10s %12s %10s %6s %8s %8s %s\n' "$t" "${runs:-?}" \
-        "${speed:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found"
+    printf '%-10s %12s %10s %11s %8s %8s %s\n' "$t" "${runs:-?}" \
+        "${speed:-?}" "${cov:-?}/${pcs:-?}" "${ft:-?}" "${corp:-?}" "$found"
     if [ $found -ne 0 ]; then
         grep -E 'ERROR|SUMMARY|==[0-9]+==|abort|\.c:[0-9]+' "$log" | head -20
     fi
