@@ -1,3 +1,4 @@
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +15,50 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
 	[EXPO_REJECT_STALLED_READER] = "stalled_reader",
 };
 
-/* What follows a row's labels on a status or code line. */
-static const char *const state_tails[STATE__COUNT] = {
+/*
+ * The line budget. The writers below put bytes into memory reserved
+ * beforehand, without a check per field: room() reserves EXPO_ROOM_MIN
+ * before each group of lines, and these bounds, asserted at compile time,
+ * say why no group can be longer. Every line is one of
+ *
+ *	<name>{<labels><tail><value>\n		a row's sample
+ *	<name>{<agent labels>} <value>\n		the agent's own
+ *	<name> <value>\n				a family without labels
+ *	# HELP <name> <help>.\n# TYPE <name> counter\n	a family's header
+ *
+ * and a group is a header and at most one row's lines (five, for a
+ * member's status), or a batch of row samples cut EXPO_LINE_MAX short of
+ * the reserve.
+ */
+#define NAME_MAX_LEN	(sizeof(((struct expo_cursor *)0)->name))
+#define TAIL_MAX	17	/* ",state=\"MAINT\"} " and its NUL */
+#define VALUE_MAX	32	/* "-18446744073709551615.000000", "%.9g" */
+#define LABEL_VALUE_MAX	128	/* of an agent label, before escaping */
+#define LABEL_KEY_MAX	16	/* "haproxy_version" and its NUL */
+#define AGENT_LABELS	2	/* at most, on one line */
+#define AGENT_LABELS_MAX \
+	(AGENT_LABELS * (LABEL_KEY_MAX + 4 + 2 * LABEL_VALUE_MAX))
+#define HEADER_MAX \
+	(2 * NAME_MAX_LEN + METRIC_HELP_MAX + sizeof("# HELP  .\n# TYPE  counter\n"))
+
+_Static_assert(NAME_MAX_LEN + 1 + SNAP_LABELS_MAX + TAIL_MAX + VALUE_MAX + 1
+    <= EXPO_LINE_MAX, "a row's sample fits a line");
+_Static_assert(NAME_MAX_LEN + 1 + AGENT_LABELS_MAX + 2 + VALUE_MAX + 1
+    <= EXPO_LINE_MAX, "an agent sample fits a line");
+_Static_assert(HEADER_MAX <= EXPO_LINE_MAX, "a family's header fits a line");
+_Static_assert((1 + STATE__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
+    "a header and a member's status lines fit the reserve");
+
+/* What follows a row's labels: "} ", a state or a code. */
+static const char plain_tail[TAIL_MAX] = "} ";
+static const char state_tails[STATE__COUNT][TAIL_MAX] = {
 	[STATE_DOWN] = ",state=\"DOWN\"} ",
 	[STATE_UP] = ",state=\"UP\"} ",
 	[STATE_MAINT] = ",state=\"MAINT\"} ",
 	[STATE_DRAIN] = ",state=\"DRAIN\"} ",
 	[STATE_NOLB] = ",state=\"NOLB\"} ",
 };
-static const char *const code_tails[] = {
+static const char code_tails[][TAIL_MAX] = {
 	",code=\"1xx\"} ", ",code=\"2xx\"} ", ",code=\"3xx\"} ",
 	",code=\"4xx\"} ", ",code=\"5xx\"} ", ",code=\"other\"} ",
 };
@@ -34,17 +70,13 @@ static const uint8_t member_states[] = {
 	STATE_DOWN, STATE_UP, STATE_MAINT, STATE_DRAIN, STATE_NOLB
 };
 
-/* One extra label beyond a row's own, with a value to escape or not. */
+/* One label of the agent's own, with a value to escape or not. */
 struct label {
-	const char	*key;
-	const char	*val;
+	const char	*key;		/* under LABEL_KEY_MAX */
+	const char	*val;		/* LABEL_VALUE_MAX of it used */
 	int		 escape;
 };
 
-/*
- * The line writers work on raw memory: the caller made sure of
- * EXPO_LINE_MAX bytes of room, so the hot path has no checks per field.
- */
 static char *
 put(char *p, const char *s, size_t n)
 {
@@ -88,10 +120,10 @@ put_double(char *p, double v)
 {
 	if (isnan(v))
 		return put(p, "NaN", 3);
-	return p + snprintf(p, 32, "%.9g", v);
+	return p + snprintf(p, VALUE_MAX, "%.9g", v);
 }
 
-/* Escaped label value of a string the writer does not control. */
+/* A label value the writer does not control, escaped: up to max bytes. */
 static char *
 put_escaped(char *p, const char *s, size_t max)
 {
@@ -110,87 +142,25 @@ put_escaped(char *p, const char *s, size_t max)
 	return p;
 }
 
-/* Agent label values are bounded so that a line fits EXPO_LINE_MAX. */
-#define LABEL_VALUE_MAX		128
-
-/* Room for a line, or NULL (and out->failed) when there is none. */
-static char *
-line_begin(struct wbuf *out)
-{
-	if (wbuf_reserve(out, EXPO_LINE_MAX) == -1)
-		return NULL;
-	return out->data + out->len;
-}
-
-static void
-line_end(struct wbuf *out, char *p)
-{
-	out->len = (size_t)(p - out->data);
-}
-
-static void
-family_header(struct expo_cursor *c, const struct metric_family *fam,
-    struct wbuf *out)
-{
-	size_t	 len = c->name_len;
-	char	*p;
-
-	/* OpenMetrics names a counter family without its _total suffix */
-	if (c->format == EXPO_OPENMETRICS && fam->type == MT_COUNTER)
-		len -= sizeof("_total") - 1;
-	if ((p = line_begin(out)) == NULL)
-		return;
-	p = put(p, "# HELP ", 7);
-	p = put(p, c->name, len);
-	*p++ = ' ';
-	p = put(p, fam->help, strlen(fam->help));
-	p = put(p, ".\n# TYPE ", 9);
-	p = put(p, c->name, len);
-	*p++ = ' ';
-	p = put(p, metric_type_name(fam->type), fam->type == MT_COUNTER ? 7 : 5);
-	*p++ = '\n';
-	line_end(out, p);
-	c->started = 1;
-}
-
 /*
- * "octavia_<name>{<labels>,<key>="<val>"} " — everything up to the value.
- * Returns NULL when out has no room.
+ * The one prefix writer: "<name>{<labels><tail>", or "<name> " for a
+ * family without labels; everything up to the value.
  */
 static char *
-sample_begin(struct expo_cursor *c, const struct metric_family *fam,
-    struct wbuf *out, const char *labels, size_t llen,
-    const struct label *extra, size_t nextra)
+put_series(char *p, const struct expo_cursor *c, const char *labels,
+    size_t llen, const char *tail)
 {
-	char	*p;
-	size_t	 i;
-
-	if (!c->started)
-		family_header(c, fam, out);
-	if ((p = line_begin(out)) == NULL)
-		return NULL;
 	p = put(p, c->name, c->name_len);
-	if (llen > 0 || nextra > 0) {
-		*p++ = '{';
-		p = put(p, labels, llen);
-		for (i = 0; i < nextra; i++) {
-			if (llen > 0 || i > 0)
-				*p++ = ',';
-			p = put(p, extra[i].key, strlen(extra[i].key));
-			*p++ = '=';
-			*p++ = '"';
-			if (extra[i].escape)
-				p = put_escaped(p, extra[i].val, LABEL_VALUE_MAX);
-			else
-				p = put(p, extra[i].val, strlen(extra[i].val));
-			*p++ = '"';
-		}
-		*p++ = '}';
+	if (llen == 0) {
+		*p++ = ' ';
+		return p;
 	}
-	*p++ = ' ';
-	return p;
+	*p++ = '{';
+	p = put(p, labels, llen);
+	return put(p, tail, strnlen(tail, TAIL_MAX));
 }
 
+/* A row's value and the end of its line: NaN when HAProxy left it empty. */
 static char *
 put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
 {
@@ -211,7 +181,7 @@ put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
 
 /*
  * Whether to write more: below the stop mark, and EXPO_ROOM_MIN of room
- * reserved, which the line writers then use without checking.
+ * reserved for the next group of lines.
  */
 static int
 room(struct wbuf *out, size_t stop)
@@ -221,22 +191,57 @@ room(struct wbuf *out, size_t stop)
 	return wbuf_reserve(out, EXPO_ROOM_MIN) == 0;
 }
 
+/* Where the group of lines room() reserved for begins. */
+static char *
+group_begin(const struct wbuf *out)
+{
+	return out->data + out->len;
+}
+
+/* Ends a group at p, which the line budget keeps within the reserve. */
+static void
+group_end(struct wbuf *out, char *p)
+{
+	assert((size_t)(p - out->data) <= out->cap);
+	out->len = (size_t)(p - out->data);
+}
+
+static void
+family_header(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out)
+{
+	size_t	 len = c->name_len;
+	char	*p = group_begin(out);
+
+	/* OpenMetrics names a counter family without its _total suffix */
+	if (c->format == EXPO_OPENMETRICS && fam->type == MT_COUNTER)
+		len -= sizeof("_total") - 1;
+	p = put(p, "# HELP ", 7);
+	p = put(p, c->name, len);
+	*p++ = ' ';
+	p = put(p, fam->help, strnlen(fam->help, METRIC_HELP_MAX));
+	p = put(p, ".\n# TYPE ", 9);
+	p = put(p, c->name, len);
+	*p++ = ' ';
+	p = put(p, metric_type_name(fam->type), fam->type == MT_COUNTER ? 7 : 5);
+	*p++ = '\n';
+	group_end(out, p);
+	c->started = 1;
+}
+
 /*
- * A row's sample without extra labels, the bulk of every exposition:
- * "<name>{<labels>} <value>\n" into room already reserved.
+ * Room for a group of lines of fam, its header written first if it is
+ * not out yet: where the lines go, or NULL when out is full or past stop.
  */
 static char *
-put_row_sample(char *p, const struct expo_cursor *c, const struct snap_row *r,
-    int col, enum metric_conv conv)
+lines_begin(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
 {
-	memcpy(p, c->name, c->name_len);
-	p += c->name_len;
-	*p++ = '{';
-	memcpy(p, r->labels, r->labels_len);
-	p += r->labels_len;
-	*p++ = '}';
-	*p++ = ' ';
-	return put_value(p, r, col, conv);
+	if (!room(out, stop))
+		return NULL;
+	if (!c->started)
+		family_header(c, fam, out);
+	return group_begin(out);
 }
 
 /*
@@ -255,103 +260,146 @@ row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
 	    (snap_row_has(r, col) && !snap_row_neg(r, col));
 }
 
+/* A status family: one series per state, 1 on the row's own. */
+static int
+render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
+	const struct snap_row	*r;
+	const uint8_t		*states = listener_states;
+	size_t			 k, nstates = sizeof(listener_states);
+	char			*p;
+
+	if (fam->scope == SCOPE_MEMBER) {
+		states = member_states;
+		nstates = sizeof(member_states);
+	}
+	for (; c->row < rs->n; c->row++) {
+		if ((p = lines_begin(c, fam, out, stop)) == NULL)
+			return 0;
+		r = &rs->row[c->row];
+		for (k = 0; k < nstates; k++) {
+			p = put_series(p, c, r->labels, r->labels_len,
+			    state_tails[states[k]]);
+			*p++ = r->state == states[k] ? '1' : '0';
+			*p++ = '\n';
+		}
+		group_end(out, p);
+	}
+	return 1;
+}
+
+/* HTTP responses by class: hrsp_1xx..hrsp_other as the label code. */
+static int
+render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
+	const struct snap_row	*r;
+	char			*p;
+	int			 col;
+
+	for (; c->sub < NCODES; c->sub++, c->row = 0) {
+		col = fam->src + (int)c->sub;
+		if (!snapshot_has_col(c->snap, col))
+			continue;
+		for (; c->row < rs->n; c->row++) {
+			r = &rs->row[c->row];
+			if (!r->http || !row_has_sample(c, fam, r, col))
+				continue;
+			if ((p = lines_begin(c, fam, out, stop)) == NULL)
+				return 0;
+			p = put_series(p, c, r->labels, r->labels_len,
+			    code_tails[c->sub]);
+			group_end(out, put_value(p, r, col, CONV_INT));
+		}
+	}
+	return 1;
+}
+
+/* A value per row, the bulk of every exposition: in batches of lines. */
+static int
+render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
+	const struct snap_row	*r;
+	char			*p, *end;
+
+	if (!snapshot_has_col(c->snap, fam->src))
+		return 1;
+	/* no header for a family without a sample */
+	while (!c->started && c->row < rs->n &&
+	    !row_has_sample(c, fam, &rs->row[c->row], fam->src))
+		c->row++;
+	while (c->row < rs->n) {
+		if ((p = lines_begin(c, fam, out, stop)) == NULL)
+			return 0;
+		end = out->data + out->len + EXPO_ROOM_MIN - EXPO_LINE_MAX;
+		for (; c->row < rs->n && p < end; c->row++) {
+			r = &rs->row[c->row];
+			if (!row_has_sample(c, fam, r, fam->src))
+				continue;
+			p = put_series(p, c, r->labels, r->labels_len,
+			    plain_tail);
+			p = put_value(p, r, fam->src, fam->conv);
+		}
+		group_end(out, p);
+	}
+	return 1;
+}
+
 /* Rows of a listener, pool or member family, from where the cursor is. */
 static int
 render_rows(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop)
 {
-	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
-	const struct snap_row	*r;
-	const uint8_t		*states;
-	size_t			 k, nstates;
-	char			*p;
-
 	switch (fam->conv) {
 	case CONV_STATUS:
-		if (fam->scope == SCOPE_MEMBER) {
-			states = member_states;
-			nstates = sizeof(member_states);
-		} else {
-			states = listener_states;
-			nstates = sizeof(listener_states);
-		}
-		if (rs->n == 0)
-			return 1;
-		if (!c->started) {
-			if (!room(out, stop))
-				return 0;
-			family_header(c, fam, out);
-		}
-		for (; c->row < rs->n && room(out, stop); c->row++) {
-			r = &rs->row[c->row];
-			p = out->data + out->len;
-			for (k = 0; k < nstates; k++) {
-				const char *tail = state_tails[states[k]];
-
-				p = put(p, c->name, c->name_len);
-				*p++ = '{';
-				p = put(p, r->labels, r->labels_len);
-				p = put(p, tail, strlen(tail));
-				*p++ = r->state == states[k] ? '1' : '0';
-				*p++ = '\n';
-			}
-			line_end(out, p);
-		}
-		return c->row == rs->n;
+		return render_status_rows(c, fam, out, stop);
 	case CONV_HRSP:
-		for (; c->sub < NCODES; c->sub++, c->row = 0) {
-			int	 col = fam->src + (int)c->sub;
-			size_t	 tlen = strlen(code_tails[c->sub]);
-
-			if (!snapshot_has_col(c->snap, col))
-				continue;
-			for (; c->row < rs->n; c->row++) {
-				r = &rs->row[c->row];
-				if (!r->http || !row_has_sample(c, fam, r, col))
-					continue;
-				if (!room(out, stop))
-					return 0;
-				if (!c->started)
-					family_header(c, fam, out);
-				p = put(out->data + out->len, c->name,
-				    c->name_len);
-				*p++ = '{';
-				p = put(p, r->labels, r->labels_len);
-				p = put(p, code_tails[c->sub], tlen);
-				line_end(out, put_value(p, r, col, CONV_INT));
-			}
-		}
-		return 1;
+		return render_code_rows(c, fam, out, stop);
 	default:
-		if (!snapshot_has_col(c->snap, fam->src))
-			return 1;
-		if (!c->started) {
-			/* the family's header, once it has a sample */
-			while (c->row < rs->n && !row_has_sample(c, fam,
-			    &rs->row[c->row], fam->src))
-				c->row++;
-			if (c->row == rs->n)
-				return 1;
-			if (!room(out, stop))
-				return 0;
-			family_header(c, fam, out);
-		}
-		while (c->row < rs->n && room(out, stop)) {
-			/* a batch of lines into the room reserved */
-			size_t	 end = out->len + EXPO_ROOM_MIN - EXPO_LINE_MAX;
-
-			p = out->data + out->len;
-			for (; c->row < rs->n && (size_t)(p - out->data) < end;
-			    c->row++) {
-				r = &rs->row[c->row];
-				if (!row_has_sample(c, fam, r, fam->src))
-					continue;
-				p = put_row_sample(p, c, r, fam->src, fam->conv);
-			}
-			line_end(out, p);
-		}
-		return c->row == rs->n;
+		return render_value_rows(c, fam, out, stop);
 	}
+}
+
+/* `key="value",...` of the agent's own labels into buf (AGENT_LABELS_MAX). */
+static size_t
+agent_labels(char *buf, const struct label *l, size_t n)
+{
+	char	*p = buf;
+	size_t	 i;
+
+	for (i = 0; i < n && i < AGENT_LABELS; i++) {
+		if (i > 0)
+			*p++ = ',';
+		p = put(p, l[i].key, strnlen(l[i].key, LABEL_KEY_MAX - 1));
+		*p++ = '=';
+		*p++ = '"';
+		if (l[i].escape)
+			p = put_escaped(p, l[i].val, LABEL_VALUE_MAX);
+		else
+			p = put(p, l[i].val, strnlen(l[i].val,
+			    LABEL_VALUE_MAX));
+		*p++ = '"';
+	}
+	return (size_t)(p - buf);
+}
+
+/* One line of an agent family: "<name>{<l>} " or "<name> ", then v. */
+static char *
+agent_line(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop, const struct label *l, size_t n)
+{
+	char	 labels[AGENT_LABELS_MAX];
+	char	*p;
+
+	if ((p = lines_begin(c, fam, out, stop)) == NULL)
+		return NULL;
+	return put_series(p, c, labels, agent_labels(labels, l, n),
+	    plain_tail);
 }
 
 /* The agent's own families: small, and all about the agent. */
@@ -360,67 +408,57 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop)
 {
 	const struct expo_agent	*a = &c->agent;
-	struct label		 l[2];
+	struct label		 l[AGENT_LABELS];
 	char			*p = NULL;
 
 	switch (fam->src) {
 	case AGENT_DENIED_CONNECTIONS:
-		l[0].key = "listener";
-		l[0].escape = 1;
-		for (; c->row < a->nlisteners && room(out, stop); c->row++) {
+		l[0] = (struct label){ "listener", NULL, 1 };
+		for (; c->row < a->nlisteners; c->row++) {
 			l[0].val = a->listeners[c->row].listener;
-			if ((p = sample_begin(c, fam, out, "", 0, l, 1)) == NULL)
+			if ((p = agent_line(c, fam, out, stop, l, 1)) == NULL)
 				return 0;
 			p = put_u64(p, a->listeners[c->row].denied);
 			*p++ = '\n';
-			line_end(out, p);
+			group_end(out, p);
 		}
-		return c->row == a->nlisteners;
+		return 1;
 	case AGENT_REJECTED_CONNECTIONS:
 		/* every reason, 0 or not: a series exists before it moves */
-		l[0].key = "listener";
-		l[0].escape = 1;
-		l[1].key = "reason";
-		l[1].escape = 0;
-		for (; c->row < a->nlisteners && room(out, stop); c->row++) {
+		l[0] = (struct label){ "listener", NULL, 1 };
+		l[1] = (struct label){ "reason", NULL, 0 };
+		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
 			l[0].val = a->listeners[c->row].listener;
 			for (; c->sub < EXPO_REJECT__COUNT; c->sub++) {
 				l[1].val = expo_reject_names[c->sub];
-				if ((p = sample_begin(c, fam, out, "", 0, l,
+				if ((p = agent_line(c, fam, out, stop, l,
 				    2)) == NULL)
 					return 0;
 				p = put_u64(p,
 				    a->listeners[c->row].rejected[c->sub]);
 				*p++ = '\n';
-				line_end(out, p);
+				group_end(out, p);
 			}
-			c->sub = 0;
 		}
-		return c->row == a->nlisteners;
+		return 1;
 	case AGENT_BUILD_INFO:
-		l[0].key = "version";
-		l[0].val = a->version;
-		l[0].escape = 1;
-		p = sample_begin(c, fam, out, "", 0, l, 1);
-		if (p != NULL)
-			p = put(p, "1", 1);
+		l[0] = (struct label){ "version", a->version, 1 };
+		if ((p = agent_line(c, fam, out, stop, l, 1)) != NULL)
+			*p++ = '1';
 		break;
 	case AGENT_LOADBALANCER_INFO:
 		/* no series for an unknown load balancer, no empty label */
 		if (a->loadbalancer_id == NULL || a->loadbalancer_id[0] == '\0')
 			return 1;
-		l[0].key = "loadbalancer";
-		l[0].val = a->loadbalancer_id;
-		l[0].escape = 1;
-		l[1].key = "haproxy_version";
-		l[1].val = c->snap ? c->snap->haproxy_version : "";
-		l[1].escape = 1;
-		p = sample_begin(c, fam, out, "", 0, l, l[1].val[0] ? 2 : 1);
+		l[0] = (struct label){ "loadbalancer", a->loadbalancer_id, 1 };
+		l[1] = (struct label){ "haproxy_version",
+		    c->snap ? c->snap->haproxy_version : "", 1 };
+		p = agent_line(c, fam, out, stop, l, l[1].val[0] ? 2 : 1);
 		if (p != NULL)
-			p = put(p, "1", 1);
+			*p++ = '1';
 		break;
 	default:
-		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+		if ((p = agent_line(c, fam, out, stop, NULL, 0)) == NULL)
 			break;
 		switch (fam->src) {
 		case AGENT_HAPROXY_UP:
@@ -443,7 +481,7 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 	if (p == NULL)
 		return 0;
 	*p++ = '\n';
-	line_end(out, p);
+	group_end(out, p);
 	return 1;
 }
 
@@ -459,12 +497,13 @@ render_family(struct expo_cursor *c, const struct metric_family *fam,
 		return render_agent(c, fam, out, stop);
 	case CONV_COMPUTED_CPU:
 	case CONV_COMPUTED_MEMORY:
-		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
+		p = put_series(p, c, "", 0, plain_tail);
 		p = put_double(p, fam->conv == CONV_COMPUTED_CPU ?
 		    c->agent.cpu : c->agent.memory);
 		*p++ = '\n';
-		line_end(out, p);
+		group_end(out, p);
 		return 1;
 	default:
 		if (c->snap == NULL)
@@ -473,11 +512,12 @@ render_family(struct expo_cursor *c, const struct metric_family *fam,
 			return render_rows(c, fam, out, stop);
 		if (!((c->snap->info_have >> fam->src) & 1))
 			return 1;
-		if ((p = sample_begin(c, fam, out, "", 0, NULL, 0)) == NULL)
+		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
+		p = put_series(p, c, "", 0, plain_tail);
 		p = put_u64(p, c->snap->info[fam->src]);
 		*p++ = '\n';
-		line_end(out, p);
+		group_end(out, p);
 		return 1;
 	}
 }

@@ -207,6 +207,9 @@ enum metric_family_id {
 	FAM__COUNT			/* must be last */
 };
 
+/* No help text is longer (test_metrics); the writer cuts one that is. */
+#define METRIC_HELP_MAX		256
+
 struct metric_family {
 	const char		*name;	/* without METRIC_PREFIX */
 	enum metric_type	 type;

@@ -30,6 +30,7 @@ test_table_shape(void **state)
 		f = &metric_families[i];
 		assert_non_null(f->name);
 		assert_true(strlen(f->help) > 5);
+		assert_true(strlen(f->help) < METRIC_HELP_MAX);
 		/* counters end in _total, gauges never do */
 		if ((f->type == MT_COUNTER) != ends_with(f->name, "_total"))
 			fail_msg("%s: type and name disagree", f->name);
