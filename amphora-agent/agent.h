@@ -64,11 +64,6 @@ struct agent_listener {
 };
 
 /*
- * One read of HAProxy, shared by every response that renders it: the
- * scraper holds a reference until the next query starts, each streaming
- * response one until it has sent the last byte.
- */
-/*
  * The HAProxy part of one exposition of a snapshot, rendered once and sent
  * by reference to every response that asks for the same scopes and format.
  * Only for small load balancers: larger ones stream.
@@ -83,6 +78,12 @@ struct rendered {
 #define RENDER_CACHE_SLOTS	4
 #define RENDER_CACHE_MAX	(1u << 20)	/* bytes, per slot */
 
+/*
+ * One read of HAProxy, shared by every response that renders it: the
+ * scraper holds a reference until the next query starts, each streaming
+ * response one until it has sent the last byte. The last drop frees it
+ * and its cache.
+ */
 struct snap_ref {
 	int			 refs;
 	int			 too_big;	/* not worth caching */
@@ -178,7 +179,7 @@ struct agent {
 	int			 once_status;
 };
 
-/* conf.c */
+/* config_load.c: the file, with the command line laid over it */
 int	agent_config_load(const struct cli_options *, struct config *,
 	    char *err, size_t errlen);
 
@@ -198,29 +199,48 @@ void	notify_status(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	notify_close(void);
 
-/* scrape.c */
+/*
+ * scrape.c: the scraper. A waiter's callback runs once per request, from
+ * the loop or from scrape_request() itself (a young snapshot); it may
+ * free its waiter or request again. scrape_cancel() on a waiter not
+ * queued does nothing, so a connection may always call it when it goes.
+ */
 void	scrape_init(struct scraper *, struct agent *);
 void	scrape_free(struct scraper *);
 void	scrape_request(struct scraper *, struct scrape_waiter *,
 	    int64_t timeout_ms);
 void	scrape_cancel(struct scraper *, struct scrape_waiter *);
+
+/*
+ * snapref.c: a holder takes a reference with snap_ref_hold() and gives it
+ * back with snap_ref_drop() (NULL allowed), then forgets the pointer. The
+ * render cache's text lives as long as the snapshot.
+ */
 void	snap_ref_hold(struct snap_ref *);
 void	snap_ref_drop(struct snap_ref *);
 const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 	    enum expo_format, const struct expo_agent *);
-/* The agent's figures as one response renders them; one allocation. */
+
+/* figures.c: the agent's figures as one response renders them. */
 struct figures {
 	struct expo_agent	 ea;
 	char			 loadbalancer_id[CONFIG_ID_MAX];
 	struct expo_listener	 listeners[];	/* then their ids */
 };
 
+/* One allocation, the caller's to free; NULL when out of memory. */
 struct figures	*agent_figures(struct agent *, const struct scrape_result *);
 /* The configured id, else the one in the stats socket's name; or NULL. */
 const char	*agent_loadbalancer_id(const struct agent *);
 
-/* stats.c: data gets what arrived, returns how much it used; done gets
- * NULL at EOF or the reason the query failed. */
+/*
+ * stats_socket.c: the stats-socket client. data gets what arrived and
+ * returns how much of it it used (the rest comes again with more). done
+ * is called exactly once, from the loop, with NULL at EOF or why the
+ * query failed; after it, this module never touches the query again, so
+ * done may free it (the scraper does). Freeing the query before done
+ * cancels it: done is then never called.
+ */
 typedef size_t (*stats_data_cb)(char *, size_t, void *);
 typedef void (*stats_done_cb)(const char *, void *);
 /* path: a socket, or a glob(7) pattern that one socket must match */
@@ -236,9 +256,16 @@ int	stats_socket_is_pattern(const char *);
 int	listeners_apply(struct agent *, struct config *, int starting);
 void	listeners_stop(struct agent *);
 void	listener_free(struct agent_listener *);
+/* "a.b.c.d" or "v6", then ":port" ("[v6]:port") when port is set */
+void	sockaddr_text(const struct sockaddr *, int port, char *, size_t);
 
-/* http.c */
-void	http_conn_new(struct agent_listener *, int fd);
+/*
+ * http.c: a connection frees itself when it is done (http_conn_free()),
+ * and with it everything it holds: its waiter, its snapshot reference,
+ * its figures, its pieces of output.
+ */
+void	http_conn_new(struct agent_listener *, int fd,
+	    const struct sockaddr *);
 void	http_conn_free(struct http_conn *);
 /* The connection of l (any, when NULL) waiting longest for a request
  * head, idle or slow; NULL when every one is answering. */
@@ -251,8 +278,9 @@ int	http_budget_init(struct agent *);
 void	http_budget_free(struct agent *);
 void	http_listener_drain(struct agent_listener *);
 
-/* util */
+/* clock.c: the monotonic clock, and milliseconds as a libevent timeout */
 double	timespec_elapsed(const struct timespec *, const struct timespec *);
 void	clock_now(struct timespec *);
+struct timeval timeval_from_ms(int64_t);
 
 #endif

@@ -138,8 +138,7 @@ memory_quiet(evutil_socket_t fd, short ev, void *arg)
 static void
 memory_settle_soon(struct agent *a)
 {
-	struct timeval	 tv = { MEMORY_QUIET_MS / 1000,
-			    (MEMORY_QUIET_MS % 1000) * 1000 };
+	struct timeval	 tv = timeval_from_ms(MEMORY_QUIET_MS);
 
 	if (a->quiet != NULL && a->out_bytes == 0)
 		evtimer_add(a->quiet, &tv);	/* from now: quiet since */
@@ -247,7 +246,7 @@ static int
 budget_take(struct http_conn *c, size_t n)
 {
 	struct agent	*a = c->l->agent;
-	struct timeval	 recheck = { 0, OUTPUT_STALL_MS * 250 };
+	struct timeval	 recheck = timeval_from_ms(OUTPUT_STALL_MS / 4);
 
 	if (a->out_bytes + n <= OUTPUT_BUDGET ||
 	    (budget_evict_stalled(a, c) && a->out_bytes + n <= OUTPUT_BUDGET)) {
@@ -363,8 +362,7 @@ waiting_begin(struct http_conn *c, int now)
 	c->waiting = 1;
 	clock_now(&c->since);
 	if (now) {
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
+		tv = timeval_from_ms(ms);
 		evtimer_add(c->head_timer, &tv);
 	}
 }
@@ -926,7 +924,7 @@ linger_event(struct bufferevent *bev, short what, void *arg)
 static void
 http_finish(struct http_conn *c)
 {
-	struct timeval	 tv = { LINGER_MS / 1000, (LINGER_MS % 1000) * 1000 };
+	struct timeval	 tv = timeval_from_ms(LINGER_MS);
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 
 	if (c->peer_done || c->lingering ||
@@ -972,34 +970,8 @@ http_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* "address:port" of the peer on fd ("[v6]:port"), or "?". */
-static void
-peer_name(int fd, char *out, size_t len)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof(ss);
-	char			 host[INET6_ADDRSTRLEN];
-	const void		*addr;
-	int			 port;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1) {
-		strlcpy(out, "?", len);
-		return;
-	}
-	if (ss.ss_family == AF_INET6) {
-		addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	} else {
-		addr = &((struct sockaddr_in *)&ss)->sin_addr;
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	}
-	if (inet_ntop(ss.ss_family, addr, host, sizeof(host)) == NULL)
-		strlcpy(host, "?", sizeof(host));
-	snprintf(out, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
-	    host, port);
-}
-
 void
-http_conn_new(struct agent_listener *l, int fd)
+http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
 {
 	struct agent		*a = l->agent;
 	struct http_conn	*c;
@@ -1011,7 +983,7 @@ http_conn_new(struct agent_listener *l, int fd)
 		close(fd);
 		return;
 	}
-	peer_name(fd, c->peer, sizeof(c->peer));
+	sockaddr_text(sa, 1, c->peer, sizeof(c->peer));
 	/* responses go out whole: do not wait for the client's ACK (Nagle) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -1046,8 +1018,7 @@ http_conn_new(struct agent_listener *l, int fd)
 	l->nconns++;
 	a->nconns++;
 
-	idle.tv_sec = l->conf.idle_timeout_ms / 1000;
-	idle.tv_usec = (l->conf.idle_timeout_ms % 1000) * 1000;
+	idle = timeval_from_ms(l->conf.idle_timeout_ms);
 	bufferevent_setcb(c->bev, http_read, http_write, http_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
 	/* libevent writes 16 KiB a turn by default: 570 turns for 9 MB */

@@ -19,17 +19,24 @@
 
 #define LISTEN_BACKLOG		1024
 
-static void
-peer_text(const struct sockaddr *sa, char *dst, size_t len)
+void
+sockaddr_text(const struct sockaddr *sa, int port, char *dst, size_t len)
 {
-	const void	*a;
+	const struct sockaddr_in	*sin = (const void *)sa;
+	const struct sockaddr_in6	*sin6 = (const void *)sa;
+	char				 host[INET6_ADDRSTRLEN];
+	const void			*a = &sin->sin_addr;
+	int				 v6 = sa->sa_family == AF_INET6;
 
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	if (v6)
+		a = &sin6->sin6_addr;
+	if (inet_ntop(sa->sa_family, a, host, sizeof(host)) == NULL)
+		strlcpy(host, "?", sizeof(host));
+	if (!port)
+		strlcpy(dst, host, len);
 	else
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (inet_ntop(sa->sa_family, a, dst, (socklen_t)len) == NULL)
-		strlcpy(dst, "?", len);
+		(void)snprintf(dst, len, v6 ? "[%s]:%u" : "%s:%u", host,
+		    ntohs(v6 ? sin6->sin6_port : sin->sin_port));
 }
 
 /*
@@ -66,7 +73,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		l->denied++;
 		if (log_peer_allowed()) {
-			peer_text(sa, peer, sizeof(peer));
+			sockaddr_text(sa, 0, peer, sizeof(peer));
 			log_info("listener %s: refused %s: not in allowed "
 			    "cidrs", l->conf.id, peer);
 		}
@@ -85,7 +92,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	if (l->agent->nconns >= l->agent->max_conns &&
 	    !make_room(l, NULL, fd, EXPO_REJECT_AGENT_LIMIT))
 		return;
-	http_conn_new(l, fd);
+	http_conn_new(l, fd, sa);
 }
 
 static void

@@ -28,19 +28,6 @@ static const struct snapshot_limits snap_limits = {
 	.max_mem = SNAP_MAX_MEM,
 };
 
-void
-clock_now(struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-double
-timespec_elapsed(const struct timespec *from, const struct timespec *to)
-{
-	return (double)(to->tv_sec - from->tv_sec) +
-	    (double)(to->tv_nsec - from->tv_nsec) / 1e9;
-}
-
 /*
  * Reads a small /proc file whole from an fd kept open (opened on first
  * use): /proc files read afresh from offset 0. Returns the length or -1.
@@ -69,85 +56,6 @@ scrape_init(struct scraper *s, struct agent *a)
 	s->agent = a;
 	s->stat_fd = s->meminfo_fd = -1;
 	TAILQ_INIT(&s->waiters);
-}
-
-void
-snap_ref_hold(struct snap_ref *r)
-{
-	r->refs++;
-}
-
-void
-snap_ref_drop(struct snap_ref *r)
-{
-	size_t	 i;
-
-	if (r == NULL || --r->refs > 0)
-		return;
-	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
-		free(r->cache[i].data);
-	snapshot_free(&r->snap);
-	free(r);
-}
-
-/*
- * The HAProxy families of r rendered for these scopes and format, from
- * the cache or rendered now; NULL when the snapshot is too large to cache
- * (or the slots are taken), and the caller streams instead.
- */
-const struct rendered *
-snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
-    const struct expo_agent *ea)
-{
-	struct rendered		*slot = NULL;
-	struct expo_cursor	 cur;
-	struct wbuf		 b;
-	size_t			 i;
-
-	/*
-	 * The first response of a snapshot streams it: with one scrape per
-	 * snapshot, as Prometheus does, a cache would be work for nothing.
-	 */
-	if (r->too_big || !r->ok || r->served++ == 0)
-		return NULL;
-	for (i = 0; i < RENDER_CACHE_SLOTS; i++) {
-		if (r->cache[i].data == NULL) {
-			if (slot == NULL)
-				slot = &r->cache[i];
-			continue;
-		}
-		if (r->cache[i].scopes == scopes &&
-		    r->cache[i].format == format)
-			return &r->cache[i];
-	}
-	if (slot == NULL)
-		return NULL;
-	wbuf_init(&b, RENDER_CACHE_MAX);
-	if (wbuf_reserve(&b, 256u << 10) == -1)	/* most fit at once */
-		return NULL;
-	expo_cursor_init(&cur, &r->snap, ea, scopes, format);
-	expo_cursor_range(&cur, 0, FAM_HAPROXY__COUNT);
-	for (;;) {
-		size_t	 before = b.len;
-
-		if (expo_render_some(&cur, &b, RENDER_CACHE_MAX))
-			break;
-		if (wbuf_failed(&b) || b.len == before) {
-			b.failed = 1;
-			break;
-		}
-	}
-	if (wbuf_failed(&b)) {
-		/* larger than is worth keeping: stream this snapshot */
-		wbuf_free(&b);
-		r->too_big = 1;
-		return NULL;
-	}
-	slot->scopes = scopes;
-	slot->format = format;
-	slot->data = b.data;
-	slot->len = b.len;
-	return slot;
 }
 
 void
@@ -363,8 +271,7 @@ scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 		if (w->deadline == NULL)
 			w->deadline = evtimer_new(s->agent->base,
 			    scrape_waiter_expired, w);
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
+		tv = timeval_from_ms(timeout_ms);
 		if (w->deadline != NULL)
 			evtimer_add(w->deadline, &tv);
 	}
@@ -381,68 +288,4 @@ scrape_cancel(struct scraper *s, struct scrape_waiter *w)
 	}
 	if (w->deadline != NULL)
 		evtimer_del(w->deadline);
-}
-
-const char *
-agent_loadbalancer_id(const struct agent *a)
-{
-	if (a->conf.loadbalancer_id[0] != '\0')
-		return a->conf.loadbalancer_id;
-	if (a->scraper.loadbalancer_id[0] != '\0')
-		return a->scraper.loadbalancer_id;
-	return NULL;
-}
-
-/*
- * The agent's own figures for a response about to render r, copied whole
- * (a reload may free the configuration while the response streams). The
- * caller frees the result; NULL when out of memory.
- */
-struct figures *
-agent_figures(struct agent *a, const struct scrape_result *r)
-{
-	struct figures		*f;
-	struct expo_agent	*ea;
-	struct agent_listener	*l;
-	struct timespec		 now;
-	size_t			 i = 0;
-
-	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->listeners[0]) +
-	    a->nlisteners * CONFIG_ID_MAX);
-	if (f == NULL)
-		return NULL;
-	ea = &f->ea;
-	ea->haproxy_up = r->ref != NULL && r->ref->ok;
-	ea->socket_queries = a->scraper.queries;
-	ea->csv_errors = a->scraper.csv_errors;
-	ea->version = AGENT_VERSION;
-	if (agent_loadbalancer_id(a) != NULL) {
-		strlcpy(f->loadbalancer_id, agent_loadbalancer_id(a),
-		    sizeof(f->loadbalancer_id));
-		ea->loadbalancer_id = f->loadbalancer_id;
-	}
-	/* no snapshot served, no age: NaN, which never looks fresh */
-	ea->cpu = ea->memory = ea->scrape_duration = ea->snapshot_age = NAN;
-	if (r->ref != NULL) {
-		ea->cpu = r->ref->cpu;
-		ea->memory = r->ref->memory;
-	}
-	if (ea->haproxy_up) {
-		clock_now(&now);
-		ea->scrape_duration = r->ref->duration;
-		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);
-	}
-	TAILQ_FOREACH(l, &a->listeners, entry) {
-		char *id = (char *)&f->listeners[a->nlisteners] +
-		    i * CONFIG_ID_MAX;
-
-		strlcpy(id, l->conf.id, CONFIG_ID_MAX);
-		f->listeners[i].listener = id;
-		f->listeners[i].denied = l->denied;
-		memcpy(f->listeners[i++].rejected, l->rejected,
-		    sizeof(l->rejected));
-	}
-	ea->listeners = f->listeners;
-	ea->nlisteners = i;
-	return f;
 }

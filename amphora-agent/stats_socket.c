@@ -57,7 +57,7 @@ stats_query_free(struct stats_query *q)
 	free(q);
 }
 
-/* Ends the query: the callback owns nothing; q is freed after it returns. */
+/* Ends the query: its last act, for done may free q. */
 static void
 stats_finish(struct stats_query *q, const char *err)
 {
@@ -234,8 +234,7 @@ stats_query_start(struct event_base *base, const char *path, int timeout_ms,
 	if ((q->buf = malloc(STATS_BUF_SIZE)) == NULL)
 		goto fail;
 
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	tv = timeval_from_ms(timeout_ms);
 	if ((q->timer = evtimer_new(base, stats_timeout, q)) == NULL)
 		goto fail;
 	if ((q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |

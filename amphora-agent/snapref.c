@@ -1,0 +1,89 @@
+/*
+ * Snapshot references: one read of HAProxy, shared by the scraper and by
+ * every response that renders it, freed with its last reference; and the
+ * render cache, the HAProxy part of a small load balancer's exposition
+ * rendered once per snapshot for all the responses that ask alike.
+ */
+#include <stdlib.h>
+
+#include "agent.h"
+#include "metrics.h"
+
+void
+snap_ref_hold(struct snap_ref *r)
+{
+	r->refs++;
+}
+
+void
+snap_ref_drop(struct snap_ref *r)
+{
+	size_t	 i;
+
+	if (r == NULL || --r->refs > 0)
+		return;
+	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
+		free(r->cache[i].data);
+	snapshot_free(&r->snap);
+	free(r);
+}
+
+/*
+ * The HAProxy families of r rendered for these scopes and format, from
+ * the cache or rendered now; NULL when the snapshot is too large to cache
+ * (or the slots are taken), and the caller streams instead.
+ */
+const struct rendered *
+snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
+    const struct expo_agent *ea)
+{
+	struct rendered		*slot = NULL;
+	struct expo_cursor	 cur;
+	struct wbuf		 b;
+	size_t			 i;
+
+	/*
+	 * The first response of a snapshot streams it: with one scrape per
+	 * snapshot, as Prometheus does, a cache would be work for nothing.
+	 */
+	if (r->too_big || !r->ok || r->served++ == 0)
+		return NULL;
+	for (i = 0; i < RENDER_CACHE_SLOTS; i++) {
+		if (r->cache[i].data == NULL) {
+			if (slot == NULL)
+				slot = &r->cache[i];
+			continue;
+		}
+		if (r->cache[i].scopes == scopes &&
+		    r->cache[i].format == format)
+			return &r->cache[i];
+	}
+	if (slot == NULL)
+		return NULL;
+	wbuf_init(&b, RENDER_CACHE_MAX);
+	if (wbuf_reserve(&b, 256u << 10) == -1)	/* most fit at once */
+		return NULL;
+	expo_cursor_init(&cur, &r->snap, ea, scopes, format);
+	expo_cursor_range(&cur, 0, FAM_HAPROXY__COUNT);
+	for (;;) {
+		size_t	 before = b.len;
+
+		if (expo_render_some(&cur, &b, RENDER_CACHE_MAX))
+			break;
+		if (wbuf_failed(&b) || b.len == before) {
+			b.failed = 1;
+			break;
+		}
+	}
+	if (wbuf_failed(&b)) {
+		/* larger than is worth keeping: stream this snapshot */
+		wbuf_free(&b);
+		r->too_big = 1;
+		return NULL;
+	}
+	slot->scopes = scopes;
+	slot->format = format;
+	slot->data = b.data;
+	slot->len = b.len;
+	return slot;
+}
