@@ -7,6 +7,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "log.h"
 
 enum log_to {
@@ -25,15 +26,18 @@ static int		 log_level = LOG_DEBUG;	/* the least urgent shown */
 static int
 stderr_is_journal(void)
 {
-	const char		*js = getenv("JOURNAL_STREAM");
-	struct stat		 st;
-	unsigned long long	 dev, ino;
+	const char	*js = getenv("JOURNAL_STREAM"), *end, *p;
+	struct stat	 st;
+	uint64_t	 dev, ino;
 
-	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	if (js == NULL)
+		return 0;
+	end = js + strlen(js);
+	if ((p = dec_u64(js, end, UINT64_MAX, &dev)) == NULL || *p != ':' ||
+	    dec_u64(p + 1, end, UINT64_MAX, &ino) != end ||
 	    fstat(fileno(stderr), &st) == -1)
 		return 0;
-	return (unsigned long long)st.st_dev == dev &&
-	    (unsigned long long)st.st_ino == ino;
+	return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
 
 void

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
+#include "decimal.h"
 #include "log.h"
 
 #define NOTIFY_MSG_MAX	512
@@ -153,30 +154,28 @@ notify_watchdog_start(struct event_base *base)
 {
 	const char	*usec_s = getenv("WATCHDOG_USEC");
 	const char	*pid_s = getenv("WATCHDOG_PID");
-	const char	*errstr;
-	long long	 usec, pid;
+	uint64_t	 usec, pid;
 	struct timeval	 tv;
 
 	if (notify_fd == -1 || usec_s == NULL)
 		return;
-	if (pid_s != NULL) {
-		pid = strtonum(pid_s, 1, INT32_MAX, &errstr);
-		if (errstr != NULL || pid != (long long)getpid())
-			return;
-	}
-	usec = strtonum(usec_s, 1, 24LL * 3600 * 1000000, &errstr);
-	if (errstr != NULL) {
-		log_warnx("WATCHDOG_USEC: %s: %s", usec_s, errstr);
+	if (pid_s != NULL && (dec_u64_str(pid_s, INT32_MAX, &pid) == -1 ||
+	    pid != (uint64_t)getpid()))
+		return;
+	if (dec_u64_str(usec_s, 24ULL * 3600 * 1000000, &usec) == -1 ||
+	    usec < 2000) {
+		log_warnx("WATCHDOG_USEC: not 2000 to 86400000000: %s",
+		    usec_s);
 		return;
 	}
-	usec /= 2;
-	tv.tv_sec = (time_t)(usec / 1000000);
-	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	/* every half of it, in milliseconds */
+	tv = timeval_from_ms((int64_t)(usec / 2000));
 	watchdog_ev = event_new(base, -1, EV_PERSIST, notify_watchdog, NULL);
 	if (watchdog_ev == NULL || event_add(watchdog_ev, &tv) == -1)
 		fatalx("cannot start the watchdog timer");
 	notify_send("WATCHDOG=1");
-	log_debug("systemd watchdog: every %lld ms", usec / 1000);
+	log_debug("systemd watchdog: every %llu ms",
+	    (unsigned long long)(usec / 2000));
 }
 
 void

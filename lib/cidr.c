@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "decimal.h"
 
 static void
 mask_host_bits(uint8_t *a, unsigned bytes, unsigned prefix)
@@ -24,9 +25,9 @@ int
 cidr_parse(const char *s, struct cidr *c)
 {
 	char		 host[INET6_ADDRSTRLEN + 1];
-	const char	*slash, *p;
+	const char	*slash;
 	size_t		 hlen;
-	unsigned	 max, prefix = 0;
+	uint64_t	 max, prefix = 0;
 
 	memset(c, 0, sizeof(*c));
 	slash = strchr(s, '/');
@@ -48,19 +49,12 @@ cidr_parse(const char *s, struct cidr *c)
 	if (slash == NULL)
 		prefix = max;
 	else {
-		p = slash + 1;
-		if (*p == '\0' || strlen(p) > 3)
-			return -1;
-		for (; *p != '\0'; p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			prefix = prefix * 10 + (unsigned)(*p - '0');
-		}
-		if (prefix > max)
+		if (strlen(slash + 1) > 3 ||
+		    dec_u64_str(slash + 1, max, &prefix) == -1)
 			return -1;
 	}
-	c->prefix = prefix;
-	mask_host_bits(c->addr, max / 8, prefix);
+	c->prefix = (unsigned)prefix;
+	mask_host_bits(c->addr, (unsigned)max / 8, c->prefix);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "decimal.h"
 
 void
 config_init(struct config *c)
@@ -75,16 +76,9 @@ config_listener_add_cidr(struct config_listener *l, const struct cidr *cidr)
 static int
 parse_port(const char *s, in_port_t *port)
 {
-	unsigned long	 v = 0;
+	uint64_t	 v;
 
-	if (*s == '\0' || strlen(s) > 5)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v == 0 || v > 65535)
+	if (strlen(s) > 5 || dec_u64_str(s, 65535, &v) == -1 || v == 0)
 		return -1;
 	*port = htons((in_port_t)v);
 	return 0;
@@ -142,27 +136,23 @@ int
 config_parse_duration(const char *s, int64_t bare_unit_ms, int64_t min_ms,
     int64_t max_ms, int64_t *ms)
 {
-	char		 num[24];
-	const char	*errstr;
-	size_t		 n = strspn(s, "0123456789");
-	int64_t		 unit, v;
+	const char	*q;
+	uint64_t	 v;
+	int64_t		 unit;
 
-	if (n == 0 || n >= sizeof(num))
+	if ((q = dec_u64(s, s + strlen(s), (uint64_t)max_ms, &v)) == NULL)
 		return -1;
-	if (s[n] == '\0')
+	if (*q == '\0')
 		unit = bare_unit_ms;
-	else if (strcmp(s + n, "ms") == 0)
+	else if (strcmp(q, "ms") == 0)
 		unit = 1;
-	else if (strcmp(s + n, "s") == 0)
+	else if (strcmp(q, "s") == 0)
 		unit = 1000;
 	else
 		return -1;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	v = strtonum(num, 0, max_ms / unit, &errstr);
-	if (errstr != NULL || v * unit < min_ms)
+	if (v > (uint64_t)(max_ms / unit) || (int64_t)v * unit < min_ms)
 		return -1;
-	*ms = v * unit;
+	*ms = (int64_t)v * unit;
 	return 0;
 }
 
@@ -362,8 +352,8 @@ parse_listener(struct parser *p, char **w, int n)
 	struct config_listener	*l = p->l;
 	struct config_bind	 b;
 	struct cidr		 cidr;
-	const char		*errstr;
 	int64_t			 ms;
+	uint64_t		 v;
 
 	if (strcmp(w[0], "}") == 0) {
 		if (n != 1)
@@ -401,11 +391,12 @@ parse_listener(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "connection-limit") == 0) {
 		if (once(p, &p->lseen, SEEN_CONNECTION_LIMIT, w[0]) == -1)
 			return -1;
-		l->connection_limit = (int)strtonum(w[1], -1, 1000000,
-		    &errstr);
-		if (errstr != NULL || l->connection_limit == 0)
+		if (strcmp(w[1], "-1") == 0)
+			v = 0;
+		else if (dec_u64_str(w[1], 1000000, &v) == -1 || v == 0)
 			return perr(p, "connection-limit: -1 or 1 to 1000000, "
 			    "not \"%s\"", w[1]);
+		l->connection_limit = v == 0 ? -1 : (int)v;
 	} else if (strcmp(w[0], "timeout-client-data") == 0) {
 		if (once(p, &p->lseen, SEEN_TIMEOUT_CLIENT, w[0]) == -1)
 			return -1;

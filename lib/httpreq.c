@@ -2,6 +2,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "httpreq.h"
 #include "metrics.h"
 
@@ -154,6 +155,7 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 	const char	*end, *p, *eol, *colon, *v, *ve, *lim;
 	struct http_str	 conn = { NULL, 0 };
 	size_t		 nhdr = 0;
+	uint64_t	 clen = 0;
 	int		 rc, clen_seen = 0, hosts = 0;
 
 	memset(req, 0, sizeof(*req));
@@ -215,12 +217,10 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 			else if (str_ieq(n, nl, "Content-Length")) {
 				if (clen_seen++)
 					return 400;
-				if (val.len == 0)
+				if (dec_u64(val.s, val.s + val.len, UINT64_MAX,
+				    &clen) != val.s + val.len)
 					return 400;
-				for (ve = val.s; ve < val.s + val.len; ve++)
-					if (*ve < '0' || *ve > '9')
-						return 400;
-				if (!(val.len == 1 && val.s[0] == '0'))
+				if (clen > 0)
 					req->has_body = 1;
 			}
 		}
@@ -271,7 +271,9 @@ http_query_scopes(const struct http_str *query, unsigned *mask)
 static int
 parse_q(const char *p, const char *end)
 {
-	int	 q, scale = 100;
+	uint64_t	 frac = 0;
+	ptrdiff_t	 n;
+	int		 q;
 
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -287,12 +289,13 @@ parse_q(const char *p, const char *end)
 		return q;
 	if (*p++ != '.' || end - p > 3)
 		return 0;
-	for (; p < end; p++, scale /= 10) {
-		if (!is_digit(*p) || (q == 1000 && *p != '0'))
-			return 0;
-		q += (*p - '0') * scale;
-	}
-	return q;
+	if (p == end)
+		return q;		/* "0." and "1.": no digit is fine */
+	if (dec_u64(p, end, 999, &frac) != end || (q == 1000 && frac != 0))
+		return 0;
+	for (n = end - p; n < 3; n++)
+		frac *= 10;		/* "0.5" is 500 thousandths */
+	return q + (int)frac;
 }
 
 int
@@ -362,26 +365,31 @@ http_wants_openmetrics(const struct http_str *accept)
 int
 http_parse_timeout(const struct http_str *h, int64_t *ms)
 {
-	const char	*p, *end;
-	int64_t		 sec = 0, frac = 0, scale = 100;
-	int		 digits = 0;
+	const char	*p, *end, *f;
+	uint64_t	 sec = 0, frac = 0;
+	ptrdiff_t	 n;
 
 	if (h->s == NULL || h->len == 0)
 		return -1;
 	end = h->s + h->len;
-	for (p = h->s; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-		sec = sec * 10 + (*p - '0');
-		if (sec > 86400)
-			return -1;
+	/* seconds, at most a day; then milliseconds, the rest ignored */
+	if ((p = dec_u64(h->s, end, 86400, &sec)) == NULL)
+		p = h->s;		/* ".5" has no whole seconds */
+	if (p < end && *p == '.') {
+		f = ++p;
+		while (p < end && is_digit(*p))
+			p++;
+		n = p - f > 3 ? 3 : p - f;
+		if (n > 0)
+			(void)dec_u64(f, f + n, 999, &frac);
+		for (; n < 3; n++)
+			frac *= 10;
+		if (p == f && p - 1 == h->s)
+			return -1;	/* "." alone */
 	}
-	if (p < end && *p == '.')
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	if (p != end || digits == 0)
+	if (p != end || p == h->s)
 		return -1;
-	*ms = sec * 1000 + frac;
+	*ms = (int64_t)(sec * 1000 + frac);
 	return 0;
 }
 

@@ -1,27 +1,16 @@
 #include <math.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "procstat.h"
 
-/* Reads an unsigned decimal after optional blanks; returns the end or NULL. */
+/* An unsigned decimal after optional blanks; returns the end or NULL. */
 static const char *
 read_u64(const char *p, const char *end, uint64_t *v)
 {
-	uint64_t	 x = 0;
-	const char	*start;
-
 	while (p < end && *p == ' ')
 		p++;
-	start = p;
-	while (p < end && *p >= '0' && *p <= '9') {
-		if (x > (UINT64_MAX - 9) / 10)
-			return NULL;
-		x = x * 10 + (uint64_t)(*p++ - '0');
-	}
-	if (p == start)
-		return NULL;
-	*v = x;
-	return p;
+	return dec_u64(p, end, UINT64_MAX, v);
 }
 
 int

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "decimal.h"
 #include "octavia.h"
 #include "snapshot.h"
 
@@ -224,30 +225,14 @@ snapshot_free(struct snapshot *s)
 static int
 parse_int(const char *s, size_t len, uint64_t *v, int *neg)
 {
-	uint64_t	 x = 0, d;
-	size_t		 i = 0;
+	const char	*end = s + len;
+	uint64_t	 x = 0;
 
-	*neg = 0;
-	if (len > 0 && s[0] == '-') {
-		*neg = 1;
-		i = 1;
-	}
-	if (i == len)
+	*neg = len > 0 && s[0] == '-';
+	if (dec_u64(s + *neg, end, *neg ? (uint64_t)INT64_MAX + 1 : UINT64_MAX,
+	    &x) != end)
 		return -1;
-	for (; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		d = (uint64_t)(s[i] - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	if (*neg) {
-		if (x > (uint64_t)INT64_MAX + 1)
-			return -1;
-		x = (uint64_t)0 - x;
-	}
-	*v = x;
+	*v = *neg ? (uint64_t)0 - x : x;
 	return 0;
 }
 
@@ -486,8 +471,9 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 	struct snap_row		 r;
 	size_t			 i;
 	char			*q = p, *start, d;
+	const char		*e;
 	int			 col, neg;
-	uint64_t		 x, digit;
+	uint64_t		 x;
 
 	if (nl == p) {
 		s->phase = PHASE_DONE;	/* the empty line after the last row */
@@ -502,28 +488,22 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 		start = q;
 		col = s->map[i];
 		if (col >= 0 && col < COL__NUMERIC) {
-			neg = *q == '-';
-			q += neg;
-			for (x = 0; (digit = (uint64_t)(*q - '0')) < 10; q++) {
-				if (x > (UINT64_MAX - digit) / 10)
+			if (*q == ',' || *q == '\n')
+				r.v[col] = 0;		/* empty: no value */
+			else {
+				neg = *q == '-';
+				if ((e = dec_u64(q + neg, nl, neg ?
+				    (uint64_t)INT64_MAX + 1 : UINT64_MAX,
+				    &x)) == NULL || (*e != ',' && *e != '\n'))
 					goto malformed;
-				x = x * 10 + digit;
-			}
-			if (*q != ',' && *q != '\n')
-				goto malformed;
-			if (q > start + neg) {
+				q += e - q;
 				if (neg) {
-					if (x > (uint64_t)INT64_MAX + 1)
-						goto malformed;
 					x = (uint64_t)0 - x;
 					r.neg |= (uint64_t)1 << col;
 				}
 				r.v[col] = x;
 				r.have |= (uint64_t)1 << col;
-			} else if (neg)
-				goto malformed;		/* a lone '-' */
-			else
-				r.v[col] = 0;
+			}
 		} else
 			while (*q != ',' && *q != '\n')
 				q++;

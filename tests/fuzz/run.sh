@@ -25,7 +25,7 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in cidr config csv expo httpreq octavia procstat snapshot; do
+for t in cidr config csv decimal expo httpreq octavia procstat snapshot; do
     mkdir -p "$seeds/$t" "$build/corpus/$t"
 done
 # HAProxy's answers (two leading bytes: the piece size, or scopes and size)
@@ -47,6 +47,10 @@ sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent
 { cat /proc/stat; cat /proc/meminfo; } >"$seeds/procstat/proc"
 grep -o '[0-9a-f-]\{36\}:[0-9a-f-]\{36\}' "$fx/haproxy.cfg" | head -1 \
     >"$seeds/octavia/backend"
+# max 2^64-1, a counter HAProxy sent; max 65535, a port
+{ printf '\xff\xff\xff\xff\xff\xff\xff\xff'; printf '18446744073709551615,'; } \
+    >"$seeds/decimal/u64"
+{ printf '\x00\x00\x00\x00\x00\x00\xff\xff'; printf '65536'; } >"$seeds/decimal/port"
 printf '/var/lib/octavia/b081ed89-f6f8-48cb-a498-5e12705e2cf9.sock' \
     >"$seeds/octavia/socket"
 
@@ -62,7 +66,7 @@ mkdir -p "$build/findings"
 printf '%-10s %12s %10s %11s %8s %8s %s\n' target runs runs/s cov/edges \
     features corpus findings
 failed=0
-for t in cidr config csv expo httpreq octavia procstat snapshot; do
+for t in cidr config csv decimal expo httpreq octavia procstat snapshot; do
     log=$build/fuzz_$t.log
     rc=0
     "$build/tests/fuzz/fuzz_$t" "$limit" -timeout=10 \
