@@ -24,7 +24,7 @@
 #define AGENT_DEFAULT_STATS_SOCKET "/var/lib/octavia/*.sock"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
 #define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
-#define CHUNK_SIZE		(64u << 10)	/* a piece of a response */
+#define CHUNK_SIZE		((size_t)64 << 10)	/* a piece of a response */
 /*
  * What all responses in flight may hold together: queued output and gzip
  * state. A response past it waits for others to drain, and a client that
@@ -270,7 +270,7 @@ void	http_conn_free(struct http_conn *);
 /* The connection of l (any, when NULL) waiting longest for a request
  * head, idle or slow; NULL when every one is answering. */
 struct http_conn *http_conn_oldest_waiting(struct agent *,
-	    struct agent_listener *);
+	    const struct agent_listener *);
 /* Closes c to make room for another, and counts it. */
 void	http_conn_evict(struct http_conn *);
 /* The output budget: set up once, before any connection. */

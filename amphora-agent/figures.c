@@ -38,7 +38,6 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	if (f == NULL)
 		return NULL;
 	ea = &f->ea;
-	ea->haproxy_up = r->ref != NULL && r->ref->ok;
 	ea->socket_queries = a->scraper.queries;
 	ea->csv_errors = a->scraper.csv_errors;
 	ea->version = AGENT_VERSION;
@@ -53,7 +52,8 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		ea->cpu = r->ref->cpu;
 		ea->memory = r->ref->memory;
 	}
-	if (ea->haproxy_up) {
+	if (r->ref != NULL && r->ref->ok) {
+		ea->haproxy_up = 1;
 		clock_now(&now);
 		ea->scrape_duration = r->ref->duration;
 		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);

@@ -300,9 +300,10 @@ listeners_apply(struct agent *a, struct config *conf, int starting)
 
 	TAILQ_FOREACH(l, &a->listeners, entry)
 		npool += l->nsocks;
-	pool = calloc(npool + 1, sizeof(*pool));
-	lst = calloc(n + 1, sizeof(*lst));
-	socks = calloc(n + 1, sizeof(*socks));
+	/* arrays of pointers, each ending with NULL */
+	pool = calloc(npool + 1, sizeof(struct listen_sock *));
+	lst = calloc(n + 1, sizeof(struct agent_listener *));
+	socks = calloc(n + 1, sizeof(struct listen_sock **));
 	if (pool == NULL || lst == NULL || socks == NULL)
 		goto undo;
 	npool = 0;
@@ -311,8 +312,8 @@ listeners_apply(struct agent *a, struct config *conf, int starting)
 			pool[npool++] = l->socks[i];
 	for (i = 0; i < n; i++) {
 		cl = &conf->listeners[i];
-		if ((socks[i] = calloc(cl->nbinds + 1, sizeof(**socks))) ==
-		    NULL)
+		if ((socks[i] = calloc(cl->nbinds + 1,
+		    sizeof(struct listen_sock *))) == NULL)
 			goto undo;
 		if ((lst[i] = listener_find(a, cl->id)) == NULL) {
 			if ((lst[i] = calloc(1, sizeof(**lst))) == NULL)

@@ -20,7 +20,7 @@
 #include "log.h"
 
 #define NSIGS			(sizeof(sigs) / sizeof(sigs[0]))
-#define FD_RESERVE		32	/* for the stats socket, logs, /proc */
+#define FD_RESERVE		((rlim_t)32)	/* stats socket, logs, /proc */
 
 enum {
 	OPT_LOADBALANCER_ID = 256,

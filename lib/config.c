@@ -322,7 +322,7 @@ parse_global(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "min-scrape-interval") == 0) {
 		if (once(p, &p->seen, SEEN_MIN_SCRAPE, w[0]) == -1)
 			return -1;
-		if (config_parse_duration(w[1], 1000, 0, 3600 * 1000,
+		if (config_parse_duration(w[1], 1000, 0, 3600000,
 		    &ms) == -1)
 			return perr(p, "min-scrape-interval: not a duration "
 			    "from 0 to 3600s: \"%s\"", w[1]);
@@ -330,7 +330,7 @@ parse_global(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "scrape-timeout") == 0) {
 		if (once(p, &p->seen, SEEN_SCRAPE_TIMEOUT, w[0]) == -1)
 			return -1;
-		if (config_parse_duration(w[1], 1000, 1, 300 * 1000,
+		if (config_parse_duration(w[1], 1000, 1, 300000,
 		    &ms) == -1)
 			return perr(p, "scrape-timeout: not a duration "
 			    "from 1ms to 300s: \"%s\"", w[1]);
@@ -409,7 +409,7 @@ parse_listener(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "timeout-http-request") == 0) {
 		if (once(p, &p->lseen, SEEN_TIMEOUT_REQUEST, w[0]) == -1)
 			return -1;
-		if (config_parse_duration(w[1], 1, 1, 3600 * 1000, &ms) == -1)
+		if (config_parse_duration(w[1], 1, 1, 3600000, &ms) == -1)
 			return perr(p, "timeout-http-request: milliseconds "
 			    "from 1 to 3600000, not \"%s\"", w[1]);
 		l->head_timeout_ms = ms;

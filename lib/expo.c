@@ -31,10 +31,10 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
  * the reserve.
  */
 #define NAME_MAX_LEN	(sizeof(((struct expo_cursor *)0)->name))
-#define TAIL_MAX	17	/* ",state=\"MAINT\"} " and its NUL */
-#define VALUE_MAX	32	/* "-18446744073709551615.000000", "%.9g" */
-#define LABEL_VALUE_MAX	128	/* of an agent label, before escaping */
-#define LABEL_KEY_MAX	16	/* "haproxy_version" and its NUL */
+#define TAIL_MAX	((size_t)17)	/* ",state=\"MAINT\"} " and NUL */
+#define VALUE_MAX	((size_t)32)	/* "-18446744073709551615.000000", "%.9g" */
+#define LABEL_VALUE_MAX	((size_t)128)	/* an agent label's, unescaped */
+#define LABEL_KEY_MAX	((size_t)16)	/* "haproxy_version" and NUL */
 #define AGENT_LABELS	2	/* at most, on one line */
 #define AGENT_LABELS_MAX \
 	(AGENT_LABELS * (LABEL_KEY_MAX + 4 + 2 * LABEL_VALUE_MAX))
@@ -200,7 +200,7 @@ group_begin(const struct wbuf *out)
 
 /* Ends a group at p, which the line budget keeps within the reserve. */
 static void
-group_end(struct wbuf *out, char *p)
+group_end(struct wbuf *out, const char *p)
 {
 	assert((size_t)(p - out->data) <= out->cap);
 	out->len = (size_t)(p - out->data);

@@ -60,7 +60,7 @@ enum expo_format {
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* No line the writer produces is longer. */
-#define EXPO_LINE_MAX		1024
+#define EXPO_LINE_MAX		((size_t)1024)
 /* The writer stops when less room than this is left (a family's header
  * and a member's five status lines must fit). */
 #define EXPO_ROOM_MIN		(8 * EXPO_LINE_MAX)

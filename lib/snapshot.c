@@ -238,7 +238,7 @@ parse_int(const char *s, size_t len, uint64_t *v, int *neg)
 
 /* One "Name: value" line of show info, NUL-terminated at end. */
 static void
-parse_info_line(struct snapshot *s, char *p, char *end)
+parse_info_line(struct snapshot *s, char *p, const char *end)
 {
 	char		*colon, *val;
 	size_t		 vlen;
@@ -300,6 +300,8 @@ label(char *p, const char *key, const char *uuid)
 {
 	size_t	 n = strlen(key);
 
+	/* a part of the labels, which the caller ends */
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(p, key, n);
 	memcpy(p + n, uuid, OCTAVIA_UUID_LEN);
 	p[n + OCTAVIA_UUID_LEN] = '"';
@@ -395,8 +397,12 @@ refused(struct snapshot *s, const char *p, const char *nl)
 	size_t			 i, n = sizeof(head) - 1;
 
 	memcpy(s->refusal, head, n);
-	for (i = 0; p + i < nl && n < sizeof(s->refusal) - 2; i++)
-		s->refusal[n++] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+	for (i = 0; p + i < nl && n < sizeof(s->refusal) - 2; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			s->refusal[n++] = p[i];
+		else
+			s->refusal[n++] = '?';
+	}
 	s->refusal[n++] = '"';
 	s->refusal[n] = '\0';
 	fail(s, s->refusal);

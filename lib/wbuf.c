@@ -92,7 +92,7 @@ fmt_u64(char *dst, uint64_t v)
 	size_t	 n = 0, i;
 
 	do {
-		tmp[n++] = '0' + (char)(v % 10);
+		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
 	for (i = 0; i < n; i++)

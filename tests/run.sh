@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs what it needs (Debian 12), builds with
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
-# runs every test, the load test and the integration suites under
-# valgrind, builds, lints, installs, runs and purges the Debian package,
-# then runs the tests again with AddressSanitizer and
+# runs every test, static analysis, the load test and the integration
+# suites under valgrind, builds, lints, installs, runs and purges the
+# Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
 # parser for 30 s (FUZZ_SECONDS) with libFuzzer.
 #
@@ -43,6 +43,9 @@ build build-gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 [ $quick -eq 1 ] && exit 0
 
 agent=build-gcc/amphora-agent/amphora-prometheus-agent
+
+# clang-tidy and cppcheck, clean (tests/static.sh, .clang-tidy)
+tests/static.sh
 
 # load and abuse beside a legitimate scraper, on loopback (tests/load)
 echo "== load"
