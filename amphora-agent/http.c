@@ -726,7 +726,7 @@ send_rendered(struct http_conn *c, struct evbuffer *out)
 	}
 	if (c->chunked)
 		evbuffer_add(out, "\r\n", 2);
-	expo_cursor_range(&c->cursor, FAM_HAPROXY__COUNT, ~0u);
+	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
 	return 0;
 }
 

@@ -64,7 +64,7 @@ snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
 	if (wbuf_reserve(&b, 256u << 10) == -1)	/* most fit at once */
 		return NULL;
 	expo_cursor_init(&cur, &r->snap, ea, scopes, format);
-	expo_cursor_range(&cur, 0, FAM_HAPROXY__COUNT);
+	expo_cursor_range(&cur, 0, FAM_SNAPSHOT__COUNT);
 	for (;;) {
 		size_t	 before = b.len;
 

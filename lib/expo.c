@@ -5,6 +5,7 @@
 
 #include "expo.h"
 #include "metrics.h"
+#include "opstatus.h"
 
 
 const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
@@ -27,11 +28,11 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
  *	# HELP <name> <help>.\n# TYPE <name> counter\n	a family's header
  *
  * and a group is a header and at most one row's lines (five, for a
- * member's status), or a batch of row samples cut EXPO_LINE_MAX short of
- * the reserve.
+ * member's status or operating status), or a batch of row samples cut
+ * EXPO_LINE_MAX short of the reserve.
  */
 #define NAME_MAX_LEN	(sizeof(((struct expo_cursor *)0)->name))
-#define TAIL_MAX	((size_t)17)	/* ",state=\"MAINT\"} " and NUL */
+#define TAIL_MAX	((size_t)23)	/* ",status=\"NO_MONITOR\"} " and NUL */
 #define VALUE_MAX	((size_t)32)	/* "-18446744073709551615.000000", "%.9g" */
 #define LABEL_VALUE_MAX	((size_t)128)	/* an agent label's, unescaped */
 #define LABEL_KEY_MAX	((size_t)16)	/* "haproxy_version" and NUL */
@@ -48,6 +49,8 @@ _Static_assert(NAME_MAX_LEN + 1 + AGENT_LABELS_MAX + 2 + VALUE_MAX + 1
 _Static_assert(HEADER_MAX <= EXPO_LINE_MAX, "a family's header fits a line");
 _Static_assert((1 + STATE__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
     "a header and a member's status lines fit the reserve");
+_Static_assert((1 + OP__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
+    "a header and a member's operating status lines fit the reserve");
 
 /* What follows a row's labels: "} ", a state or a code. */
 static const char plain_tail[TAIL_MAX] = "} ";
@@ -57,6 +60,14 @@ static const char state_tails[STATE__COUNT][TAIL_MAX] = {
 	[STATE_MAINT] = ",state=\"MAINT\"} ",
 	[STATE_DRAIN] = ",state=\"DRAIN\"} ",
 	[STATE_NOLB] = ",state=\"NOLB\"} ",
+};
+static const char op_tails[OP__COUNT][TAIL_MAX] = {
+	[OP_ONLINE] = ",status=\"ONLINE\"} ",
+	[OP_DRAINING] = ",status=\"DRAINING\"} ",
+	[OP_DEGRADED] = ",status=\"DEGRADED\"} ",
+	[OP_ERROR] = ",status=\"ERROR\"} ",
+	[OP_NO_MONITOR] = ",status=\"NO_MONITOR\"} ",
+	[OP_OFFLINE] = ",status=\"OFFLINE\"} ",
 };
 static const char code_tails[][TAIL_MAX] = {
 	",code=\"1xx\"} ", ",code=\"2xx\"} ", ",code=\"3xx\"} ",
@@ -260,7 +271,10 @@ row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
 	    (snap_row_has(r, col) && !snap_row_neg(r, col));
 }
 
-/* A status family: one series per state, 1 on the row's own. */
+/*
+ * A status or operating status family: one series per state the scope can
+ * be in, 1 on the row's own.
+ */
 static int
 render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop)
@@ -269,9 +283,16 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_row	*r;
 	const uint8_t		*states = listener_states;
 	size_t			 k, nstates = sizeof(listener_states);
+	const char		(*tails)[TAIL_MAX] = state_tails;
+	int			 op = fam->conv == CONV_OPSTATUS;
+	uint8_t			 cur;
 	char			*p;
 
-	if (fam->scope == SCOPE_MEMBER) {
+	if (op) {
+		states = op_scope_states[fam->scope].op;
+		nstates = op_scope_states[fam->scope].n;
+		tails = op_tails;
+	} else if (fam->scope == SCOPE_MEMBER) {
 		states = member_states;
 		nstates = sizeof(member_states);
 	}
@@ -279,14 +300,41 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
 		r = &rs->row[c->row];
+		cur = op ? r->op : r->state;
 		for (k = 0; k < nstates; k++) {
 			p = put_series(p, c, r->labels, r->labels_len,
-			    state_tails[states[k]]);
-			*p++ = r->state == states[k] ? '1' : '0';
+			    tails[states[k]]);
+			*p++ = cur == states[k] ? '1' : '0';
 			*p++ = '\n';
 		}
 		group_end(out, p);
 	}
+	return 1;
+}
+
+/*
+ * The load balancer's operating status, its one label the status: the
+ * tail's text less its leading comma and closing "} ".
+ */
+static int
+render_lb_op_status(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct op_states	*st = &op_scope_states[SCOPE_LOADBALANCER];
+	const char		*tail;
+	size_t			 k;
+	char			*p;
+
+	if ((p = lines_begin(c, fam, out, stop)) == NULL)
+		return 0;
+	for (k = 0; k < st->n; k++) {
+		tail = op_tails[st->op[k]];
+		p = put_series(p, c, tail + 1, strnlen(tail, TAIL_MAX) - 3,
+		    plain_tail);
+		*p++ = c->snap->op == st->op[k] ? '1' : '0';
+		*p++ = '\n';
+	}
+	group_end(out, p);
 	return 1;
 }
 
@@ -357,6 +405,7 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 {
 	switch (fam->conv) {
 	case CONV_STATUS:
+	case CONV_OPSTATUS:
 		return render_status_rows(c, fam, out, stop);
 	case CONV_HRSP:
 		return render_code_rows(c, fam, out, stop);
@@ -510,6 +559,8 @@ render_family(struct expo_cursor *c, const struct metric_family *fam,
 			return 1;
 		if (fam->scope != SCOPE_LOADBALANCER)
 			return render_rows(c, fam, out, stop);
+		if (fam->conv == CONV_OPSTATUS)
+			return render_lb_op_status(c, fam, out, stop);
 		if (!((c->snap->info_have >> fam->src) & 1))
 			return 1;
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)

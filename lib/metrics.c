@@ -585,6 +585,29 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .scope = SCOPE_MEMBER, .conv = CONV_MS, .src = COL_TTIME_MAX,
 	    .help = "Longest total session time seen, in seconds" },
 
+	/* Octavia's operating status, as its health manager computes it. */
+	[FAM_LOADBALANCER_OPERATING_STATUS] = {
+	    .name = "loadbalancer_operating_status", .type = MT_GAUGE,
+	    .scope = SCOPE_LOADBALANCER, .conv = CONV_OPSTATUS,
+	    .help = "Operating status as Octavia computes it (ONLINE, DEGRADED, "
+	        "ERROR), one series per status set to 1 on the current one" },
+	[FAM_LISTENER_OPERATING_STATUS] = {
+	    .name = "listener_operating_status", .type = MT_GAUGE,
+	    .scope = SCOPE_LISTENER, .conv = CONV_OPSTATUS,
+	    .help = "Operating status as Octavia computes it (ONLINE, DEGRADED, "
+	        "OFFLINE), one series per status set to 1 on the current one" },
+	[FAM_POOL_OPERATING_STATUS] = {
+	    .name = "pool_operating_status", .type = MT_GAUGE,
+	    .scope = SCOPE_POOL, .conv = CONV_OPSTATUS,
+	    .help = "Operating status as Octavia computes it (ONLINE, DEGRADED, "
+	        "ERROR), one series per status set to 1 on the current one" },
+	[FAM_MEMBER_OPERATING_STATUS] = {
+	    .name = "member_operating_status", .type = MT_GAUGE,
+	    .scope = SCOPE_MEMBER, .conv = CONV_OPSTATUS,
+	    .help = "Operating status as Octavia computes it (ONLINE, DRAINING, "
+	        "ERROR, NO_MONITOR, OFFLINE), one series per status set to 1 on "
+	        "the current one" },
+
 	/* The agent's own. */
 	[FAM_EXPORTER_HAPROXY_UP] = {
 	    .name = "exporter_haproxy_up", .type = MT_GAUGE,

@@ -21,6 +21,7 @@ enum metric_conv {
 	CONV_INT,		/* the integer as HAProxy gives it */
 	CONV_MS,		/* milliseconds, served as seconds */
 	CONV_STATUS,		/* one series per state, 1 on the current */
+	CONV_OPSTATUS,		/* Octavia's operating status, likewise */
 	CONV_HRSP,		/* hrsp_1xx..hrsp_other as label code= */
 	CONV_COMPUTED_CPU,	/* amphora CPU busy % */
 	CONV_COMPUTED_MEMORY,	/* amphora memory used % */
@@ -47,7 +48,9 @@ enum metric_agent_id {
 /*
  * Every family, in the order served: first the 144 upstream Octavia serves
  * from HAProxy 2.6 (FAM_HAPROXY__COUNT of them, asserted in metrics.c),
- * then the agent's own. The table is indexed by these.
+ * then Octavia's operating status (all of these from the snapshot alone,
+ * up to FAM_SNAPSHOT__COUNT), then the agent's own. The table is indexed
+ * by these.
  */
 enum metric_family_id {
 	FAM_LOADBALANCER_CPU,
@@ -194,8 +197,13 @@ enum metric_family_id {
 	FAM_MEMBER_MAX_CONNECT_TIME_SECONDS,
 	FAM_MEMBER_MAX_RESPONSE_TIME_SECONDS,
 	FAM_MEMBER_MAX_TOTAL_TIME_SECONDS,
-	FAM_HAPROXY__COUNT,		/* the families from HAProxy */
-	FAM_EXPORTER_HAPROXY_UP = FAM_HAPROXY__COUNT,
+	FAM_HAPROXY__COUNT,		/* upstream's families */
+	FAM_LOADBALANCER_OPERATING_STATUS = FAM_HAPROXY__COUNT,
+	FAM_LISTENER_OPERATING_STATUS,
+	FAM_POOL_OPERATING_STATUS,
+	FAM_MEMBER_OPERATING_STATUS,
+	FAM_SNAPSHOT__COUNT,		/* the families a snapshot holds all of */
+	FAM_EXPORTER_HAPROXY_UP = FAM_SNAPSHOT__COUNT,
 	FAM_EXPORTER_SCRAPE_DURATION_SECONDS,
 	FAM_EXPORTER_SNAPSHOT_AGE_SECONDS,
 	FAM_EXPORTER_SOCKET_QUERIES_TOTAL,

@@ -7,6 +7,7 @@
 #include "csv.h"
 #include "decimal.h"
 #include "octavia.h"
+#include "opstatus.h"
 #include "snapshot.h"
 
 _Static_assert(COL__NUMERIC <= 64, "presence bits must fit one word");
@@ -455,8 +456,16 @@ row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f)
 	}
 	r->http = s->idx[COL_MODE] >= 0 &&
 	    strcmp(f[s->idx[COL_MODE]].s, "http") == 0;
-	r->state = s->have_status ?
-	    parse_state(scope, f[s->idx[COL_STATUS]].s) : STATE_UNKNOWN;
+	r->state = STATE_UNKNOWN;
+	r->op = OP_UNKNOWN;
+	if (s->have_status) {
+		const char	*st = f[s->idx[COL_STATUS]].s;
+
+		r->state = parse_state(scope, st);
+		r->op = op_status_of_row(scope, st,
+		    snap_row_has(r, COL_WEIGHT) && r->v[COL_WEIGHT] == 0 &&
+		    !snap_row_neg(r, COL_WEIGHT));
+	}
 	if (++s->total > s->lim.max_mem / sizeof(struct snap_row))
 		return fail(s, "show stat: rows over the memory cap");
 	if ((dst = rows_push(s, scope)) == NULL)
@@ -663,6 +672,11 @@ snapshot_finish(struct snapshot *s)
 			    "show stat: no CSV header" :
 			    "show stat: truncated (no empty line at the end)";
 		snapshot_free(s);	/* never half a snapshot */
+		return -1;
+	}
+	if (op_status_resolve(s) == -1) {
+		s->error = "out of memory";
+		snapshot_free(s);
 		return -1;
 	}
 	return 0;

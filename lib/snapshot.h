@@ -152,6 +152,7 @@ struct snap_row {
 	uint64_t	 neg;		/* bit per numeric column: negative */
 	uint8_t		 http;		/* proxy is in mode http */
 	uint8_t		 state;		/* enum snap_state */
+	uint8_t		 op;		/* enum op_status (opstatus.h) */
 	uint8_t		 labels_len;
 	char		 labels[SNAP_LABELS_MAX];
 	uint64_t	 v[COL__NUMERIC];
@@ -185,6 +186,7 @@ struct snapshot {
 	char			 haproxy_version[64];
 	uint64_t		 cols_present;	/* bit per numeric column */
 	int			 have_status;
+	uint8_t			 op;		/* the load balancer's op_status */
 	struct snap_rows	 rows[SCOPE__COUNT];	/* by scope */
 	size_t			 malformed;	/* rows skipped as broken */
 	size_t			 hidden;	/* rows that are not Octavia's */

@@ -105,21 +105,27 @@ class Proc:
 
 
 class HAProxy:
-    """HAProxy with the generated 'mixed' Octavia config."""
+    """HAProxy with a generated Octavia config: the "mixed" scenario, or
+    "states" (tests/tools/haproxy_states.py drives it, through a second
+    stats socket of level admin)."""
 
-    def __init__(self, work, name="lb", socket_path=None):
+    def __init__(self, work, name="lb", socket_path=None, scenario="mixed"):
         self.work = work
+        self.scenario = scenario
         self.sock = socket_path or os.path.join(work, f"{name}.sock")
         self.cfg = os.path.join(work, f"{name}.cfg")
         man = os.path.join(work, f"{name}.json")
-        base = free_port_block(8)
+        base = free_port_block(9)
         self.agent_port = free_port_block(1)
+        extra = []
+        if scenario == "states":
+            extra = ["--admin-socket", os.path.join(work, f"{name}-admin.sock")]
         subprocess.run([sys.executable, os.path.join(TOOLS,
-                        "octavia_haproxy_cfg.py"), "--scenario", "mixed",
+                        "octavia_haproxy_cfg.py"), "--scenario", scenario,
                         "--socket", self.sock, "--base-port", str(base),
                         "--agent-port", str(self.agent_port),
                         "--seed", str(random.randrange(1 << 30)),
-                        "--config", self.cfg, "--manifest", man],
+                        "--config", self.cfg, "--manifest", man] + extra,
                        check=True)
         self.m = json.load(open(man))
         self.pidfile = os.path.join(work, f"{name}.pid")
@@ -131,7 +137,7 @@ class HAProxy:
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(self.sock), 10, "stats socket")
-        # checks: inter 2s, fall 1, rise 1
+        # checks: inter 2s (1s in "states"), fall 1, rise 1
         wait_for(self.checks_settled, 15, "health checks")
 
     def checks_settled(self):
@@ -144,6 +150,9 @@ class HAProxy:
             if len(f) > 17:
                 states[f[1]] = f[17]
         r = self.m["member_roles"]
+        if self.scenario == "states":
+            return (states.get(r["down"]) == "DOWN" and
+                    states.get(r["rising"]) == "DOWN")
         return (states.get(r["up"]) == "UP" and
                 states.get(r["down"]) == "DOWN" and
                 states.get(r["l7bad"]) == "DOWN" and

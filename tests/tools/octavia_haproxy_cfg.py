@@ -10,6 +10,13 @@ PROMETHEUS listener exists. Two shapes:
                        listeners, UP, DOWN, MAINT, weight 0, backup,
                        unchecked) and proxies that must stay hidden.
   --scenario scale     --listeners N x --members M, for benchmarks.
+  --scenario states    a member, pool and listener for every Octavia
+                       operating status, set up to be driven there through
+                       the admin socket (--admin-socket): members that will
+                       be drained, that will fail or pass checks with fall
+                       or rise 3 ("UP 1/3", "DOWN 1/3"), a pool whose
+                       members are all disabled, a listener of maxconn 1
+                       and a spare one to pause or stop.
 
 All addresses are on loopback, but for --prometheus-listener ADDR:PORT: a
 PROMETHEUS listener as Octavia renders one, on the VIP, its allowed_cidrs
@@ -23,7 +30,7 @@ import uuid
 
 GLOBAL = """global
     maxconn 4000
-    stats socket {sock} mode 0666 level user
+    stats socket {sock} mode 0666 level user{admin}
     stats timeout 30s
 
 defaults
@@ -64,6 +71,13 @@ def prometheus_listener(lid, bind, cidrs):
             f"    maxconn 1000\n{acl}"
             f"    timeout client 50000\n"
             f"    default_backend prometheus-exporter-internal\n\n")
+
+
+def global_section(a):
+    admin = ""
+    if a.admin_socket:
+        admin = f"\n    stats socket {a.admin_socket} mode 0600 level admin"
+    return GLOBAL.format(sock=a.socket, admin=admin)
 
 
 def uid(rng):
@@ -112,7 +126,7 @@ def mixed(a, rng):
         f"    server {m['backup']} {live} weight 1 backup\n"
         f"    server {m['unchecked']} {live} weight 1\n"
         f"    server {m['l7bad']} {bad} weight 1 check inter 2s fall 1 rise 1\n")
-    out = [GLOBAL.format(sock=a.socket)]
+    out = [global_section(a)]
     for name, port, pool in (("http", ports["http"], pool_a),
                              ("http2", ports["http2"], pool_a)):
         out.append(f"frontend {lst[name]}\n    mode http\n"
@@ -155,7 +169,7 @@ def scale(a, rng):
     ports = {"target": a.base_port, "target_bad": a.base_port + 1,
              "promex": a.base_port + 2, "stats": a.base_port + 3}
     live = f"127.0.0.1:{ports['target']}"
-    out = [GLOBAL.format(sock=a.socket)]
+    out = [global_section(a)]
     manifest = {"socket": a.socket, "ports": ports, "listeners": {},
                 "pools": [], "members": []}
     for i in range(a.listeners):
@@ -180,10 +194,76 @@ def scale(a, rng):
     return "".join(out), manifest
 
 
+def states(a, rng):
+    ports = {k: a.base_port + i for i, k in enumerate(
+        ["http", "tcp", "full", "target", "target_bad", "closed", "stats",
+         "promex", "spare"])}
+    names = ["http", "tcp", "full", "spare"]
+    lst = {k: uid(rng) for k in names}
+    pools = {k: uid(rng) for k in names}
+    live = f"127.0.0.1:{ports['target']}"
+    closed = f"127.0.0.1:{ports['closed']}"
+    check = "check inter 1s"
+    # role: (address, server options); "falling" and "rising" are moved
+    # to the other address by the driver, "drain" is set to drain
+    http = {
+        "up": (live, f"weight 1 {check} fall 1 rise 1"),
+        "down": (closed, f"weight 1 {check} fall 1 rise 1"),
+        "maint": (live, f"weight 1 disabled {check}"),
+        "weight0": (live, f"weight 0 {check} fall 1 rise 1"),
+        "drain": (live, f"weight 1 {check} fall 1 rise 1"),
+        "unchecked": (live, "weight 1"),
+        "falling": (live, f"weight 1 {check} fall 3 rise 1"),
+        "rising": (closed, f"weight 1 {check} fall 1 rise 3"),
+    }
+    tcp = {"disabled1": (live, "weight 1 disabled"),
+           "disabled2": (live, f"weight 1 disabled {check}")}
+    full = {"full_up": (live, "weight 1")}
+    spare = {"spare_up": (live, "weight 1")}
+    out = [global_section(a)]
+    roles, members = {}, []
+    for name, mode, maxconn, servers in (("http", "http", 1000, http),
+                                         ("tcp", "tcp", 1000, tcp),
+                                         ("full", "http", 1, full),
+                                         ("spare", "http", 1000, spare)):
+        out.append(f"frontend {lst[name]}\n    mode {mode}\n"
+                   f"    bind 127.0.0.1:{ports[name]}\n"
+                   f"    maxconn {maxconn}\n"
+                   f"    default_backend {pools[name]}:{lst[name]}\n\n")
+        out.append(f"backend {pools[name]}:{lst[name]}\n    mode {mode}\n"
+                   f"    balance roundrobin\n")
+        if mode == "http":
+            out.append("    option httpchk GET /\n"
+                       "    http-check expect status 200\n")
+        for role, (addr, opts) in servers.items():
+            mid = uid(rng)
+            roles[role] = mid
+            members.append([mid, pools[name], lst[name]])
+            out.append(f"    server {mid} {addr} {opts}\n")
+        out.append("\n")
+    out.append(target_proxies(ports["target"], ports["target_bad"],
+                              ports["stats"]))
+    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
+                                          agent=a.agent_port))
+    manifest = {
+        "socket": a.socket, "admin_socket": a.admin_socket, "ports": ports,
+        "listeners": lst,
+        "pools": [[pools[k], lst[k]] for k in names],
+        "pool_roles": pools,
+        "members": members,
+        "member_roles": roles,
+    }
+    return "".join(out), manifest
+
+
+SCENARIOS = {"mixed": mixed, "scale": scale, "states": states}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scenario", choices=["mixed", "scale"], default="mixed")
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
     p.add_argument("--socket", required=True)
+    p.add_argument("--admin-socket", help="a second stats socket, level admin")
     p.add_argument("--base-port", type=int, default=21000)
     p.add_argument("--agent-port", type=int, default=9102)
     p.add_argument("--listeners", type=int, default=3)
@@ -196,7 +276,7 @@ def main():
     a = p.parse_args()
     import random
     rng = random.Random(a.seed)
-    cfg, manifest = (mixed if a.scenario == "mixed" else scale)(a, rng)
+    cfg, manifest = SCENARIOS[a.scenario](a, rng)
     if a.prometheus_listener:
         lid = uid(rng)
         manifest["listeners"]["prometheus"] = lid

@@ -116,7 +116,21 @@ test_exact_output(void **state)
 	    "time seen, in seconds.\n"
 	    "# TYPE octavia_member_max_response_time_seconds gauge\n"
 	    "octavia_member_max_response_time_seconds{member=\"" M "\",pool=\""
-	    P "\",listener=\"" L "\"} 0.051000\n");
+	    P "\",listener=\"" L "\"} 0.051000\n"
+	    "# HELP octavia_member_operating_status Operating status as Octavia "
+	    "computes it (ONLINE, DRAINING, ERROR, NO_MONITOR, OFFLINE), one "
+	    "series per status set to 1 on the current one.\n"
+	    "# TYPE octavia_member_operating_status gauge\n"
+	    "octavia_member_operating_status{member=\"" M "\",pool=\"" P
+	    "\",listener=\"" L "\",status=\"ONLINE\"} 0\n"
+	    "octavia_member_operating_status{member=\"" M "\",pool=\"" P
+	    "\",listener=\"" L "\",status=\"DRAINING\"} 1\n"
+	    "octavia_member_operating_status{member=\"" M "\",pool=\"" P
+	    "\",listener=\"" L "\",status=\"ERROR\"} 0\n"
+	    "octavia_member_operating_status{member=\"" M "\",pool=\"" P
+	    "\",listener=\"" L "\",status=\"NO_MONITOR\"} 0\n"
+	    "octavia_member_operating_status{member=\"" M "\",pool=\"" P
+	    "\",listener=\"" L "\",status=\"OFFLINE\"} 0\n");
 	free(out);
 
 	/* a TCP listener: no http_* families, OPEN is UP */
@@ -126,6 +140,16 @@ test_exact_output(void **state)
 	    "\",state=\"UP\"} 1\n"));
 	assert_non_null(strstr(out, "octavia_listener_current_sessions"
 	    "{listener=\"" L "\"} 3\n"));
+	assert_non_null(strstr(out, "octavia_listener_operating_status"
+	    "{listener=\"" L "\",status=\"ONLINE\"} 1\n"));
+	free(out);
+
+	/* the load balancer's: no pool here says otherwise */
+	out = render(&s, &a, 1u << SCOPE_LOADBALANCER);
+	assert_non_null(strstr(out,
+	    "octavia_loadbalancer_operating_status{status=\"ONLINE\"} 1\n"
+	    "octavia_loadbalancer_operating_status{status=\"DEGRADED\"} 0\n"
+	    "octavia_loadbalancer_operating_status{status=\"ERROR\"} 0\n"));
 	free(out);
 
 	/* scope loadbalancer: info fields, computed ones, the info family */

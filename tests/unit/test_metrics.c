@@ -66,10 +66,18 @@ test_table_shape(void **state)
 		if (f->conv == CONV_MS)
 			assert_true(ends_with(f->name, "_seconds"));
 	}
-	/* the first 144 come from HAProxy, the rest are the agent's */
-	for (i = 0; i < FAM__COUNT; i++)
-		assert_int_equal(metric_families[i].conv == CONV_AGENT,
-		    i >= FAM_HAPROXY__COUNT);
+	/*
+	 * the first 144 come from HAProxy, then the operating status from
+	 * the same snapshot, then the agent's own
+	 */
+	for (i = 0; i < FAM__COUNT; i++) {
+		f = &metric_families[i];
+		assert_int_equal(f->conv == CONV_OPSTATUS,
+		    i >= FAM_HAPROXY__COUNT && i < FAM_SNAPSHOT__COUNT);
+		assert_int_equal(f->conv == CONV_AGENT, i >= FAM_SNAPSHOT__COUNT);
+		if (f->conv == CONV_OPSTATUS)
+			assert_true(ends_with(f->name, "_operating_status"));
+	}
 }
 
 static void
