@@ -27,7 +27,8 @@ packaging/ensure-packages.sh \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
-    valgrind cppcheck clang-tidy
+    valgrind cppcheck clang-tidy prometheus-alertmanager victoria-metrics \
+    python3-yaml
 
 jobs=$(nproc)
 build() {

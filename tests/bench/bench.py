@@ -57,6 +57,14 @@ def curl_times(url, n, gzip=False):
     return times, size
 
 
+def samples(url):
+    """Samples in one scrape: what a load balancer costs a Prometheus."""
+    body = subprocess.run(["curl", "-s", url], capture_output=True,
+                          check=True).stdout.decode()
+    return sum(1 for line in body.split("\n")
+               if line and not line.startswith("#"))
+
+
 def vmhwm_kb(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -172,6 +180,7 @@ def run(args):
             r["agent"], r["agent_bytes"] = curl_times(agent_url, iters)
             r["agent_gz"], r["agent_gz_bytes"] = curl_times(
                 agent_url, iters, gzip=True)
+            r["samples"] = samples(agent_url)
             curl_times(promex_url, 1)
             r["promex"], r["promex_bytes"] = curl_times(promex_url, iters)
             if exp_url:
@@ -220,11 +229,13 @@ def report(rows, extra):
         print(f"{r['members']:>8} | " + " | ".join(cells))
     print()
     print(f"{'members':>8} | {'agent RSS':>10} | {'CSV bytes':>10} | "
-          f"{'body':>11} | {'gzip body':>10} | {'promex body':>11}")
+          f"{'body':>11} | {'gzip body':>10} | {'promex body':>11} | "
+          f"{'samples':>9} | {'per member':>10}")
     for r in rows:
         print(f"{r['members']:>8} | {r['rss_kb'] / 1024:>7.1f} MB | "
               f"{r['raw_bytes']:>10} | {r['agent_bytes']:>11} | "
-              f"{r['agent_gz_bytes']:>10} | {r['promex_bytes']:>11}")
+              f"{r['agent_gz_bytes']:>10} | {r['promex_bytes']:>11} | "
+              f"{r['samples']:>9} | {r['samples'] / r['members']:>10.1f}")
     print()
     print("ratios (same run)")
     checks = []

@@ -20,6 +20,9 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
@@ -219,6 +222,52 @@ class Agent:
 
     def log(self):
         return open(self.logpath).read()
+
+
+class Prometheus:
+    """A real Prometheus (or anything speaking its HTTP API and taking
+    its flags, as VictoriaMetrics does not) on a loopback port."""
+
+    def __init__(self, work, name, config, args=()):
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port_block(1)
+        self.config = os.path.join(self.dir, "prometheus.yml")
+        with open(self.config, "w") as f:
+            f.write(config)
+        self.proc = Proc(["prometheus", f"--config.file={self.config}",
+                          f"--storage.tsdb.path={self.dir}/data",
+                          f"--web.listen-address=127.0.0.1:{self.port}",
+                          *args], os.path.join(self.dir, "prometheus.log"))
+        wait_for(lambda: self.get("/-/ready") is not None, 30,
+                 f"Prometheus {name} ready")
+
+    def get(self, path, **params):
+        url = f"http://127.0.0.1:{self.port}{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read()
+        return json.loads(body) if path.startswith("/api/") else body
+
+    def query(self, q):
+        """The result of an instant query; raises on an error answer."""
+        try:
+            ans = self.get("/api/v1/query", query=q)
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"{q}: {e.read().decode()}") from None
+        assert ans["status"] == "success", (q, ans)
+        return ans["data"]["result"]
+
+    def value(self, q):
+        res = self.query(q)
+        return float(res[0]["value"][1]) if res else None
+
+    def log(self):
+        return open(os.path.join(self.dir, "prometheus.log")).read()
+
+    def stop(self):
+        self.proc.stop()
 
 
 def scrape(port, host="127.0.0.1", source=None, query=""):
