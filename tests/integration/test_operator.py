@@ -345,31 +345,31 @@ scrape_configs:
             "the first alerts at the webhook")
         assert hook.first(0, is_up_alert("firing")) is None
 
-        t0 = time.monotonic()
-        st.admin(f"set server {st.server('up')} addr 127.0.0.1 "
-                 f"port {hap.m['ports']['closed']}")
-        wait_for(lambda: hook.first(t0, is_up_alert("firing")), 60,
-                 "OctaviaMemberError at the webhook")
-        t1, fired = hook.first(t0, is_up_alert("firing"))
+        def move(port, status):
+            """Points the member at port; when its alert in status
+            arrived, how long after, and the alert."""
+            t = time.monotonic()
+            st.admin(f"set server {st.server('up')} addr 127.0.0.1 "
+                     f"port {hap.m['ports'][port]}")
+            wait_for(lambda: hook.first(t, is_up_alert(status)), 60,
+                     f"OctaviaMemberError {status} at the webhook")
+            arrived, alert = hook.first(t, is_up_alert(status))
+            return arrived - t, alert
+
+        down, fired = move("closed", "firing")
         lab = fired["labels"]
         assert (lab["pool"], lab["listener"], lab["severity"]) == (
             pool, listener, "warning"), lab
         assert "runbook" in fired["annotations"], fired
-
-        t2 = time.monotonic()
-        st.admin(f"set server {st.server('up')} addr 127.0.0.1 "
-                 f"port {hap.m['ports']['target']}")
-        wait_for(lambda: hook.first(t2, is_up_alert("resolved")), 60,
-                 "the alert resolved at the webhook")
-        t3, _ = hook.first(t2, is_up_alert("resolved"))
+        up, _ = move("target", "resolved")
         # disabled (OFFLINE) and weight-0 (DRAINING) members never alerted
         for role in ("maint", "weight0", "unchecked"):
             assert hook.first(0, lambda x: x["labels"].get("alertname") ==
                               "OctaviaMemberError" and x["labels"].get(
                                   "member") == hap.m["member_roles"][role]
                               ) is None, role
-        print(f"  alert round trip: member down -> webhook {t1 - t0:.1f} s, "
-              f"back up -> resolved {t3 - t2:.1f} s")
+        print(f"  alert round trip: member down -> webhook {down:.1f} s, "
+              f"back up -> resolved {up:.1f} s")
     finally:
         if prom is not None:
             prom.stop()

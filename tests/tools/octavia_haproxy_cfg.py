@@ -106,6 +106,15 @@ listen stats
 """
 
 
+def helpers(a, ports):
+    """What every scenario ends with: the proxies members point at and
+    the internal prometheus proxies."""
+    return (target_proxies(ports["target"], ports["target_bad"],
+                           ports["stats"]) +
+            PROMETHEUS_INTERNAL.format(promex=ports["promex"],
+                                       agent=a.agent_port))
+
+
 def mixed(a, rng):
     ports = {k: a.base_port + i for i, k in enumerate(
         ["http", "tcp", "http2", "target", "target_bad", "closed", "stats",
@@ -143,10 +152,7 @@ def mixed(a, rng):
                f"    balance roundrobin\n"
                f"    server {m['tcp_up']} {live} weight 1 check inter 2s fall 1 rise 1\n"
                f"    server {m['tcp_unchecked']} {live} weight 1\n\n")
-    out.append(target_proxies(ports["target"], ports["target_bad"],
-                              ports["stats"]))
-    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
-                                          agent=a.agent_port))
+    out.append(helpers(a, ports))
     manifest = {
         "socket": a.socket, "ports": ports,
         "listeners": lst,
@@ -187,10 +193,7 @@ def scale(a, rng):
             manifest["members"].append([mid, pid, lid])
             out.append(f"    server {mid} {live} weight 1\n")
         out.append("\n")
-    out.append(target_proxies(ports["target"], ports["target_bad"],
-                              ports["stats"]))
-    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
-                                          agent=a.agent_port))
+    out.append(helpers(a, ports))
     return "".join(out), manifest
 
 
@@ -241,10 +244,7 @@ def states(a, rng):
             members.append([mid, pools[name], lst[name]])
             out.append(f"    server {mid} {addr} {opts}\n")
         out.append("\n")
-    out.append(target_proxies(ports["target"], ports["target_bad"],
-                              ports["stats"]))
-    out.append(PROMETHEUS_INTERNAL.format(promex=ports["promex"],
-                                          agent=a.agent_port))
+    out.append(helpers(a, ports))
     manifest = {
         "socket": a.socket, "admin_socket": a.admin_socket, "ports": ports,
         "listeners": lst,
