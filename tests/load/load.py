@@ -232,10 +232,14 @@ async def open_conns(port, n, batch=100):
     return conns
 
 
-async def keepalive(agent, rounds=3):
+async def keepalive(agent, before, rounds=3):
     """1,000 connections open at once, each asking rounds times."""
     conns = await open_conns(agent.port, 1000)
-    held = agent.fds()
+    # connected is not yet accepted: wait for the agent to catch up
+    deadline = time.monotonic() + 10
+    while (held := agent.fds()) < before + 1000 and \
+            time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     times = []
 
     async def ask(r, w):
@@ -488,7 +492,7 @@ def main():
         loop = asyncio.new_event_loop()
 
         conns, held, ka_times = phase("keepalive", lambda: loop.run_until_complete(
-            keepalive(agent)))
+            keepalive(agent, before["fds"])))
         assert held >= before["fds"] + 1000, (held, before)
         print(f"keepalive: 1,000 connections held at once ({held} agent "
               f"descriptors), 3,000 answers, p50 "
