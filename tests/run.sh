@@ -24,6 +24,7 @@ esac
 
 packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
+    libmnl-dev \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \

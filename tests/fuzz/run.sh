@@ -26,7 +26,7 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in cidr config csv decimal expo httpreq lvsconf octavia procstat snapshot; do
+for t in cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot; do
     mkdir -p "$seeds/$t" "$build/corpus/$t"
 done
 # HAProxy's answers (two leading bytes: the piece size, or scopes and size)
@@ -69,7 +69,7 @@ mkdir -p "$build/findings"
 printf '%-10s %12s %10s %11s %8s %8s %s\n' target runs runs/s cov/edges \
     features corpus findings
 failed=0
-for t in ${FUZZ_TARGETS:-cidr config csv decimal expo httpreq lvsconf octavia procstat snapshot}; do
+for t in ${FUZZ_TARGETS:-cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot}; do
     [ -x "$build/tests/fuzz/fuzz_$t" ] || { echo "no target $t" >&2; exit 2; }
     log=$build/fuzz_$t.log
     rc=0
