@@ -257,7 +257,8 @@ lines_begin(struct expo_cursor *c, const struct metric_family *fam,
 
 /*
  * Whether row r has a sample of column col: http families only for http
- * proxies, and in OpenMetrics no counter without a value ("counter-like
+ * proxies; rows from IPVS, and columns only IPVS has, only where there is
+ * a value; and in OpenMetrics no counter without a value ("counter-like
  * samples cannot be NaN"; the text format keeps NaN, as HAProxy's does)
  * nor below zero, which only a corrupt answer gives (found by fuzz_expo).
  */
@@ -266,6 +267,9 @@ row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
     const struct snap_row *r, int col)
 {
 	if ((fam->flags & MF_HTTP) && !r->http)
+		return 0;
+	/* what IPVS has no meaning for, and what only IPVS has: no NaN */
+	if (!snap_row_has(r, col) && (r->ipvs || col >= COL_IPVS_INPKTS))
 		return 0;
 	return c->format != EXPO_OPENMETRICS || fam->type != MT_COUNTER ||
 	    (snap_row_has(r, col) && !snap_row_neg(r, col));

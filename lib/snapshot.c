@@ -110,6 +110,9 @@ const char *const stat_col_names[COL__COUNT] = {
 	[COL_THROTTLE] = "throttle",
 	[COL_SRV_ICUR] = "srv_icur",
 	[COL_SRC_ILIM] = "src_ilim",
+	/* never in HAProxy's CSV: what IPVS adds */
+	[COL_IPVS_INPKTS] = "-ipvs_inpkts",
+	[COL_IPVS_OUTPKTS] = "-ipvs_outpkts",
 	[COL_PXNAME] = "pxname",
 	[COL_SVNAME] = "svname",
 	[COL_TYPE] = "type",
@@ -380,6 +383,19 @@ rows_push(struct snapshot *s, int scope)
 		rs->cap = ncap;
 	}
 	return &rs->row[rs->n++];
+}
+
+struct snap_row *
+snapshot_add_row(struct snapshot *s, enum scope scope)
+{
+	struct snap_row	*r;
+
+	if (s->total + 1 > s->lim.max_mem / sizeof(struct snap_row) ||
+	    (r = rows_push(s, scope)) == NULL)
+		return NULL;
+	s->total++;
+	memset(r, 0, sizeof(*r));
+	return r;
 }
 
 static int

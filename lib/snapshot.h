@@ -119,6 +119,8 @@ enum stat_col {
 	COL_THROTTLE,
 	COL_SRV_ICUR,
 	COL_SRC_ILIM,
+	COL_IPVS_INPKTS,	/* from IPVS only: packets in */
+	COL_IPVS_OUTPKTS,	/* and out */
 	COL__NUMERIC,		/* columns below hold text */
 	COL_PXNAME = COL__NUMERIC,
 	COL_SVNAME,
@@ -153,6 +155,7 @@ struct snap_row {
 	uint8_t		 http;		/* proxy is in mode http */
 	uint8_t		 state;		/* enum snap_state */
 	uint8_t		 op;		/* enum op_status (opstatus.h) */
+	uint8_t		 ipvs;		/* from IPVS: has only what it has */
 	uint8_t		 labels_len;
 	char		 labels[SNAP_LABELS_MAX];
 	uint64_t	 v[COL__NUMERIC];
@@ -221,6 +224,13 @@ void	snapshot_free(struct snapshot *);
  */
 size_t	snapshot_feed(struct snapshot *, char *buf, size_t len);
 int	snapshot_finish(struct snapshot *);
+
+/*
+ * A row of scope added to a snapshot by another source than HAProxy's
+ * answer (IPVS), zeroed; NULL when out of memory or past lim.max_mem.
+ * The caller sets its labels, values and presence bits.
+ */
+struct snap_row	*snapshot_add_row(struct snapshot *, enum scope);
 
 /* The whole answer at once: snapshot_feed() and snapshot_finish(). */
 int	snapshot_parse(struct snapshot *, char *buf, size_t len);
