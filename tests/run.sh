@@ -5,7 +5,7 @@
 # suites under valgrind, builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
-# parser for 30 s (FUZZ_SECONDS) with libFuzzer.
+# parser for 15 s (FUZZ_SECONDS) with libFuzzer.
 #
 #   tests/run.sh            everything but the amphora image
 #   tests/run.sh --quick    gcc build and its tests only
@@ -83,7 +83,7 @@ done
 
 # every parser's fuzz target, from the captured fixtures (tests/fuzz/run.sh)
 echo "== fuzz"
-tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
+tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"
 
 if [ $image -eq 1 ]; then
     # the element both ways: built from this checkout, and from the .deb

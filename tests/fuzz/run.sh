@@ -5,7 +5,7 @@
 # coverage, corpus size, findings. Exits 1 if any target found anything;
 # its reproducer is left in build-fuzz/findings/.
 #
-#   tests/fuzz/run.sh [SECONDS]          CI: 30 s each (tests/run.sh)
+#   tests/fuzz/run.sh [SECONDS]          CI: 15 s each (tests/run.sh)
 #   tests/fuzz/run.sh --runs 10000000    the campaign: ten million each
 #   FUZZ_TARGETS="expo csv" tests/fuzz/run.sh   only those targets
 set -euo pipefail
