@@ -579,6 +579,7 @@ listener {l2} {{
     a = Agent(W.work, ["-f", conf], name="two")
     try:
         a.wait_listening("127.0.0.1", p1)
+        a.wait_listening("127.0.0.1", p2, source="127.0.0.2")
         req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
         assert http_raw("127.0.0.1", p1, req).startswith(b"HTTP/1.1 200 ")
         assert http_raw("127.0.0.1", p2, req) == b""
@@ -805,6 +806,7 @@ def request_head_has_a_deadline():
     a = Agent(W.work, ["-f", conf], name="head")
     try:
         a.wait_listening("127.0.0.1", other)
+        a.wait_listening("127.0.0.1", port)     # both: memcheck is slow
         slow = socket.create_connection(("127.0.0.1", port))
         silent = socket.create_connection(("127.0.0.1", port))
         t0 = time.time()
