@@ -39,6 +39,7 @@ done
 cp "$fx/show-stat.csv" "$seeds/csv/"
 cp "$top"/tests/fixtures/http/*.req "$seeds/httpreq/"
 cp "$top"/tests/fixtures/keepalived/*.conf "$seeds/lvsconf/"
+cp "$top"/tests/fixtures/ipvs/*.bin "$seeds/ipvs/"
 cp "$top/packaging/etc/amphora-prometheus-agent.conf" "$seeds/config/packaged"
 sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
     >"$seeds/config/manpage"

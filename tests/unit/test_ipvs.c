@@ -11,6 +11,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fixture.h"
 #include "ipvs.h"
 
 #define FAMILY	0x1c		/* what the controller would hand out */
@@ -259,6 +263,98 @@ test_walk(void **state)
 	assert_null(ipvs_next_message(two, sizeof(two), &off));
 }
 
+/*
+ * A real kernel's answers (tests/fixtures/capture-ipvs.sh, in a VM) say
+ * what ipvsadm printed of the same IPVS (expect.txt): every service and
+ * destination, their weights, connections, packets and bytes.
+ */
+static void
+test_captured(void **state)
+{
+	size_t			 len, elen, off = 0, i, found = 0, dfound = 0;
+	char			*bin = fixture_load("../ipvs/family.bin", &len);
+	char			*expect = fixture_load("../ipvs/expect.txt", &elen);
+	char			 name[64], ab[64], line[256];
+	const struct nlmsghdr	*m;
+	struct ipvs_service	 sv;
+	struct ipvs_dest	 d;
+	uint16_t		 family = 0;
+	unsigned long long	 v[8];
+	const char		*e, *svc;
+	int			 nsv = 0, nd = 0;
+
+	(void)state;
+	while ((m = ipvs_next_message(bin, len, &off)) != NULL)
+		if (ipvs_parse_family(m, &family) == 0)
+			break;
+	assert_true(family != 0);
+	free(bin);
+	for (e = expect; (e = strstr(e, "service ")) != NULL; e++)
+		nsv++;
+	for (e = expect; (e = strstr(e, "dest ")) != NULL; e++)
+		nd++;
+	assert_true(nsv >= 4);
+
+	bin = fixture_load("../ipvs/services.bin", &len);
+	for (off = 0, i = 0; (m = ipvs_next_message(bin, len, &off)) != NULL;) {
+		char	*dbin;
+		size_t	 dlen, doff = 0;
+
+		if (m->nlmsg_type == NLMSG_DONE)
+			continue;
+		assert_int_equal(ipvs_parse_service(m, &sv), 0);
+		assert_non_null(inet_ntop(sv.af, sv.addr, ab, sizeof(ab)));
+		snprintf(line, sizeof(line), "service %u %s %u ", sv.protocol,
+		    ab, sv.port);
+		if ((svc = strstr(expect, line)) == NULL)
+			fail_msg("%snot in expect.txt", line);
+		assert_int_equal(sscanf(svc + strlen(line),
+		    "%llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		    &v[4]), 5);
+		assert_int_equal(sv.stats.conns, v[0]);
+		assert_int_equal(sv.stats.inpkts, v[1]);
+		assert_int_equal(sv.stats.outpkts, v[2]);
+		assert_int_equal(sv.stats.inbytes, v[3]);
+		assert_int_equal(sv.stats.outbytes, v[4]);
+		found++;
+
+		snprintf(name, sizeof(name), "../ipvs/dests-%zu.bin", i++);
+		dbin = fixture_load(name, &dlen);
+		while ((m = ipvs_next_message(dbin, dlen, &doff)) != NULL) {
+			const char	*next, *at;
+
+			if (m->nlmsg_type == NLMSG_DONE)
+				continue;
+			assert_int_equal(ipvs_parse_dest(m, &d), 0);
+			assert_non_null(inet_ntop(d.af ? d.af : sv.af, d.addr,
+			    ab, sizeof(ab)));
+			snprintf(line, sizeof(line), "dest %s %u ", ab, d.port);
+			/* among this service's destinations */
+			next = strstr(svc + 1, "service ");
+			if ((at = strstr(svc, line)) == NULL ||
+			    (next != NULL && at > next))
+				fail_msg("%snot under its service", line);
+			assert_int_equal(sscanf(at + strlen(line),
+			    "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]), 8);
+			assert_int_equal(d.weight, v[0]);
+			assert_int_equal(d.active_conns, v[1]);
+			assert_int_equal(d.inact_conns, v[2]);
+			assert_int_equal(d.stats.conns, v[3]);
+			assert_int_equal(d.stats.inpkts, v[4]);
+			assert_int_equal(d.stats.outpkts, v[5]);
+			assert_int_equal(d.stats.inbytes, v[6]);
+			assert_int_equal(d.stats.outbytes, v[7]);
+			dfound++;
+		}
+		free(dbin);
+	}
+	assert_int_equal(found, (size_t)nsv);
+	assert_int_equal(dfound, (size_t)nd);
+	free(bin);
+	free(expect);
+}
+
 int
 main(void)
 {
@@ -268,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_captured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
