@@ -509,6 +509,9 @@ def allocation_failures_during_a_reload():
     a = Faulty("oomreload", ["-f", conf])
     try:
         a.agent.wait_listening("127.0.0.1", p1)
+        # a whole exchange first: the agent has nothing left to do with
+        # wait_listening's connection when the first allocation is armed
+        assert up(p1)[0] == 1
         n, outcomes = 0, {}
         while True:
             n += 1
