@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "expo.h"
+#include "ipvs_reader.h"
+#include "lvsconf.h"
 #include "octavia.h"
 #include "procstat.h"
 #include "snapshot.h"
@@ -22,6 +24,8 @@
 #endif
 /* Octavia's: /var/lib/octavia/<loadbalancer id>.sock, once it exists */
 #define AGENT_DEFAULT_STATS_SOCKET "/var/lib/octavia/*.sock"
+/* Octavia's keepalived configs of UDP and SCTP listeners */
+#define AGENT_DEFAULT_KEEPALIVED_DIR "/var/lib/octavia/lvs"
 #define STATS_MAX_RESPONSE	(64u << 20)	/* 64 MiB of show info+stat */
 #define DRAIN_SECONDS		5	/* SIGTERM: time left to responses */
 #define CHUNK_SIZE		((size_t)64 << 10)	/* a piece of a response */
@@ -89,7 +93,8 @@ struct snap_ref {
 	int			 too_big;	/* not worth caching */
 	unsigned		 served;	/* responses that rendered it */
 	struct rendered		 cache[RENDER_CACHE_SLOTS];
-	int			 ok;		/* snap is complete */
+	int			 ok;		/* snap may be served */
+	int			 haproxy_ok;	/* with a whole read of HAProxy */
 	struct snapshot		 snap;
 	struct timespec		 taken;		/* when the read ended */
 	double			 duration;	/* socket read, seconds */
@@ -121,8 +126,27 @@ struct scrape_waiter {
 
 struct stats_query;
 
+/*
+ * Octavia's keepalived configs of UDP and SCTP listeners, read again when
+ * the directory's files change (their names, sizes and times).
+ */
+struct lvs_set {
+	struct lvs_listener		*l;
+	size_t				 n;
+	uint64_t			 signature;
+};
+
 struct scraper {
 	struct agent			*agent;
+	int				 busy;		/* a read under way */
+	int				 starting;	/* in scrape_start() */
+	int				 waiting_haproxy;
+	int				 waiting_ipvs;
+	const char			*ipvs_error;	/* of the read under way */
+	char				 ipvs_why[128];
+	int				 ipvs_up;	/* -1: nothing to read */
+	char				 ipvs_reported[128];
+	struct lvs_set			 lvs;
 	struct stats_query		*inflight;
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;
@@ -163,6 +187,7 @@ struct agent {
 	TAILQ_HEAD(, agent_listener) listeners;
 	size_t			 nlisteners;
 	struct scraper		 scraper;
+	struct ipvs_reader	 ipvs;		/* fd -1: none */
 	char			*scratch;	/* text before gzip */
 	char			*zscratch;	/* and after */
 	size_t			 nconns;	/* all listeners together */

@@ -87,6 +87,9 @@ agent_config_load(const struct cli_options *o, struct config *c, char *err,
 	if (c->stats_socket[0] == '\0')
 		strlcpy(c->stats_socket, AGENT_DEFAULT_STATS_SOCKET,
 		    sizeof(c->stats_socket));
+	if (c->keepalived_dir[0] == '\0')
+		strlcpy(c->keepalived_dir, AGENT_DEFAULT_KEEPALIVED_DIR,
+		    sizeof(c->keepalived_dir));
 	return 0;
 nomem:
 	snprintf(err, errlen, "out of memory");

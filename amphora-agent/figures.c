@@ -52,8 +52,9 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		ea->cpu = r->ref->cpu;
 		ea->memory = r->ref->memory;
 	}
+	ea->ipvs_up = a->scraper.ipvs_up;
 	if (r->ref != NULL && r->ref->ok) {
-		ea->haproxy_up = 1;
+		ea->haproxy_up = r->ref->haproxy_ok;
 		clock_now(&now);
 		ea->scrape_duration = r->ref->duration;
 		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);

@@ -330,6 +330,7 @@ main(int argc, char **argv)
 	    (a->zscratch = malloc(CHUNK_SIZE)) == NULL)
 		fatal("scratch");
 	scrape_init(&a->scraper, a);
+	a->ipvs.fd = -1;
 	if (http_budget_init(a) == -1)
 		fatalx("cannot set up the output budget");
 	set_max_conns(a);
@@ -348,6 +349,9 @@ main(int argc, char **argv)
 		return a->once_status;
 	}
 
+	/* IPVS's reader keeps CAP_NET_ADMIN; the rest of the agent does not */
+	if (ipvs_reader_start(&a->ipvs, a->conf.user) == -1)
+		log_warn("IPVS reader");
 	a->privileged = priv_can_bind_low_ports();
 	if (listeners_apply(a, &a->conf, 1) == -1)
 		fatalx("cannot serve all listeners");
@@ -355,6 +359,7 @@ main(int argc, char **argv)
 		priv_drop(a->conf.user);
 		a->privileged = priv_can_bind_low_ports();
 	}
+	ipvs_drop_net_admin();
 	for (i = 0; i < NSIGS; i++) {
 		a->sigev[i] = evsignal_new(a->base, sigs[i], on_signal, a);
 		if (a->sigev[i] == NULL || evsignal_add(a->sigev[i], NULL) == -1)
@@ -378,6 +383,7 @@ main(int argc, char **argv)
 	if (a->drain_timer != NULL)
 		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
+	ipvs_reader_free(&a->ipvs);
 	http_budget_free(a);
 	free(a->scratch);
 	free(a->zscratch);

@@ -3,6 +3,9 @@
  * that arrive meanwhile wait for it and share its snapshot, and a snapshot
  * younger than min-scrape-interval is served again without a query.
  */
+#include <sys/stat.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,10 +13,13 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "ipvsmap.h"
 #include "log.h"
 #include "metrics.h"
 
 #define FAILURE_LOG_SECONDS	60	/* the same failure, logged again */
+#define LVS_MAX_LISTENERS	256	/* UDP and SCTP listeners read */
+#define LVS_PREFIX		"octavia-keepalivedlvs-"
 
 /*
  * A snapshot's rows take at most SNAP_MAX_MEM (64 MiB, about 100,000
@@ -55,7 +61,123 @@ scrape_init(struct scraper *s, struct agent *a)
 	memset(s, 0, sizeof(*s));
 	s->agent = a;
 	s->stat_fd = s->meminfo_fd = -1;
+	s->ipvs_up = -1;
 	TAILQ_INIT(&s->waiters);
+}
+
+static void
+lvs_clear(struct lvs_set *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++)
+		lvsconf_free(&set->l[i]);
+	free(set->l);
+	set->l = NULL;
+	set->n = 0;
+}
+
+static int
+is_lvs_conf(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return strncmp(name, LVS_PREFIX, sizeof(LVS_PREFIX) - 1) == 0 &&
+	    n > 5 && strcmp(name + n - 5, ".conf") == 0;
+}
+
+/* What the directory holds now, as a number that changes with it. */
+static uint64_t
+lvs_signature(DIR *d, int dfd)
+{
+	struct dirent	*e;
+	struct stat	 st;
+	uint64_t	 h = 1469598103934665603ULL, x;
+	const char	*c;
+
+	while ((e = readdir(d)) != NULL) {
+		if (!is_lvs_conf(e->d_name) ||
+		    fstatat(dfd, e->d_name, &st, 0) == -1)
+			continue;
+		x = 0;
+		for (c = e->d_name; *c != '\0'; c++)
+			x = (x ^ (uint8_t)*c) * 1099511628211ULL;
+		x ^= (uint64_t)st.st_size * 31 + (uint64_t)st.st_mtim.tv_sec *
+		    1000000007ULL + (uint64_t)st.st_mtim.tv_nsec;
+		h += x * 0x9e3779b97f4a7c15ULL;	/* order does not matter */
+	}
+	rewinddir(d);
+	return h;
+}
+
+/* One config into set; a bad one is logged and left out. */
+static void
+lvs_read(struct lvs_set *set, int dfd, const char *name)
+{
+	char		 err[256], *text;
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd;
+
+	if (set->n == LVS_MAX_LISTENERS)
+		return;
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || st.st_size > LVS_MAX_FILE) {
+		log_warnx("%s: %s", name, fd == -1 || st.st_size <= LVS_MAX_FILE
+		    ? strerror(errno) : "too large");
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return;
+	}
+	n = read(fd, text, (size_t)st.st_size);
+	close(fd);
+	if (n < 0 || lvsconf_parse(&set->l[set->n], name, text, (size_t)n,
+	    err, sizeof(err)) == -1) {
+		log_warnx("keepalived config %s", n < 0 ? strerror(errno) : err);
+		lvsconf_free(&set->l[set->n]);
+	} else
+		set->n++;
+	free(text);
+}
+
+/*
+ * Reads Octavia's keepalived configs again when they changed: a new UDP
+ * listener, one removed, a member added. No directory: none.
+ */
+static void
+lvs_refresh(struct scraper *s)
+{
+	struct lvs_set	*set = &s->lvs;
+	struct dirent	*e;
+	uint64_t	 sig;
+	DIR		*d;
+
+	if ((d = opendir(s->agent->conf.keepalived_dir)) == NULL) {
+		lvs_clear(set);
+		set->signature = 0;
+		return;
+	}
+	if ((sig = lvs_signature(d, dirfd(d))) == set->signature) {
+		closedir(d);
+		return;
+	}
+	lvs_clear(set);
+	set->signature = sig;
+	if ((set->l = calloc(LVS_MAX_LISTENERS, sizeof(*set->l))) == NULL) {
+		set->signature = 0;
+		closedir(d);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (is_lvs_conf(e->d_name))
+			lvs_read(set, dirfd(d), e->d_name);
+	closedir(d);
+	log_info("keepalived configs: %zu UDP or SCTP listeners in %s",
+	    set->n, s->agent->conf.keepalived_dir);
 }
 
 void
@@ -63,6 +185,7 @@ scrape_free(struct scraper *s)
 {
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
+	lvs_clear(&s->lvs);
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
 	snap_ref_drop(s->next);
@@ -137,7 +260,7 @@ scrape_report(struct scraper *s, const struct snap_ref *r, const char *socket)
 		log_info("stats socket %s, load balancer %s", socket,
 		    s->loadbalancer_id[0] ? s->loadbalancer_id : "unknown");
 	strlcpy(s->socket, socket, sizeof(s->socket));
-	if (r->ok) {
+	if (r->haproxy_ok) {
 		if (s->reported[0] != '\0' || s->queries == 1) {
 			log_info("HAProxy read: %zu listeners, %zu pools, %zu "
 			    "members", r->snap.rows[SCOPE_LISTENER].n,
@@ -158,6 +281,46 @@ scrape_report(struct scraper *s, const struct snap_ref *r, const char *socket)
 	s->reported_at = r->taken;
 }
 
+/*
+ * The read is whole once HAProxy and IPVS (when Octavia has UDP or SCTP
+ * listeners) have both answered or failed: IPVS rows join HAProxy's, or
+ * stand alone when HAProxy could not be read.
+ */
+static void
+scrape_complete(struct scraper *s)
+{
+	struct snap_ref	*r = s->next;
+	const char	*why = s->ipvs_error;
+
+	if (s->starting || s->waiting_haproxy || s->waiting_ipvs)
+		return;
+	s->next = NULL;
+	s->ipvs_up = -1;
+	if (s->lvs.n > 0) {
+		if (why == NULL) {
+			if (!r->haproxy_ok)	/* a snapshot for IPVS alone */
+				snapshot_init(&r->snap, &snap_limits);
+			if (ipvs_map(&r->snap, s->lvs.l, s->lvs.n,
+			    s->agent->ipvs.entries, s->agent->ipvs.nentries) == 0)
+				r->ok = 1;
+			else
+				why = "IPVS: more rows than the agent keeps";
+		}
+		s->ipvs_up = why == NULL;
+		if (why != NULL && strcmp(why, s->ipvs_reported) != 0)
+			log_warnx("IPVS not read: %s", why);
+		else if (why == NULL && s->ipvs_reported[0] != '\0')
+			log_info("IPVS read: %zu services",
+			    s->agent->ipvs.nentries);
+		strlcpy(s->ipvs_reported, why != NULL ? why : "",
+		    sizeof(s->ipvs_reported));
+	}
+	s->busy = 0;
+	snap_ref_drop(s->cur);
+	s->cur = r;
+	scrape_deliver(s, s->queries, NULL);
+}
+
 static void
 scrape_done(const char *err, void *arg)
 {
@@ -165,7 +328,6 @@ scrape_done(const char *err, void *arg)
 	struct snap_ref	*r = s->next;
 	const char	*socket;
 
-	s->next = NULL;
 	clock_now(&r->taken);
 	r->duration = timespec_elapsed(&s->inflight_start, &r->taken);
 	if (err != NULL) {
@@ -174,7 +336,7 @@ scrape_done(const char *err, void *arg)
 	} else if (snapshot_finish(&r->snap) == -1)
 		strlcpy(r->error, r->snap.error, sizeof(r->error));
 	else {
-		r->ok = 1;
+		r->ok = r->haproxy_ok = 1;
 		s->csv_errors += r->snap.malformed;
 		if (r->snap.malformed > 0)
 			log_warnx("stats socket: %zu malformed rows skipped",
@@ -192,9 +354,23 @@ scrape_done(const char *err, void *arg)
 
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
-	snap_ref_drop(s->cur);
-	s->cur = r;
-	scrape_deliver(s, s->queries, NULL);
+	s->waiting_haproxy = 0;
+	scrape_complete(s);
+}
+
+static void
+scrape_ipvs_done(const char *err, void *arg)
+{
+	struct scraper	*s = arg;
+
+	s->ipvs_error = err != NULL ? err : NULL;
+	if (err != NULL) {
+		/* the reader's words live until the next query: keep ours */
+		strlcpy(s->ipvs_why, err, sizeof(s->ipvs_why));
+		s->ipvs_error = s->ipvs_why;
+	}
+	s->waiting_ipvs = 0;
+	scrape_complete(s);
 }
 
 static void
@@ -218,6 +394,7 @@ scrape_start(struct scraper *s)
 	snapshot_init(&s->next->snap, &snap_limits);
 	clock_now(&s->inflight_start);
 	s->queries++;
+	s->busy = s->starting = s->waiting_haproxy = 1;
 	s->inflight = stats_query_start(s->agent->base, c->stats_socket,
 	    c->scrape_timeout_ms, STATS_MAX_RESPONSE, scrape_data, scrape_done,
 	    s);
@@ -226,6 +403,19 @@ scrape_start(struct scraper *s)
 		log_warn("stats query");
 		scrape_done("out of memory", s);
 	}
+	/* IPVS beside HAProxy, when Octavia has UDP or SCTP listeners */
+	lvs_refresh(s);
+	s->ipvs_error = NULL;
+	if (s->lvs.n > 0) {
+		s->waiting_ipvs = 1;
+		if (ipvs_query(&s->agent->ipvs, s->agent->base,
+		    c->scrape_timeout_ms, scrape_ipvs_done, s) == -1) {
+			s->waiting_ipvs = 0;
+			s->ipvs_error = "a read of IPVS is still under way";
+		}
+	}
+	s->starting = 0;
+	scrape_complete(s);
 }
 
 /* A waiter whose own deadline (shorter than scrape-timeout) passed. */
@@ -256,7 +446,7 @@ scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 	struct timeval		 tv;
 
 	clock_now(&now);
-	if (s->inflight == NULL && s->cur != NULL &&
+	if (!s->busy && s->cur != NULL &&
 	    timespec_elapsed(&s->cur->taken, &now) * 1000 <
 	    s->agent->conf.min_scrape_interval_ms) {
 		w->cb(&r, w->arg);
@@ -266,7 +456,7 @@ scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 	w->queued = 1;
 	w->owner = s;
 	/* the query under way, or the one about to start */
-	w->query = s->inflight != NULL ? s->queries : s->queries + 1;
+	w->query = s->busy ? s->queries : s->queries + 1;
 	if (timeout_ms > 0 && timeout_ms < s->agent->conf.scrape_timeout_ms) {
 		if (w->deadline == NULL)
 			w->deadline = evtimer_new(s->agent->base,
@@ -275,7 +465,7 @@ scrape_request(struct scraper *s, struct scrape_waiter *w, int64_t timeout_ms)
 		if (w->deadline != NULL)
 			evtimer_add(w->deadline, &tv);
 	}
-	if (s->inflight == NULL)
+	if (!s->busy)
 		scrape_start(s);
 }
 

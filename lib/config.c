@@ -203,6 +203,7 @@ enum {
 	SEEN_CONNECTION_LIMIT = 1 << 6,
 	SEEN_TIMEOUT_CLIENT = 1 << 7,
 	SEEN_TIMEOUT_REQUEST = 1 << 8,
+	SEEN_KEEPALIVED_DIR = 1 << 9,
 };
 
 #define MAX_WORDS	4
@@ -307,6 +308,14 @@ parse_global(struct parser *p, char **w, int n)
 		if (strlcpy(c->stats_socket, w[1], sizeof(c->stats_socket)) >=
 		    sizeof(c->stats_socket))
 			return perr(p, "stats-socket: path too long");
+	} else if (strcmp(w[0], "keepalived-dir") == 0) {
+		if (once(p, &p->seen, SEEN_KEEPALIVED_DIR, w[0]) == -1)
+			return -1;
+		if (w[1][0] != '/' || strlcpy(c->keepalived_dir, w[1],
+		    sizeof(c->keepalived_dir)) >= sizeof(c->keepalived_dir))
+			return perr(p, "keepalived-dir: not an absolute path "
+			    "under %zu bytes: \"%s\"", sizeof(c->keepalived_dir),
+			    w[1]);
 	} else if (strcmp(w[0], "netns") == 0) {
 		if (once(p, &p->seen, SEEN_NETNS, w[0]) == -1)
 			return -1;

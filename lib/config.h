@@ -44,6 +44,7 @@ struct config_listener {
 struct config {
 	char			 loadbalancer_id[CONFIG_ID_MAX];
 	char			 stats_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char			 keepalived_dir[256];	/* Octavia's LVS configs */
 	char			 netns[CONFIG_NAME_MAX];
 	char			 user[CONFIG_NAME_MAX];
 	int			 min_scrape_interval_ms;

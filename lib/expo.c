@@ -499,6 +499,13 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 		if ((p = agent_line(c, fam, out, stop, l, 1)) != NULL)
 			*p++ = '1';
 		break;
+	case AGENT_IPVS_UP:
+		/* only when Octavia has UDP or SCTP listeners here */
+		if (a->ipvs_up < 0)
+			return 1;
+		if ((p = agent_line(c, fam, out, stop, NULL, 0)) != NULL)
+			p = put_u64(p, a->ipvs_up != 0);
+		break;
 	case AGENT_LOADBALANCER_INFO:
 		/* no series for an unknown load balancer, no empty label */
 		if (a->loadbalancer_id == NULL || a->loadbalancer_id[0] == '\0')

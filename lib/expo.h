@@ -36,6 +36,7 @@ struct expo_listener {
 /* What the agent knows of itself at render time. Strings are borrowed. */
 struct expo_agent {
 	int				 haproxy_up;
+	int				 ipvs_up;	/* -1: nothing to read */
 	double				 scrape_duration;	/* seconds */
 	double				 snapshot_age;		/* seconds */
 	uint64_t			 socket_queries;

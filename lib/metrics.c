@@ -608,11 +608,42 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	        "ERROR, NO_MONITOR, OFFLINE), one series per status set to 1 on "
 	        "the current one" },
 
+	/* UDP and SCTP listeners have packets (IPVS), not requests. */
+	[FAM_LISTENER_PACKETS_IN_TOTAL] = {
+	    .name = "listener_packets_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_INT, .src = COL_IPVS_INPKTS,
+	    .help = "Packets received (UDP and SCTP listeners, from IPVS)" },
+	[FAM_LISTENER_PACKETS_OUT_TOTAL] = {
+	    .name = "listener_packets_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_INT, .src = COL_IPVS_OUTPKTS,
+	    .help = "Packets sent (UDP and SCTP listeners, from IPVS)" },
+	[FAM_POOL_PACKETS_IN_TOTAL] = {
+	    .name = "pool_packets_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_INT, .src = COL_IPVS_INPKTS,
+	    .help = "Packets received (UDP and SCTP pools, from IPVS)" },
+	[FAM_POOL_PACKETS_OUT_TOTAL] = {
+	    .name = "pool_packets_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_INT, .src = COL_IPVS_OUTPKTS,
+	    .help = "Packets sent (UDP and SCTP pools, from IPVS)" },
+	[FAM_MEMBER_PACKETS_IN_TOTAL] = {
+	    .name = "member_packets_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_MEMBER, .conv = CONV_INT, .src = COL_IPVS_INPKTS,
+	    .help = "Packets sent to the member (UDP and SCTP, from IPVS)" },
+	[FAM_MEMBER_PACKETS_OUT_TOTAL] = {
+	    .name = "member_packets_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_MEMBER, .conv = CONV_INT, .src = COL_IPVS_OUTPKTS,
+	    .help = "Packets from the member (UDP and SCTP, from IPVS)" },
+
 	/* The agent's own. */
 	[FAM_EXPORTER_HAPROXY_UP] = {
 	    .name = "exporter_haproxy_up", .type = MT_GAUGE,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_HAPROXY_UP,
 	    .help = "1 when the metrics served come from a complete read of HAProxy" },
+	[FAM_EXPORTER_IPVS_UP] = {
+	    .name = "exporter_ipvs_up", .type = MT_GAUGE,
+	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_IPVS_UP,
+	    .help = "1 when the UDP and SCTP metrics served come from a whole "
+	        "read of IPVS; absent without UDP or SCTP listeners" },
 	[FAM_EXPORTER_SCRAPE_DURATION_SECONDS] = {
 	    .name = "exporter_scrape_duration_seconds", .type = MT_GAUGE,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_SCRAPE_DURATION,

@@ -35,6 +35,7 @@ enum metric_flag {
 /* The agent's own families (scope exporter and loadbalancer_info). */
 enum metric_agent_id {
 	AGENT_HAPROXY_UP,
+	AGENT_IPVS_UP,
 	AGENT_SCRAPE_DURATION,
 	AGENT_SNAPSHOT_AGE,
 	AGENT_SOCKET_QUERIES,
@@ -48,8 +49,9 @@ enum metric_agent_id {
 /*
  * Every family, in the order served: first the 144 upstream Octavia serves
  * from HAProxy 2.6 (FAM_HAPROXY__COUNT of them, asserted in metrics.c),
- * then Octavia's operating status (all of these from the snapshot alone,
- * up to FAM_SNAPSHOT__COUNT), then the agent's own. The table is indexed
+ * then Octavia's operating status and the packets of UDP and SCTP
+ * listeners (all of these from the snapshot alone, up to
+ * FAM_SNAPSHOT__COUNT), then the agent's own. The table is indexed
  * by these.
  */
 enum metric_family_id {
@@ -202,8 +204,15 @@ enum metric_family_id {
 	FAM_LISTENER_OPERATING_STATUS,
 	FAM_POOL_OPERATING_STATUS,
 	FAM_MEMBER_OPERATING_STATUS,
+	FAM_LISTENER_PACKETS_IN_TOTAL,	/* UDP and SCTP, from IPVS */
+	FAM_LISTENER_PACKETS_OUT_TOTAL,
+	FAM_POOL_PACKETS_IN_TOTAL,
+	FAM_POOL_PACKETS_OUT_TOTAL,
+	FAM_MEMBER_PACKETS_IN_TOTAL,
+	FAM_MEMBER_PACKETS_OUT_TOTAL,
 	FAM_SNAPSHOT__COUNT,		/* the families a snapshot holds all of */
 	FAM_EXPORTER_HAPROXY_UP = FAM_SNAPSHOT__COUNT,
+	FAM_EXPORTER_IPVS_UP,
 	FAM_EXPORTER_SCRAPE_DURATION_SECONDS,
 	FAM_EXPORTER_SNAPSHOT_AGE_SECONDS,
 	FAM_EXPORTER_SOCKET_QUERIES_TOTAL,

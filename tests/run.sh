@@ -2,7 +2,8 @@
 # The one test command: installs what it needs (Debian 12), builds with
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
 # runs every test, static analysis, the load test and the integration
-# suites under valgrind, builds, lints, installs, runs and purges the
+# suites under valgrind, UDP and SCTP against a real IPVS in a qemu VM,
+# builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
 # parser for 15 s (FUZZ_SECONDS) with libFuzzer.
@@ -29,7 +30,8 @@ packaging/ensure-packages.sh \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
     valgrind cppcheck clang-tidy prometheus-alertmanager victoria-metrics \
-    python3-yaml
+    python3-yaml keepalived ipvsadm qemu-system-x86 linux-image-amd64 \
+    busybox-static cpio
 
 jobs=$(nproc)
 build() {
@@ -64,6 +66,10 @@ python3 tests/integration/test_faults.py --agent $agent \
 
 # the Debian package: built, linted, installed, run as its unit, purged
 tests/package/run.sh
+
+# UDP and SCTP against a real IPVS, in a VM (this kernel has no ip_vs)
+echo "== vm: IPVS"
+tests/vm/ipvs.sh build-gcc
 
 # clang builds the zlib gzip backend, so both stay tested
 build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -34,7 +34,7 @@ def real(member_id, addr, port, weight, check, delay=1):
            f"    real_server {addr} {port} {{\n",
            f"        weight {weight}\n"]
     if check:
-        out += ["        delay_before_retry 1\n",
+        out += [f"        delay_before_retry {delay}\n",
                 "        retry 1\n",
                 "        MISC_CHECK {\n",
                 f"            misc_path \"{check} {addr} {port}\"\n",
@@ -44,12 +44,12 @@ def real(member_id, addr, port, weight, check, delay=1):
     return "".join(out)
 
 
-def server(head, proto, pool, hm, reals, disabled=()):
+def server(head, proto, pool, hm, reals, disabled=(), delay=1):
     out = [f"virtual_server {head} {{\n",
            "    lb_algo rr\n    lb_kind NAT\n",
            f"    protocol {proto}\n"]
     if hm:
-        out.append("    delay_loop 1\n    delay_before_retry 1\n"
+        out.append(f"    delay_loop {delay}\n    delay_before_retry {delay}\n"
                    "    retry 1\n")
     out.append(f"\n    # Configuration for Pool {pool}\n")
     if hm:
@@ -79,10 +79,12 @@ def main():
     p.add_argument("--member6", default="2001:db8:1::21")
     p.add_argument("--port", type=int, default=5353)
     p.add_argument("--member-port", type=int, default=5354)
-    p.add_argument("--closed-port", type=int, default=5355)
+    p.add_argument("--closed-port", type=int, default=5355)   # member + 1
     p.add_argument("--check-script",
                    default="/var/lib/octavia/lvs/check/udp_check.sh")
     p.add_argument("--sctp", action="store_true")
+    p.add_argument("--delay", type=int, default=1,
+                   help="the health monitor's delay and timeout, seconds")
     a = p.parse_args()
     rng = random.Random(a.seed)
     lb = uid(rng)
@@ -110,12 +112,13 @@ def main():
     text += (f"virtual_server_group ipv4-group {{\n    {a.vip} {a.port}\n"
              f"    {a.vip2} {a.port}\n}}\n\n")
     text += f"virtual_server_group ipv6-group {{\n    {a.vip6} {a.port}\n}}\n\n"
+    d = a.delay
     text += server("group ipv4-group", "UDP", pool, hm, [
-        real(up, a.member, a.member_port, 1, chk),
-        real(fail, a.member, a.closed_port, 1, chk),
-        real(drained, a.member, a.member_port + 10, 0, chk)], [dis])
+        real(up, a.member, a.member_port, 1, chk, d),
+        real(fail, a.member, a.closed_port, 1, chk, d),
+        real(drained, a.member, a.member_port + 10, 0, chk, d)], [dis], d)
     text += server("group ipv6-group", "UDP", pool, hm, [
-        real(up6, a.member6, a.member_port, 1, chk)], [dis])
+        real(up6, a.member6, a.member_port, 1, chk, d)], [dis], d)
     write("udp", text)
 
     # plain: the older single-VIP form, no health monitor
@@ -123,14 +126,14 @@ def main():
     plain = new("members", "plain")
     write("plain", header(lb, lid) + server(
         f"{a.vip} {a.port + 1}", "UDP", pool, None,
-        [real(plain, a.member, a.member_port + 1, 3, None)]))
+        [real(plain, a.member, a.member_port + 2, 3, None)]))
 
     if a.sctp:
         lid, pool = new("listeners", "sctp"), new("pools", "sctp")
         sctp = new("members", "sctp")
         write("sctp", header(lb, lid) + server(
             f"{a.vip} {a.port + 2}", "SCTP", pool, None,
-            [real(sctp, a.member, a.member_port + 2, 1, None)]))
+            [real(sctp, a.member, a.member_port + 3, 1, None)]))
 
     lid = new("listeners", "off")
     write("off", header(lb, lid, disabled=True))

@@ -94,8 +94,8 @@ class UnitLike:
                                if c))
         ambient = self.get("AmbientCapabilities")
         if ambient:
-            cmd += [f"--inh-caps=+{caps(ambient)}",
-                    f"--ambient-caps=+{caps(ambient)}"]
+            plus = ",".join("+" + c for c in caps(ambient).split(","))
+            cmd += [f"--inh-caps={plus}", f"--ambient-caps={plus}"]
         if self.get("NoNewPrivileges") == "yes":
             cmd.append("--no-new-privs")
         return cmd + ["--"]
@@ -157,13 +157,20 @@ class UnitLike:
         return allowed
 
     def made_syscalls(self):
-        """{name: count} of the system calls the service itself made (from
-        its execve of ExecStart's binary on), and the socket families."""
+        """{name: count} of the system calls the service made (from its
+        execve of ExecStart's binary on), its forked children (the IPVS
+        reader) included, and the socket families."""
         binary = shlex.split(self.get("ExecStart").lstrip("-@:+!"))[0]
         calls, families, started = {}, set(), False
+        ours = {self.main_pid}
         for line in open(self.strace):
+            # a fork's child, whole or as "<... clone resumed>"
+            f = re.match(r"(\d+)\s+(?:<\.\.\. )?(clone3?|v?fork)\b.*"
+                         r"\) = (\d+)$", line.rstrip())
+            if f and int(f.group(1)) in ours:
+                ours.add(int(f.group(3)))
             m = re.match(r"(\d+)\s+(\w+)\((.*)", line)
-            if not m or int(m.group(1)) != self.main_pid:
+            if not m or int(m.group(1)) not in ours:
                 continue
             name, args = m.group(2), m.group(3)
             if name == "execve" and args.startswith(f'"{binary}"') and \

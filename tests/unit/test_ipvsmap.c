@@ -124,7 +124,7 @@ test_states_and_sums(void **state)
 	d4[1] = dest(AF_INET, "198.51.100.21", 5364, 0, 0);
 	d4b[0] = dest(AF_INET, "198.51.100.21", 5354, 1, 6);
 	d6[0] = dest(AF_INET6, "2001:db8:1::21", 5354, 1, 5);
-	dp[0] = dest(AF_INET, "198.51.100.21", 5355, 3, 7);
+	dp[0] = dest(AF_INET, "198.51.100.21", 5356, 3, 7);
 	e[0] = (struct ipvs_entry){ service(AF_INET, "192.0.2.10", 5353, 10),
 	    d4, 2 };
 	e[1] = (struct ipvs_entry){ service(AF_INET, "192.0.2.11", 5353, 6),
@@ -226,7 +226,7 @@ static void
 test_rendered(void **state)
 {
 	struct lvs_listener	 l;
-	struct ipvs_dest	 dp = dest(AF_INET, "198.51.100.21", 5355, 3, 7);
+	struct ipvs_dest	 dp = dest(AF_INET, "198.51.100.21", 5356, 3, 7);
 	struct ipvs_entry	 e = { service(AF_INET, "192.0.2.10", 5354, 7),
 				    &dp, 1 };
 	struct snapshot		 s;

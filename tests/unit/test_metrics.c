@@ -67,16 +67,19 @@ test_table_shape(void **state)
 			assert_true(ends_with(f->name, "_seconds"));
 	}
 	/*
-	 * the first 144 come from HAProxy, then the operating status from
-	 * the same snapshot, then the agent's own
+	 * the first 144 come from HAProxy, then the operating status and
+	 * the packets from the same snapshot, then the agent's own
 	 */
 	for (i = 0; i < FAM__COUNT; i++) {
 		f = &metric_families[i];
-		assert_int_equal(f->conv == CONV_OPSTATUS,
-		    i >= FAM_HAPROXY__COUNT && i < FAM_SNAPSHOT__COUNT);
-		assert_int_equal(f->conv == CONV_AGENT, i >= FAM_SNAPSHOT__COUNT);
 		if (f->conv == CONV_OPSTATUS)
-			assert_true(ends_with(f->name, "_operating_status"));
+			assert_true(i >= FAM_HAPROXY__COUNT &&
+			    ends_with(f->name, "_operating_status"));
+		if (f->src >= COL_IPVS_INPKTS && f->src < COL__NUMERIC &&
+		    f->conv == CONV_INT)
+			assert_true(i >= FAM_HAPROXY__COUNT &&
+			    strstr(f->name, "_packets_") != NULL);
+		assert_int_equal(f->conv == CONV_AGENT, i >= FAM_SNAPSHOT__COUNT);
 	}
 }
 

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# UDP and SCTP listeners against a real IPVS, in a VM (tests/vm/boot.sh):
+# keepalived runs configs shaped like Octavia's (tests/tools/
+# octavia_lvs_cfg.py: two UDP listeners, one with an additional VIP and
+# an IPv6 one, a member that passes its check, one that fails it, a
+# disabled one, a drained one; an SCTP listener when the kernel has it)
+# in a namespace amphora-haproxy, responders answer behind it, a client
+# namespace sends traffic; the agent runs there as nobody, with no
+# HAProxy at all, and what it serves is compared with ipvsadm's own
+# counters, listener by listener, pool by pool, member by member.
+#
+#   tests/vm/ipvs.sh BUILD_DIR      (tests/run.sh; 97: qemu cannot start)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+tools=$here/../tools
+agent=$(readlink -f "$1/amphora-agent/amphora-prometheus-agent")
+out=$(mktemp -d /tmp/apa-vm.XXXXXX)
+[ -n "${KEEP_VM:-}" ] || trap 'rm -rf "$out"' EXIT
+chmod 755 "$out"
+
+# what the VM reads: the configs, the check script, the agent's config
+python3 "$tools/octavia_lvs_cfg.py" --dir "$out/lvs" \
+    --manifest "$out/manifest.json" --seed 11 --sctp --delay 4 \
+    --check-script /run/out/udp_check.sh
+cat >"$out/udp_check.sh" <<'EOF'
+#!/bin/sh
+# MISC_CHECK: a datagram to the member, a reply within a second
+exec /usr/bin/python3 -c '
+import socket, sys
+a, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(b"check", (a, p))
+s.recvfrom(100)' "$1" "$2"
+EOF
+chmod 755 "$out/udp_check.sh"
+cat >"$out/agent.conf" <<'EOF'
+stats-socket /run/out/no-haproxy.sock
+keepalived-dir /run/out/lvs
+netns amphora-haproxy
+user nobody
+min-scrape-interval 0
+listen 127.0.0.1:9102
+EOF
+
+cat >"$out/inside.sh" <<EOF
+set -eux
+modprobe ip_vs; modprobe ip_vs_rr; modprobe ip_vs_wrr; modprobe veth
+modprobe dummy; modprobe sctp && modprobe ip_vs_sctp 2>/dev/null || true
+ip netns add amphora-haproxy; ip netns add client
+N="ip netns exec amphora-haproxy"; C="ip netns exec client"
+ip link add v0 type veth peer name v1
+ip link set v0 netns amphora-haproxy; ip link set v1 netns client
+for ns in amphora-haproxy client; do ip -n \$ns link set lo up; done
+ip -n amphora-haproxy link set v0 up; ip -n client link set v1 up
+ip -n amphora-haproxy addr add 192.0.2.10/24 dev v0
+ip -n amphora-haproxy addr add 192.0.2.11/24 dev v0
+ip -n amphora-haproxy addr add 2001:db8::10/64 dev v0 nodad
+ip -n client addr add 192.0.2.50/24 dev v1
+ip -n client addr add 2001:db8::50/64 dev v1 nodad
+ip -n amphora-haproxy link add d0 type dummy
+ip -n amphora-haproxy link set d0 up
+ip -n amphora-haproxy addr add 198.51.100.21/24 dev d0
+ip -n amphora-haproxy addr add 2001:db8:1::21/64 dev d0 nodad
+# responders: every member port but the failing one (5355)
+for ap in 198.51.100.21:5354 198.51.100.21:5364 198.51.100.21:5356 \\
+    2001:db8:1::21:5354; do
+    \$N /usr/bin/python3 -c "
+import socket, sys
+a, p = sys.argv[1].rsplit(':', 1)
+s = socket.socket(socket.AF_INET6 if ':' in a else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.bind((a, int(p)))
+while True:
+    d, peer = s.recvfrom(2048)
+    s.sendto(d, peer)" \$ap &
+done
+\$N /usr/bin/python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('198.51.100.21', 5357)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(c.recv(100)); c.close()" &
+sleep 1
+n=0
+for f in /run/out/lvs/*.conf; do
+    n=\$((n + 1))
+    keepalived -f \$f -p /run/ka\$n.pid -c /run/ka\$n-c.pid \\
+        -r /run/ka\$n-r.pid -n -D -l >keepalived\$n.log 2>&1 &
+done
+# checks (python under TCG takes a second to start: delay 4 s): "fail"
+# out of IPVS, the rest in
+for i in \$(seq 80); do
+    \$N ipvsadm -Ln | grep -q 5364 &&
+        ! \$N ipvsadm -Ln | grep -q 198.51.100.21:5355 &&
+        break
+    sleep 0.5
+done
+\$N ipvsadm -Ln >ipvsadm-before.txt
+\$C /usr/bin/python3 -c "
+import socket
+for vip, port, n in (('192.0.2.10', 5353, 10), ('192.0.2.11', 5353, 4),
+                     ('2001:db8::10', 5353, 3), ('192.0.2.10', 5354, 6)):
+    s = socket.socket(socket.AF_INET6 if ':' in vip else socket.AF_INET,
+                      socket.SOCK_DGRAM)
+    s.settimeout(1)
+    for i in range(n):
+        s.sendto(b'hello %d' % i, (vip, port))
+        s.recvfrom(100)
+try:
+    for i in range(2):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM,
+                          socket.IPPROTO_SCTP)
+        s.settimeout(2)
+        s.connect(('192.0.2.10', 5355)); s.sendall(b'sctp')
+        s.recv(100); s.close()
+except OSError as e:
+    print('sctp:', e)
+print('traffic sent')"
+sleep 3    # IPVS folds its per-CPU counters every 2 s
+\$N $agent -f /run/out/agent.conf -d >agent.log 2>&1 &
+for i in \$(seq 50); do
+    \$N /usr/bin/curl -sf -o metrics.txt http://127.0.0.1:9102/metrics &&
+        break
+    sleep 0.2
+done
+\$N ipvsadm -Ln --stats --exact >ipvsadm-stats.txt
+\$N ipvsadm -Ln >ipvsadm.txt
+# the serving process and the reader's capabilities: supervisor, worker
+pid=\$(pgrep -f "agent.conf -d" | head -1)
+sup=\$(tr -d ' ' </proc/\$pid/task/\$pid/children)
+worker=\$(tr -d ' ' </proc/\$sup/task/\$sup/children)
+grep -h CapEff /proc/\$pid/status /proc/\$sup/status /proc/\$worker/status \
+    >caps.txt
+# the worker killed: started again, IPVS read again
+kill -9 \$worker
+sleep 1.5
+\$N /usr/bin/curl -sf -o metrics-after.txt http://127.0.0.1:9102/metrics
+kill \$pid
+sleep 0.5
+EOF
+t0=$(date +%s)
+rc=0
+"$here/boot.sh" "$out/inside.sh" "$out" 300 || rc=$?
+if [ $rc -eq 97 ]; then
+    echo "SKIP the VM stage: qemu could not start here"
+    exit 0
+fi
+if [ $rc -ne 0 ] || [ ! -s "$out/metrics.txt" ]; then
+    tail -40 "$out/console.log" >&2
+    tail -20 "$out/agent.log" >&2 || true
+    exit 1
+fi
+python3 "$here/ipvs_check.py" "$out"
+echo "VM stage: $(( $(date +%s) - t0 )) s"
