@@ -96,6 +96,33 @@ def ipvs_unreadable_is_said_not_fatal():
 
 
 @test
+def configs_read_again_when_they_change():
+    """A UDP listener Octavia adds after the start, one it removes: read
+    at the next scrape, no restart, no reload."""
+    d = os.path.join(W.work, "lvs-changing")
+    os.makedirs(d)
+    a, port = agent_with("rescan", f"keepalived-dir {d}\n")
+    try:
+        fams, _, _ = scrape(port)
+        assert "octavia_exporter_ipvs_up" not in fams
+        names = sorted(f for f in os.listdir(FIXTURES) if f.endswith(".conf"))
+        shutil.copy(os.path.join(FIXTURES, names[0]), d)
+        fams, _, _ = scrape(port)
+        assert value(fams, "octavia_exporter_ipvs_up") == 0
+        wait_log(a, "keepalived configs: 1 UDP or SCTP listeners")
+        shutil.copy(os.path.join(FIXTURES, names[1]), d)
+        scrape(port)
+        wait_log(a, "keepalived configs: 2 UDP or SCTP listeners")
+        for n in names[:2]:
+            os.unlink(os.path.join(d, n))
+        fams, _, _ = scrape(port)
+        assert "octavia_exporter_ipvs_up" not in fams
+        wait_log(a, "keepalived configs: 0 UDP or SCTP listeners")
+    finally:
+        a.stop()
+
+
+@test
 def only_the_reader_keeps_cap_net_admin():
     """Dropped to nobody, the serving process has no capability left; the
     reader (a supervisor and its worker, children of the agent) has
