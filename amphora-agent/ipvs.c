@@ -510,7 +510,7 @@ ipvs_query(struct ipvs_reader *rd, struct event_base *base, int timeout_ms,
 static void
 reader_reap(pid_t pid)
 {
-	struct timespec	 tick = { 0, 10 * 1000 * 1000 };
+	struct timespec	 tick = { 0, 10000000L };	/* 10 ms */
 	int		 i;
 
 	for (i = 0; i < 200; i++) {
