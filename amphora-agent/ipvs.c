@@ -505,7 +505,8 @@ ipvs_query(struct ipvs_reader *rd, struct event_base *base, int timeout_ms,
 /*
  * The reader's end, at the agent's: its worker sees the socket close and
  * exits, the supervisor then; both reaped, none left behind (a unit's stop
- * expects an empty cgroup). Two seconds, then SIGKILL.
+ * expects an empty cgroup). Five seconds (memcheck's leak check takes
+ * some), then SIGKILL.
  */
 static void
 reader_reap(pid_t pid)
@@ -513,7 +514,7 @@ reader_reap(pid_t pid)
 	struct timespec	 tick = { 0, 10000000L };	/* 10 ms */
 	int		 i;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 500; i++) {
 		if (waitpid(pid, NULL, WNOHANG) != 0)
 			return;		/* reaped, or not ours any more */
 		nanosleep(&tick, NULL);

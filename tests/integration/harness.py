@@ -493,6 +493,8 @@ def run(module, description):
     ARGS.agent = os.path.abspath(ARGS.agent)
     if ARGS.valgrind:
         os.makedirs(ARGS.valgrind, exist_ok=True)
+        # the IPVS reader forks after dropping to the agent's user
+        os.chmod(ARGS.valgrind, 0o1777)
     for tool in ["haproxy", "curl", "promtool", "prometheus"]:
         if shutil.which(tool) is None:
             print(f"missing {tool}: run tests/run.sh, which installs it")
