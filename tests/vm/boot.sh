@@ -4,7 +4,9 @@
 # qemu with TCG (no KVM needed), this machine's root filesystem read-only
 # over 9p, tmpfs where a system writes (/run, /tmp, /var/lib, /var/tmp).
 # OUTDIR is the one writable host folder, /run/out inside (the
-# script's working directory); the script's
+# script's working directory), and where what it runs from the host must
+# be put: the VM's /tmp is its own, so a checkout or build under /tmp is
+# not seen there. The script's
 # output lands in OUTDIR/console.log and its exit status in OUTDIR/rc.
 #
 #   tests/vm/boot.sh SCRIPT OUTDIR [TIMEOUT_SECONDS]     exits with the

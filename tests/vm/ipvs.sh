@@ -19,7 +19,11 @@ out=$(mktemp -d /tmp/apa-vm.XXXXXX)
 [ -n "${KEEP_VM:-}" ] || trap 'rm -rf "$out"' EXIT
 chmod 755 "$out"
 
-# what the VM reads: the configs, the check script, the agent's config
+# what the VM reads, in the shared folder (its /tmp is its own): the
+# agent, the network setup, the configs, the check script, the agent's
+# config
+cp "$agent" "$out/agent"
+cp "$here/amphora-net.sh" "$out/"
 python3 "$tools/octavia_lvs_cfg.py" --dir "$out/lvs" \
     --manifest "$out/manifest.json" --seed 11 --sctp --delay 4 \
     --check-script /run/out/udp_check.sh
@@ -47,7 +51,7 @@ EOF
 
 cat >"$out/inside.sh" <<EOF
 set -eux
-. $here/amphora-net.sh
+. /run/out/amphora-net.sh
 # responders: every member port but the failing one (5355)
 for ap in 198.51.100.21:5354 198.51.100.21:5364 198.51.100.21:5356 \\
     2001:db8:1::21:5354; do
@@ -105,7 +109,7 @@ except OSError as e:
     print('sctp:', e)
 print('traffic sent')"
 sleep 3    # IPVS folds its per-CPU counters every 2 s
-\$N $agent -f /run/out/agent.conf -d >agent.log 2>&1 &
+\$N /run/out/agent -f /run/out/agent.conf -d >agent.log 2>&1 &
 for i in \$(seq 50); do
     \$N /usr/bin/curl -sf -o metrics.txt http://127.0.0.1:9102/metrics &&
         break
