@@ -363,9 +363,9 @@ scrape_ipvs_done(const char *err, void *arg)
 {
 	struct scraper	*s = arg;
 
-	s->ipvs_error = err != NULL ? err : NULL;
+	/* the reader's words live until the next query: keep a copy */
+	s->ipvs_error = NULL;
 	if (err != NULL) {
-		/* the reader's words live until the next query: keep ours */
 		strlcpy(s->ipvs_why, err, sizeof(s->ipvs_why));
 		s->ipvs_error = s->ipvs_why;
 	}

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "decimal.h"
+#include "errat.h"
 
 void
 config_init(struct config *c)
@@ -222,13 +223,11 @@ struct parser {
 static int __attribute__((format(printf, 2, 3)))
 perr(struct parser *p, const char *fmt, ...)
 {
-	char	 msg[256];
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verr_at(p->err, p->errlen, p->file, p->line, fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%u: %s", p->file, p->line, msg);
 	return -1;
 }
 

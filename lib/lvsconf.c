@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "decimal.h"
+#include "errat.h"
 #include "lvsconf.h"
 #include "octavia.h"
 
@@ -62,13 +63,11 @@ lvs_proto_name(enum lvs_proto p)
 static int __attribute__((format(printf, 2, 3)))
 perr(struct parser *p, const char *fmt, ...)
 {
-	char	 msg[256];
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	verr_at(p->err, p->errlen, p->file, p->line, fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%s:%u: %s", p->file, p->line, msg);
 	return -1;
 }
 
