@@ -45,6 +45,7 @@
 
 struct agent;
 struct http_conn;
+struct tls_ctx;
 
 /* A listening socket. Stays open across reloads while its address does. */
 struct listen_sock {
@@ -63,6 +64,9 @@ struct agent_listener {
 	size_t			 nsocks;
 	uint64_t		 denied;
 	uint64_t		 rejected[EXPO_REJECT__COUNT];
+	struct tls_ctx		*tls;		/* NULL: clear text */
+	uint64_t		 tls_failures[EXPO_TLS__COUNT];
+	uint64_t		 tls_versions[CONFIG_TLS__COUNT];
 	size_t			 nconns;
 	TAILQ_HEAD(, http_conn)	 conns;
 };
@@ -180,6 +184,20 @@ struct cli_options {
 	int			 debug;
 };
 
+/* reqlog.c: where access log lines go (a syslog datagram socket) */
+struct access_sink {
+	int			 fd;		/* -1: not connected */
+	char			 path[sizeof(((struct config *)0)->log_socket)];
+	time_t			 retry_at;
+	uint64_t		 dropped;
+	time_t			 reported_at;
+	int			 reported_errno;
+};
+
+void	access_sink_send(struct access_sink *, const char *path,
+	    const char *line, size_t len);
+void	access_sink_close(struct access_sink *);
+
 struct agent {
 	struct event_base	*base;
 	struct cli_options	 cli;
@@ -188,6 +206,7 @@ struct agent {
 	size_t			 nlisteners;
 	struct scraper		 scraper;
 	struct ipvs_reader	 ipvs;		/* fd -1: none */
+	struct access_sink	 access;	/* log-requests lines */
 	char			*scratch;	/* text before gzip */
 	char			*zscratch;	/* and after */
 	size_t			 nconns;	/* all listeners together */
@@ -277,8 +296,33 @@ const char *stats_query_socket(const struct stats_query *);
 void	stats_query_free(struct stats_query *);
 int	stats_socket_is_pattern(const char *);
 
-/* listener.c */
-int	listeners_apply(struct agent *, struct config *, int starting);
+/*
+ * tls.c: a TLS listener's context, built from its tls-* keys (reading
+ * the certificate, CA and CRL files) and shared by reference: the
+ * listener holds one, each connection one, so a reload that builds new
+ * contexts leaves connections on the old one until they close.
+ */
+struct tls_ctx	*tls_ctx_new(const struct config_listener *, char *err,
+		    size_t errlen);
+void		 tls_ctx_hold(struct tls_ctx *);
+void		 tls_ctx_drop(struct tls_ctx *);	/* NULL allowed */
+/* One context per TLS listener of conf, NULL for the others; all or none. */
+int		 tls_ctxs_new(const struct config *conf, struct tls_ctx ***,
+		    char *err, size_t errlen);
+void		 tls_ctxs_free(struct tls_ctx **, size_t n);
+/* A server-side SSL of the context, or NULL. */
+struct ssl_st	*tls_ssl_new(struct tls_ctx *);
+/* Why a handshake failed: the OpenSSL error it ended with (0: none). */
+enum expo_tls_failure tls_failure(struct ssl_st *, unsigned long err);
+/* The version the handshake settled on, CONFIG_TLS_*, or -1. */
+int		 tls_version(const struct ssl_st *);
+/* The client certificate's subject as "/CN=...", "" without one. */
+void		 tls_client_dn(const struct ssl_st *, char *, size_t);
+
+/* listener.c: tls holds a context for each listener of conf (or NULL),
+ * which the listeners take over when it returns 0. */
+int	listeners_apply(struct agent *, struct config *, struct tls_ctx **tls,
+	    int starting);
 void	listeners_stop(struct agent *);
 void	listener_free(struct agent_listener *);
 /* "a.b.c.d" or "v6", then ":port" ("[v6]:port") when port is set */

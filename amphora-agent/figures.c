@@ -66,8 +66,14 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		strlcpy(id, l->conf.id, CONFIG_ID_MAX);
 		f->listeners[i].listener = id;
 		f->listeners[i].denied = l->denied;
-		memcpy(f->listeners[i++].rejected, l->rejected,
+		memcpy(f->listeners[i].rejected, l->rejected,
 		    sizeof(l->rejected));
+		if (l->tls != NULL)
+			f->listeners[i].tls_allowed = l->conf.tls.versions;
+		memcpy(f->listeners[i].tls_failures, l->tls_failures,
+		    sizeof(l->tls_failures));
+		memcpy(f->listeners[i++].tls_versions, l->tls_versions,
+		    sizeof(l->tls_versions));
 	}
 	ea->listeners = f->listeners;
 	ea->nlisteners = i;

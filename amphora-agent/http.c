@@ -24,7 +24,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include "accesslog.h"
 #include "agent.h"
 #include "gzip.h"
 #include "httpreq.h"
@@ -44,6 +48,10 @@ struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;
 	struct agent_listener	*l;
 	struct bufferevent	*bev;
+	SSL			*ssl;		/* TLS: its session */
+	struct tls_ctx		*tls;		/* and the context it came from */
+	int			 handshaken;
+	int			 tls_version;	/* CONFIG_TLS_*, -1 */
 	struct scrape_waiter	 waiter;
 	struct event		*head_timer;	/* timeout-http-request */
 	struct timespec		 since;		/* waiting for a request */
@@ -58,6 +66,19 @@ struct http_conn {
 	int			 out_waiting;
 	struct timespec		 drained;	/* when its output last moved */
 	char			 peer[64];	/* address:port, for the log */
+	char			 peer_ip[INET6_ADDRSTRLEN];
+	unsigned		 peer_port;
+	/* the request being answered, for its access log line */
+	int			 logging;	/* a line is owed */
+	char			 reqline[ACCESS_REQUEST_MAX];
+	size_t			 reqline_len;	/* 0: a bad request */
+	size_t			 req_bytes;
+	struct timespec		 req_start;	/* monotonic */
+	struct timespec		 req_wall;	/* and the wall clock's */
+	int			 status;
+	const char		*term;		/* HAProxy's termination state */
+	uint64_t		 out_total;	/* bytes ever queued */
+	uint64_t		 out_mark;	/* when the response began */
 	size_t			 gz_cost;	/* charged for gz */
 	int			 lingering;	/* reading what it still sends */
 	size_t			 lingered;
@@ -177,6 +198,7 @@ out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	struct http_conn	*c = arg;
 
 	(void)buf;
+	c->out_total += info->n_added;
 	if (info->n_deleted > 0 || info->orig_size == 0)
 		clock_now(&c->drained);
 }
@@ -304,6 +326,81 @@ http_budget_free(struct agent *a)
 	a->out_wake = a->quiet = NULL;
 }
 
+/*
+ * A request to log begins: its head (or what arrived of it) is at head,
+ * head_len bytes of it its own; bad: no request line worth quoting.
+ */
+static void
+request_begin(struct http_conn *c, const char *head, size_t len,
+    size_t head_len, int bad)
+{
+	const char	*eol;
+	size_t		 n;
+
+	c->logging = c->l->conf.log_requests;
+	if (!c->logging)
+		return;
+	clock_now(&c->req_start);
+	clock_gettime(CLOCK_REALTIME, &c->req_wall);
+	c->req_bytes = head_len;
+	c->out_mark = c->out_total;
+	c->status = -1;
+	c->term = "----";
+	c->reqline_len = 0;
+	if (bad)
+		return;
+	eol = memchr(head, '\n', len);
+	n = eol != NULL ? (size_t)(eol - head) : len;
+	if (n > 0 && head[n - 1] == '\r')
+		n--;
+	if (n > sizeof(c->reqline))
+		n = sizeof(c->reqline);
+	memcpy(c->reqline, head, n);
+	c->reqline_len = n;
+}
+
+/* The response is all queued, or will never be: its access log line. */
+static void
+request_end(struct http_conn *c, const char *term)
+{
+	struct agent		*a = c->l->agent;
+	struct access_entry	 e;
+	struct timespec		 now;
+	char			 line[ACCESS_LOG_MAX], dn[ACCESS_DN_MAX + 1];
+	time_t			 sec;
+
+	if (!c->logging)
+		return;
+	c->logging = 0;
+	clock_now(&now);
+	sec = c->req_wall.tv_sec;
+	memset(&e, 0, sizeof(e));
+	e.project_id = a->conf.project_id;
+	e.loadbalancer_id = agent_loadbalancer_id(a);
+	e.listener = c->l->conf.id;
+	e.client_ip = c->peer_ip;
+	e.client_port = c->peer_port;
+	localtime_r(&sec, &e.accepted);
+	e.accepted_ms = (unsigned)(c->req_wall.tv_nsec / 1000000);
+	e.request = c->reqline;
+	e.request_len = c->reqline_len;
+	e.status = c->status;
+	e.bytes_out = c->out_total - c->out_mark;
+	e.bytes_in = c->req_bytes;
+	e.total_ms = (long)(timespec_elapsed(&c->req_start, &now) * 1000);
+	e.term = term != NULL ? term : c->term;
+	if (c->ssl != NULL) {
+		e.verify = SSL_get_verify_result(c->ssl);
+		tls_client_dn(c->ssl, dn, sizeof(dn));
+		e.client_dn = dn;
+		if (c->tls_version >= 0)
+			e.tls_version = config_tls_version_names[c->tls_version];
+	}
+	access_sink_send(&a->access, a->conf.log_socket, line,
+	    access_log_format(line, sizeof(line), a->conf.log_facility,
+	    AGENT_NAME, (long)getpid(), &e));
+}
+
 void
 http_conn_free(struct http_conn *c)
 {
@@ -311,6 +408,8 @@ http_conn_free(struct http_conn *c)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	evutil_socket_t	 fd;
 
+	/* gone mid-answer: the client closed (CD), or waited in vain (CC) */
+	request_end(c, c->busy ? "CC--" : "CD--");
 	stream_end(c);
 	budget_unwait(c);
 	if (c->out_cb != NULL)	/* its pieces are credited as they are freed */
@@ -331,10 +430,14 @@ http_conn_free(struct http_conn *c)
 	 * out of epoll now; then it is ours to close now.
 	 */
 	fd = bufferevent_getfd(c->bev);
-	bufferevent_setfd(c->bev, -1);
+	if (c->ssl == NULL)
+		bufferevent_setfd(c->bev, -1);
+	/* a TLS bufferevent owns neither: its events go with the free */
 	bufferevent_free(c->bev);
+	SSL_free(c->ssl);
 	if (fd != -1)
 		close(fd);
+	tls_ctx_drop(c->tls);
 	free(c);
 	memory_settle_soon(a);
 	if (a->stopping && a->nconns == 0)
@@ -377,6 +480,28 @@ waiting_end(struct http_conn *c)
 }
 
 /*
+ * A handshake that will not complete: counted, logged with OpenSSL's
+ * word for it (e: its error, 0 when none), closed.
+ */
+static void
+tls_failed(struct http_conn *c, enum expo_tls_failure why, unsigned long e)
+{
+	char	 detail[160] = "";
+
+	c->l->tls_failures[why]++;
+	if (e != 0) {
+		detail[0] = ' ';
+		detail[1] = '(';
+		ERR_error_string_n(e, detail + 2, sizeof(detail) - 3);
+		strlcat(detail, ")", sizeof(detail));
+	}
+	if (log_peer_allowed())
+		log_info("listener %s: TLS handshake with %s failed: %s%s",
+		    c->l->conf.id, c->peer, expo_tls_failure_names[why], detail);
+	http_conn_free(c);
+}
+
+/*
  * timeout-http-request: the head did not arrive whole in time (a client
  * trickling bytes keeps the idle timer alive, not this one). A partial
  * head gets a 408, as from HAProxy; a silent connection just goes.
@@ -392,6 +517,10 @@ http_head_expired(evutil_socket_t fd, short ev, void *arg)
 		http_conn_free(c);
 		return;
 	}
+	if (c->ssl != NULL && !c->handshaken) {
+		tls_failed(c, EXPO_TLS_TIMEOUT, 0);
+		return;
+	}
 	if (!c->waiting)
 		return;
 	c->l->rejected[EXPO_REJECT_REQUEST_TIMEOUT]++;
@@ -402,6 +531,9 @@ http_head_expired(evutil_socket_t fd, short ev, void *arg)
 	}
 	c->keep_alive = 0;
 	c->head_only = 0;
+	request_begin(c, NULL, 0, evbuffer_get_length(bufferevent_get_input(
+	    c->bev)), 1);
+	c->term = "cR--";
 	http_error(c, 408, NULL);
 }
 
@@ -495,6 +627,8 @@ http_respond(struct http_conn *c, int status, const char *ctype,
 	    c->keep_alive ? "keep-alive" : "close", extra ? extra : "");
 	if (!c->head_only)
 		evbuffer_add(out, body, len);
+	c->status = status;
+	request_end(c, NULL);
 	if (!c->keep_alive)
 		close_after_output(c);
 }
@@ -684,6 +818,7 @@ http_stream(struct http_conn *c)
 
 	if ((rc = stream_more(c)) == 0)
 		return;
+	request_end(c, rc == -1 ? "PI--" : NULL);
 	stream_end(c);
 	if (rc == -1) {
 		log_warnx("listener %s: out of memory streaming a response",
@@ -769,14 +904,17 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	}
 	expo_cursor_init(&c->cursor, c->ref ? &c->ref->snap : NULL,
 	    &c->figures->ea, c->scopes, c->format);
+	c->status = 200;
 	c->streaming = 1;
 	a->nstreams++;
 	if (c->ref != NULL && !c->gzip && !c->head_only &&
 	    send_rendered(c, out) == -1) {
 		/* the body has begun: the only way out is the close */
+		request_end(c, "PI--");
 		stream_end(c);
 		close_after_output(c);
 	} else if (c->head_only) {
+		request_end(c, NULL);
 		stream_end(c);
 		response_done(c);
 	} else
@@ -876,9 +1014,12 @@ http_process(struct http_conn *c)
 		c->head_only = 0;
 		if (rc != HTTP_PARSE_OK) {
 			c->keep_alive = 0;
+			request_begin(c, p, len, len, 1);
+			c->term = "PR--";
 			http_error(c, rc, NULL);
 			break;
 		}
+		request_begin(c, p, len, req.head_len, 0);
 		c->keep_alive = req.keep_alive && !req.has_body;
 		c->minor = req.minor;
 		c->head_only = req.method == HTTP_METHOD_HEAD;
@@ -932,6 +1073,11 @@ http_finish(struct http_conn *c)
 	struct timeval	 tv = timeval_from_ms(LINGER_MS);
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 
+	/* TLS: close_notify first, so the end of the body is authentic */
+	if (c->ssl != NULL && !c->peer_done && !c->lingering) {
+		(void)SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
 	if (c->peer_done || c->lingering ||
 	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
 		http_conn_free(c);
@@ -961,7 +1107,26 @@ static void
 http_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_conn	*c = arg;
+	unsigned long		 e, first = 0;
 
+	if (what & BEV_EVENT_CONNECTED) {	/* the TLS handshake is done */
+		c->handshaken = 1;
+		if ((c->tls_version = tls_version(c->ssl)) >= 0)
+			c->l->tls_versions[c->tls_version]++;
+		return;
+	}
+	if (c->ssl != NULL && !c->handshaken) {
+		/*
+		 * libevent queues SSL_get_error()'s code, then OpenSSL's
+		 * errors, and hands them back last first: the cause is the
+		 * earliest OpenSSL error (one with a library).
+		 */
+		while ((e = bufferevent_get_openssl_error(bev)) != 0)
+			if (ERR_GET_LIB(e) != 0)
+				first = e;
+		tls_failed(c, tls_failure(c->ssl, first), first);
+		return;
+	}
 	/* A client that half-closes after its request still gets the answer. */
 	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
 	    (c->busy || c->streaming ||
@@ -989,29 +1154,49 @@ http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
 		return;
 	}
 	sockaddr_text(sa, 1, c->peer, sizeof(c->peer));
+	sockaddr_text(sa, 0, c->peer_ip, sizeof(c->peer_ip));
+	c->peer_port = ntohs(sa->sa_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port :
+	    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
 	/* responses go out whole: do not wait for the client's ACK (Nagle) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->tls_version = -1;
+	if (l->tls != NULL) {
+		/* ours to free, with the socket (http_conn_free) */
+		if ((c->ssl = tls_ssl_new(l->tls)) != NULL)
+			c->bev = bufferevent_openssl_socket_new(a->base, fd,
+			    c->ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
+		if (c->bev != NULL) {
+			c->tls = l->tls;
+			tls_ctx_hold(c->tls);
+			/* a client may close without close_notify: EOF */
+			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		}
+	} else
+		c->bev = bufferevent_socket_new(a->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
-		log_warnx("bufferevent_socket_new failed");
+		log_warnx("listener %s: out of memory for a connection",
+		    l->conf.id);
+		ERR_clear_error();
+		SSL_free(c->ssl);
 		close(fd);
 		free(c);
 		return;
 	}
-	if ((c->head_timer = evtimer_new(a->base, http_head_expired, c)) ==
-	    NULL) {
+	if ((c->head_timer = evtimer_new(a->base, http_head_expired,
+	    c)) == NULL || (c->out_cb = evbuffer_add_cb(
+	    bufferevent_get_output(c->bev), out_changed, c)) == NULL) {
 		log_warnx("listener %s: out of memory for a connection",
 		    l->conf.id);
-		bufferevent_free(c->bev);
-		free(c);
-		return;
-	}
-	if ((c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
-	    out_changed, c)) == NULL) {
-		log_warnx("listener %s: out of memory for a connection",
-		    l->conf.id);
-		event_free(c->head_timer);
-		bufferevent_free(c->bev);
+		if (c->head_timer != NULL)
+			event_free(c->head_timer);
+		bufferevent_free(c->bev);	/* closes fd unless TLS */
+		if (c->ssl != NULL) {
+			SSL_free(c->ssl);
+			close(fd);
+		}
+		tls_ctx_drop(c->tls);
 		free(c);
 		return;
 	}

@@ -238,6 +238,7 @@ listener_free(struct agent_listener *l)
 	free(l->socks);
 	while (!TAILQ_EMPTY(&l->conns))
 		http_conn_free(TAILQ_FIRST(&l->conns));
+	tls_ctx_drop(l->tls);
 	free(l);
 }
 
@@ -291,7 +292,8 @@ bind_failed(struct agent *a, const struct config_listener *cl,
  * is fatal when starting (-1); on a reload it is logged and skipped.
  */
 int
-listeners_apply(struct agent *a, struct config *conf, int starting)
+listeners_apply(struct agent *a, struct config *conf, struct tls_ctx **tls,
+    int starting)
 {
 	struct agent_listener	*l, *next, **lst;
 	struct listen_sock	**pool, ***socks, *ls;
@@ -351,6 +353,10 @@ listeners_apply(struct agent *a, struct config *conf, int starting)
 			a->nlisteners++;
 		}
 		l->conf = *cl;
+		/* new connections get the new context; open ones keep theirs */
+		tls_ctx_drop(l->tls);
+		l->tls = tls[i];
+		tls[i] = NULL;
 		l->socks = socks[i];
 		for (j = k = 0; j < cl->nbinds; j++) {
 			if ((ls = socks[i][j]) != NULL)

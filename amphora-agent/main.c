@@ -155,6 +155,7 @@ static void
 reload(struct agent *a)
 {
 	struct config	 nc, old;
+	struct tls_ctx	**tls;
 	char		 err[512];
 
 	if (agent_config_load(&a->cli, &nc, err, sizeof(err)) == -1) {
@@ -176,12 +177,21 @@ reload(struct agent *a)
 	strlcpy(nc.netns, a->conf.netns, sizeof(nc.netns));
 	strlcpy(nc.user, a->conf.user, sizeof(nc.user));
 
-	if (listeners_apply(a, &nc, 0) == -1) {
-		log_warnx("reload: out of memory: keeping the running "
-		    "configuration");
+	/* certificates and CRLs are read again: rotation is a reload */
+	if (tls_ctxs_new(&nc, &tls, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s: keeping the running configuration",
+		    err);
 		config_free(&nc);
 		return;
 	}
+	if (listeners_apply(a, &nc, tls, 0) == -1) {
+		log_warnx("reload: out of memory: keeping the running "
+		    "configuration");
+		tls_ctxs_free(tls, nc.nlisteners);
+		config_free(&nc);
+		return;
+	}
+	tls_ctxs_free(tls, nc.nlisteners);
 	old = a->conf;
 	a->conf = nc;
 	config_free(&old);
@@ -294,6 +304,7 @@ main(int argc, char **argv)
 	struct agent		*a = &agent;
 	struct agent_listener	*l;
 	struct scrape_waiter	 once_waiter;
+	struct tls_ctx		**tls = NULL;
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	char			 err[512];
 	size_t			 i;
@@ -313,7 +324,16 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	/* at start, as root: a file the dropped user cannot read fails on
+	 * reload, and says so then; -n reads them as whoever runs it */
+	if (!a->cli.once && tls_ctxs_new(&a->conf, &tls, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", AGENT_NAME, err);
+		return 1;
+	}
 	if (a->cli.check) {
+		tls_ctxs_free(tls, a->conf.nlisteners);
+		config_free(&a->conf);
 		printf("configuration OK\n");
 		return 0;
 	}
@@ -331,6 +351,7 @@ main(int argc, char **argv)
 		fatal("scratch");
 	scrape_init(&a->scraper, a);
 	a->ipvs.fd = -1;
+	a->access.fd = -1;
 	if (http_budget_init(a) == -1)
 		fatalx("cannot set up the output budget");
 	set_max_conns(a);
@@ -353,8 +374,9 @@ main(int argc, char **argv)
 	if (ipvs_reader_start(&a->ipvs, a->conf.user) == -1)
 		log_warn("IPVS reader");
 	a->privileged = priv_can_bind_low_ports();
-	if (listeners_apply(a, &a->conf, 1) == -1)
+	if (listeners_apply(a, &a->conf, tls, 1) == -1)
 		fatalx("cannot serve all listeners");
+	tls_ctxs_free(tls, a->conf.nlisteners);
 	if (a->conf.user[0] != '\0') {
 		priv_drop(a->conf.user);
 		a->privileged = priv_can_bind_low_ports();
@@ -384,6 +406,7 @@ main(int argc, char **argv)
 		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
 	ipvs_reader_free(&a->ipvs);
+	access_sink_close(&a->access);
 	http_budget_free(a);
 	free(a->scratch);
 	free(a->zscratch);

@@ -9,12 +9,22 @@
 #include "decimal.h"
 #include "errat.h"
 
+const char *const config_tls_version_names[CONFIG_TLS__COUNT] = {
+	[CONFIG_TLS_SSLV3] = "SSLv3",
+	[CONFIG_TLS_V1_0] = "TLSv1",
+	[CONFIG_TLS_V1_1] = "TLSv1.1",
+	[CONFIG_TLS_V1_2] = "TLSv1.2",
+	[CONFIG_TLS_V1_3] = "TLSv1.3",
+};
+
 void
 config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->min_scrape_interval_ms = CONFIG_DEFAULT_MIN_SCRAPE_MS;
 	c->scrape_timeout_ms = CONFIG_DEFAULT_TIMEOUT_MS;
+	strlcpy(c->log_socket, CONFIG_DEFAULT_LOG_SOCKET, sizeof(c->log_socket));
+	c->log_facility = CONFIG_DEFAULT_LOG_FACILITY;
 }
 
 void
@@ -25,6 +35,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->nlisteners; i++) {
 		free(c->listeners[i].binds);
 		free(c->listeners[i].cidrs);
+		free(c->listeners[i].tls.certs);
 	}
 	free(c->listeners);
 	c->listeners = NULL;
@@ -46,6 +57,8 @@ config_listener_add(struct config *c, const char *id)
 	l->connection_limit = -1;
 	l->idle_timeout_ms = CONFIG_DEFAULT_IDLE_MS;
 	l->head_timeout_ms = CONFIG_DEFAULT_HEAD_MS;
+	l->tls.versions = CONFIG_TLS_DEFAULT_VERSIONS;
+	l->tls.alpn = CONFIG_ALPN_HTTP11 | CONFIG_ALPN_HTTP10;
 	return l;
 }
 
@@ -205,9 +218,22 @@ enum {
 	SEEN_TIMEOUT_CLIENT = 1 << 7,
 	SEEN_TIMEOUT_REQUEST = 1 << 8,
 	SEEN_KEEPALIVED_DIR = 1 << 9,
+	SEEN_PROJECT_ID = 1 << 10,
+	SEEN_LOG_SOCKET = 1 << 11,
+	SEEN_LOG_FACILITY = 1 << 12,
+	/* in a listener block */
+	SEEN_TLS_CLIENT_CA = 1 << 13,
+	SEEN_TLS_VERIFY = 1 << 14,
+	SEEN_TLS_CRL = 1 << 15,
+	SEEN_TLS_CIPHERS = 1 << 16,
+	SEEN_TLS_CIPHERSUITES = 1 << 17,
+	SEEN_TLS_VERSIONS = 1 << 18,
+	SEEN_TLS_ALPN = 1 << 19,
+	SEEN_LOG_REQUESTS = 1 << 20,
 };
 
-#define MAX_WORDS	4
+/* a keyword and every TLS version, or a few ALPN names */
+#define MAX_WORDS	(1 + CONFIG_TLS__COUNT + 2)
 
 struct parser {
 	struct config		*c;
@@ -266,6 +292,20 @@ parse_listen(struct parser *p, const char *addr)
 }
 
 static int
+listener_keyword(const char *kw)
+{
+	static const char *const kws[] = { "bind", "allowed-cidr",
+	    "connection-limit", "timeout-client-data", "timeout-http-request",
+	    "log-requests" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(kws) / sizeof(kws[0]); i++)
+		if (strcmp(kw, kws[i]) == 0)
+			return 1;
+	return strncmp(kw, "tls-", 4) == 0;
+}
+
+static int
 parse_global(struct parser *p, char **w, int n)
 {
 	struct config	*c = p->c;
@@ -289,6 +329,8 @@ parse_global(struct parser *p, char **w, int n)
 	}
 	if (strcmp(w[0], "}") == 0)
 		return perr(p, "} outside a listener block");
+	if (listener_keyword(w[0]))
+		return perr(p, "%s belongs in a listener block", w[0]);
 	if (n != 2)
 		return perr(p, n == 1 ? "%s: missing value" :
 		    "%s: one value expected", w[0]);
@@ -315,6 +357,27 @@ parse_global(struct parser *p, char **w, int n)
 			return perr(p, "keepalived-dir: not an absolute path "
 			    "under %zu bytes: \"%s\"", sizeof(c->keepalived_dir),
 			    w[1]);
+	} else if (strcmp(w[0], "project-id") == 0) {
+		if (once(p, &p->seen, SEEN_PROJECT_ID, w[0]) == -1)
+			return -1;
+		if (!valid_name(w[1], sizeof(c->project_id)))
+			return perr(p, "project-id: bad id \"%s\"", w[1]);
+		strlcpy(c->project_id, w[1], sizeof(c->project_id));
+	} else if (strcmp(w[0], "log-socket") == 0) {
+		if (once(p, &p->seen, SEEN_LOG_SOCKET, w[0]) == -1)
+			return -1;
+		if (w[1][0] != '/' || strlcpy(c->log_socket, w[1],
+		    sizeof(c->log_socket)) >= sizeof(c->log_socket))
+			return perr(p, "log-socket: not an absolute path under "
+			    "%zu bytes: \"%s\"", sizeof(c->log_socket), w[1]);
+	} else if (strcmp(w[0], "log-facility") == 0) {
+		if (once(p, &p->seen, SEEN_LOG_FACILITY, w[0]) == -1)
+			return -1;
+		if (strncmp(w[1], "local", 5) != 0 || w[1][5] < '0' ||
+		    w[1][5] > '7' || w[1][6] != '\0')
+			return perr(p, "log-facility: local0 to local7, not "
+			    "\"%s\"", w[1]);
+		c->log_facility = 16 + (w[1][5] - '0');
 	} else if (strcmp(w[0], "netns") == 0) {
 		if (once(p, &p->seen, SEEN_NETNS, w[0]) == -1)
 			return -1;
@@ -343,14 +406,171 @@ parse_global(struct parser *p, char **w, int n)
 			return perr(p, "scrape-timeout: not a duration "
 			    "from 1ms to 300s: \"%s\"", w[1]);
 		c->scrape_timeout_ms = (int)ms;
-	} else if (strcmp(w[0], "bind") == 0 ||
-	    strcmp(w[0], "allowed-cidr") == 0 ||
-	    strcmp(w[0], "connection-limit") == 0 ||
-	    strcmp(w[0], "timeout-client-data") == 0 ||
-	    strcmp(w[0], "timeout-http-request") == 0)
-		return perr(p, "%s belongs in a listener block", w[0]);
-	else
+	} else
 		return perr(p, "unknown keyword \"%s\"", w[0]);
+	return 0;
+}
+
+/* An absolute path that fits dst (CONFIG_PATH_MAX). */
+static int
+parse_path(struct parser *p, const char *kw, const char *v, char *dst)
+{
+	if (v[0] != '/' || strlcpy(dst, v, CONFIG_PATH_MAX) >= CONFIG_PATH_MAX)
+		return perr(p, "%s: not an absolute path under %d bytes: "
+		    "\"%s\"", kw, CONFIG_PATH_MAX, v);
+	return 0;
+}
+
+/* An OpenSSL cipher string; OpenSSL itself judges the names at load. */
+static int
+parse_ciphers(struct parser *p, const char *kw, const char *v, char *dst)
+{
+	size_t	 n = strlen(v);
+
+	if (n >= CONFIG_CIPHERS_MAX || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:+!@=_.,-") != n)
+		return perr(p, "%s: not a cipher list of letters, digits and "
+		    ":+!@=_.,- under %d bytes: \"%s\"", kw,
+		    CONFIG_CIPHERS_MAX, v);
+	strlcpy(dst, v, CONFIG_CIPHERS_MAX);
+	return 0;
+}
+
+/* "tls-versions TLSv1.2 TLSv1.3": Octavia's names, at least one. */
+static int
+parse_versions(struct parser *p, char **w, int n, unsigned *versions)
+{
+	int	 i, v;
+
+	*versions = 0;
+	for (i = 1; i < n; i++) {
+		for (v = 0; v < CONFIG_TLS__COUNT; v++)
+			if (strcmp(w[i], config_tls_version_names[v]) == 0)
+				break;
+		if (v == CONFIG_TLS__COUNT)
+			return perr(p, "tls-versions: SSLv3, TLSv1, TLSv1.1, "
+			    "TLSv1.2 or TLSv1.3, not \"%s\"", w[i]);
+		*versions |= 1u << v;
+	}
+	if (*versions == 0)
+		return perr(p, "tls-versions: missing value");
+	return 0;
+}
+
+/*
+ * "tls-alpn h2 http/1.1 http/1.0": Octavia's alpn_protocols. Any protocol
+ * name is accepted (RFC 7301: 1 to 255 bytes); the agent selects only the
+ * HTTP/1.x ones it speaks, never h2.
+ */
+static int
+parse_alpn(struct parser *p, char **w, int n, unsigned *alpn)
+{
+	int	 i;
+
+	if (n < 2)
+		return perr(p, "tls-alpn: missing value");
+	*alpn = 0;
+	for (i = 1; i < n; i++) {
+		if (strlen(w[i]) > 255)
+			return perr(p, "tls-alpn: a protocol name is 1 to 255 "
+			    "bytes");
+		if (strcmp(w[i], "http/1.1") == 0)
+			*alpn |= CONFIG_ALPN_HTTP11;
+		else if (strcmp(w[i], "http/1.0") == 0)
+			*alpn |= CONFIG_ALPN_HTTP10;
+	}
+	return 0;
+}
+
+/* What a listener's block said about TLS, checked at its }. */
+static int
+tls_check(struct parser *p, struct config_listener *l)
+{
+	struct config_tls	*t = &l->tls;
+	const unsigned		 tls_keys = SEEN_TLS_CLIENT_CA | SEEN_TLS_VERIFY |
+	    SEEN_TLS_CRL | SEEN_TLS_CIPHERS | SEEN_TLS_CIPHERSUITES |
+	    SEEN_TLS_VERSIONS | SEEN_TLS_ALPN;
+
+	if (t->ncerts == 0) {
+		if (p->lseen & tls_keys)
+			return perr(p, "listener %s: tls-* keys need a "
+			    "tls-certificate", l->id);
+		return 0;
+	}
+	/* a CA given is a CA enforced, unless tls-verify says otherwise */
+	if (t->client_ca[0] != '\0' && !(p->lseen & SEEN_TLS_VERIFY))
+		t->verify = CONFIG_VERIFY_REQUIRED;
+	if (t->verify != CONFIG_VERIFY_NONE && t->client_ca[0] == '\0')
+		return perr(p, "listener %s: tls-verify %s needs tls-client-ca",
+		    l->id, t->verify == CONFIG_VERIFY_OPTIONAL ? "optional" :
+		    "required");
+	if (t->crl[0] != '\0' && t->client_ca[0] == '\0')
+		return perr(p, "listener %s: tls-crl needs tls-client-ca",
+		    l->id);
+	return 0;
+}
+
+static int
+parse_tls(struct parser *p, char **w, int n)
+{
+	struct config_tls	*t = &p->l->tls;
+	struct config_path	*certs;
+
+	if (strcmp(w[0], "tls-versions") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_VERSIONS, w[0]) == -1)
+			return -1;
+		return parse_versions(p, w, n, &t->versions);
+	}
+	if (strcmp(w[0], "tls-alpn") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_ALPN, w[0]) == -1)
+			return -1;
+		return parse_alpn(p, w, n, &t->alpn);
+	}
+	if (n != 2)
+		return perr(p, n == 1 ? "%s: missing value" :
+		    "%s: one value expected", w[0]);
+	if (strcmp(w[0], "tls-certificate") == 0) {
+		if (t->ncerts == CONFIG_MAX_CERTS)
+			return perr(p, "more than %d tls-certificate",
+			    CONFIG_MAX_CERTS);
+		if ((certs = reallocarray(t->certs, t->ncerts + 1,
+		    sizeof(*certs))) == NULL)
+			return perr(p, "out of memory");
+		t->certs = certs;
+		if (parse_path(p, w[0], w[1], certs[t->ncerts].path) == -1)
+			return -1;
+		t->ncerts++;
+	} else if (strcmp(w[0], "tls-client-ca") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_CLIENT_CA, w[0]) == -1)
+			return -1;
+		return parse_path(p, w[0], w[1], t->client_ca);
+	} else if (strcmp(w[0], "tls-crl") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_CRL, w[0]) == -1)
+			return -1;
+		return parse_path(p, w[0], w[1], t->crl);
+	} else if (strcmp(w[0], "tls-verify") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_VERIFY, w[0]) == -1)
+			return -1;
+		if (strcmp(w[1], "none") == 0)
+			t->verify = CONFIG_VERIFY_NONE;
+		else if (strcmp(w[1], "optional") == 0)
+			t->verify = CONFIG_VERIFY_OPTIONAL;
+		else if (strcmp(w[1], "required") == 0)
+			t->verify = CONFIG_VERIFY_REQUIRED;
+		else
+			return perr(p, "tls-verify: none, optional or required, "
+			    "not \"%s\"", w[1]);
+	} else if (strcmp(w[0], "tls-ciphers") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_CIPHERS, w[0]) == -1)
+			return -1;
+		return parse_ciphers(p, w[0], w[1], t->ciphers);
+	} else if (strcmp(w[0], "tls-ciphersuites") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_CIPHERSUITES, w[0]) == -1)
+			return -1;
+		return parse_ciphers(p, w[0], w[1], t->ciphersuites);
+	} else
+		return perr(p, "unknown keyword \"%s\" in a listener block",
+		    w[0]);
 	return 0;
 }
 
@@ -368,11 +588,15 @@ parse_listener(struct parser *p, char **w, int n)
 			return perr(p, "} stands alone on its line");
 		if (l->nbinds == 0)
 			return perr(p, "listener %s has no bind", l->id);
+		if (tls_check(p, l) == -1)
+			return -1;
 		p->l = NULL;
 		return 0;
 	}
 	if (strcmp(w[0], "listener") == 0)
 		return perr(p, "listener blocks do not nest (missing }?)");
+	if (strncmp(w[0], "tls-", 4) == 0)
+		return parse_tls(p, w, n);
 	if (n != 2)
 		return perr(p, n == 1 ? "%s: missing value" :
 		    "%s: one value expected", w[0]);
@@ -421,6 +645,13 @@ parse_listener(struct parser *p, char **w, int n)
 			return perr(p, "timeout-http-request: milliseconds "
 			    "from 1 to 3600000, not \"%s\"", w[1]);
 		l->head_timeout_ms = ms;
+	} else if (strcmp(w[0], "log-requests") == 0) {
+		if (once(p, &p->lseen, SEEN_LOG_REQUESTS, w[0]) == -1)
+			return -1;
+		if (strcmp(w[1], "yes") != 0 && strcmp(w[1], "no") != 0)
+			return perr(p, "log-requests: yes or no, not \"%s\"",
+			    w[1]);
+		l->log_requests = strcmp(w[1], "yes") == 0;
 	} else
 		return perr(p, "unknown keyword \"%s\" in a listener block",
 		    w[0]);

@@ -21,6 +21,51 @@
 #define CONFIG_MAX_LISTENERS	256
 #define CONFIG_MAX_BINDS	32	/* per listener */
 #define CONFIG_MAX_CIDRS	4096	/* per listener */
+#define CONFIG_PATH_MAX		256
+#define CONFIG_MAX_CERTS	64	/* per listener: the default, then SNI */
+#define CONFIG_CIPHERS_MAX	1024
+
+/* TLS protocol versions, by Octavia's names (SSLv3 ... TLSv1.3) */
+enum config_tls_version {
+	CONFIG_TLS_SSLV3,
+	CONFIG_TLS_V1_0,
+	CONFIG_TLS_V1_1,
+	CONFIG_TLS_V1_2,
+	CONFIG_TLS_V1_3,
+	CONFIG_TLS__COUNT
+};
+extern const char *const config_tls_version_names[CONFIG_TLS__COUNT];
+/* Octavia's default_listener_tls_versions */
+#define CONFIG_TLS_DEFAULT_VERSIONS \
+	((1u << CONFIG_TLS_V1_2) | (1u << CONFIG_TLS_V1_3))
+
+/* Client certificates: Octavia's NONE, OPTIONAL, MANDATORY */
+enum config_verify {
+	CONFIG_VERIFY_NONE,
+	CONFIG_VERIFY_OPTIONAL,
+	CONFIG_VERIFY_REQUIRED,
+};
+
+/* What ALPN may select: the agent speaks HTTP/1.x only */
+#define CONFIG_ALPN_HTTP11	(1u << 0)
+#define CONFIG_ALPN_HTTP10	(1u << 1)
+
+struct config_path {
+	char			 path[CONFIG_PATH_MAX];
+};
+
+/* A listener's TLS; off when ncerts is 0. */
+struct config_tls {
+	struct config_path	*certs;		/* the first is the default */
+	size_t			 ncerts;
+	char			 client_ca[CONFIG_PATH_MAX];	/* "": none */
+	char			 crl[CONFIG_PATH_MAX];
+	enum config_verify	 verify;
+	char			 ciphers[CONFIG_CIPHERS_MAX];	/* "": OpenSSL's */
+	char			 ciphersuites[CONFIG_CIPHERS_MAX];
+	unsigned		 versions;	/* 1 << CONFIG_TLS_* */
+	unsigned		 alpn;		/* CONFIG_ALPN_* */
+};
 
 struct config_bind {
 	char			 text[CONFIG_ADDR_MAX];
@@ -38,6 +83,8 @@ struct config_listener {
 	int			 connection_limit;	/* -1: unlimited */
 	int64_t			 idle_timeout_ms;
 	int64_t			 head_timeout_ms;	/* a request head */
+	struct config_tls	 tls;
+	int			 log_requests;	/* one access log line each */
 	unsigned		 line;		/* where the file declared it */
 };
 
@@ -47,6 +94,9 @@ struct config {
 	char			 keepalived_dir[256];	/* Octavia's LVS configs */
 	char			 netns[CONFIG_NAME_MAX];
 	char			 user[CONFIG_NAME_MAX];
+	char			 project_id[CONFIG_ID_MAX];	/* for the log */
+	char			 log_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int			 log_facility;	/* syslog's LOG_LOCAL0.. */
 	int			 min_scrape_interval_ms;
 	int			 scrape_timeout_ms;
 	struct config_listener	*listeners;
@@ -57,6 +107,8 @@ struct config {
 #define CONFIG_DEFAULT_TIMEOUT_MS	5000
 #define CONFIG_DEFAULT_IDLE_MS		50000	/* Octavia's timeout-client-data */
 #define CONFIG_DEFAULT_HEAD_MS		5000	/* timeout-http-request */
+#define CONFIG_DEFAULT_LOG_SOCKET	"/dev/log"
+#define CONFIG_DEFAULT_LOG_FACILITY	16	/* local0, Octavia's user_log_facility 0 */
 
 void	config_init(struct config *);
 void	config_free(struct config *);

@@ -16,6 +16,19 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
 	[EXPO_REJECT_STALLED_READER] = "stalled_reader",
 };
 
+const char *const expo_tls_failure_names[EXPO_TLS__COUNT] = {
+	[EXPO_TLS_TIMEOUT] = "timeout",
+	[EXPO_TLS_CLOSED] = "closed",
+	[EXPO_TLS_PLAIN_HTTP] = "plain_http",
+	[EXPO_TLS_PROTOCOL_VERSION] = "protocol_version",
+	[EXPO_TLS_NO_SHARED_CIPHER] = "no_shared_cipher",
+	[EXPO_TLS_NO_CLIENT_CERTIFICATE] = "no_client_certificate",
+	[EXPO_TLS_BAD_CLIENT_CERTIFICATE] = "bad_client_certificate",
+	[EXPO_TLS_REVOKED_CLIENT_CERTIFICATE] = "revoked_client_certificate",
+	[EXPO_TLS_CLIENT_ALERT] = "client_alert",
+	[EXPO_TLS_OTHER] = "other",
+};
+
 /*
  * The line budget. The writers below put bytes into memory reserved
  * beforehand, without a check per field: room() reserves EXPO_ROOM_MIN
@@ -489,6 +502,46 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 					return 0;
 				p = put_u64(p,
 				    a->listeners[c->row].rejected[c->sub]);
+				*p++ = '\n';
+				group_end(out, p);
+			}
+		}
+		return 1;
+	case AGENT_TLS_HANDSHAKE_FAILURES:
+		l[0] = (struct label){ "listener", NULL, 1 };
+		l[1] = (struct label){ "reason", NULL, 0 };
+		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
+			const struct expo_listener *el = &a->listeners[c->row];
+
+			for (; el->tls_allowed && c->sub < EXPO_TLS__COUNT;
+			    c->sub++) {
+				l[0].val = el->listener;
+				l[1].val = expo_tls_failure_names[c->sub];
+				if ((p = agent_line(c, fam, out, stop, l,
+				    2)) == NULL)
+					return 0;
+				p = put_u64(p, el->tls_failures[c->sub]);
+				*p++ = '\n';
+				group_end(out, p);
+			}
+		}
+		return 1;
+	case AGENT_TLS_CONNECTIONS:
+		/* the versions the listener allows: series before they move */
+		l[0] = (struct label){ "listener", NULL, 1 };
+		l[1] = (struct label){ "version", NULL, 0 };
+		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
+			const struct expo_listener *el = &a->listeners[c->row];
+
+			for (; c->sub < CONFIG_TLS__COUNT; c->sub++) {
+				if (!(el->tls_allowed & (1u << c->sub)))
+					continue;
+				l[0].val = el->listener;
+				l[1].val = config_tls_version_names[c->sub];
+				if ((p = agent_line(c, fam, out, stop, l,
+				    2)) == NULL)
+					return 0;
+				p = put_u64(p, el->tls_versions[c->sub]);
 				*p++ = '\n';
 				group_end(out, p);
 			}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "snapshot.h"
 #include "wbuf.h"
 
@@ -26,11 +27,32 @@ enum expo_reject {
 
 extern const char *const expo_reject_names[EXPO_REJECT__COUNT];
 
+/* Why a TLS handshake failed, as far as the server can tell. */
+enum expo_tls_failure {
+	EXPO_TLS_TIMEOUT,		/* not done within timeout-http-request */
+	EXPO_TLS_CLOSED,		/* the peer closed or reset mid-way */
+	EXPO_TLS_PLAIN_HTTP,		/* HTTP spoken to a TLS port */
+	EXPO_TLS_PROTOCOL_VERSION,	/* no version tls-versions allows */
+	EXPO_TLS_NO_SHARED_CIPHER,
+	EXPO_TLS_NO_CLIENT_CERTIFICATE,	/* tls-verify required, none given */
+	EXPO_TLS_BAD_CLIENT_CERTIFICATE,	/* not signed by tls-client-ca */
+	EXPO_TLS_REVOKED_CLIENT_CERTIFICATE,	/* in tls-crl */
+	EXPO_TLS_CLIENT_ALERT,		/* the client refused us (our cert?) */
+	EXPO_TLS_OTHER,
+	EXPO_TLS__COUNT			/* must be last */
+};
+
+extern const char *const expo_tls_failure_names[EXPO_TLS__COUNT];
+
 /* A listener's own counters. */
 struct expo_listener {
 	const char	*listener;	/* label value; escaped on output */
 	uint64_t	 denied;	/* not in allowed_cidrs */
 	uint64_t	 rejected[EXPO_REJECT__COUNT];
+	/* TLS: 1 << CONFIG_TLS_* allowed; 0 (no TLS): no TLS series */
+	unsigned	 tls_allowed;
+	uint64_t	 tls_failures[EXPO_TLS__COUNT];
+	uint64_t	 tls_versions[CONFIG_TLS__COUNT];	/* completed */
 };
 
 /* What the agent knows of itself at render time. Strings are borrowed. */

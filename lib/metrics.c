@@ -668,6 +668,14 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .name = "exporter_rejected_connections_total", .type = MT_COUNTER,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_REJECTED_CONNECTIONS,
 	    .help = "Connections the agent refused or closed to stay within its limits, " "by reason" },
+	[FAM_EXPORTER_TLS_HANDSHAKE_FAILURES_TOTAL] = {
+	    .name = "exporter_tls_handshake_failures_total", .type = MT_COUNTER,
+	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_TLS_HANDSHAKE_FAILURES,
+	    .help = "TLS handshakes that failed on a listener, by reason" },
+	[FAM_EXPORTER_TLS_CONNECTIONS_TOTAL] = {
+	    .name = "exporter_tls_connections_total", .type = MT_COUNTER,
+	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_TLS_CONNECTIONS,
+	    .help = "TLS handshakes completed on a listener, by protocol version" },
 	[FAM_EXPORTER_BUILD_INFO] = {
 	    .name = "exporter_build_info", .type = MT_GAUGE,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_BUILD_INFO,

@@ -226,7 +226,50 @@ test_errors_name_file_and_line(void **state)
 		{ "listener a {\n user x\n",
 		  "x.conf:2: unknown keyword \"user\" in a listener block" },
 		{ "listener a$ {\n", "x.conf:1: listener: bad id \"a$\"" },
-		{ "a b c d e\n", "x.conf:1: too many words" },
+		{ "a b c d e f g h i\n", "x.conf:1: too many words" },
+		{ "tls-certificate /x.pem\n",
+		  "x.conf:1: tls-certificate belongs in a listener block" },
+		{ "tls-versions TLSv1.2 TLSv1.3\n",
+		  "x.conf:1: tls-versions belongs in a listener block" },
+		{ "log-requests yes\n",
+		  "x.conf:1: log-requests belongs in a listener block" },
+		{ "listener a {\n bind 127.0.0.1:1\n tls-verify required\n}\n",
+		  "x.conf:4: listener a: tls-* keys need a tls-certificate" },
+		{ "listener a {\n bind 127.0.0.1:1\n tls-certificate /c.pem\n"
+		  " tls-verify optional\n}\n",
+		  "x.conf:5: listener a: tls-verify optional needs tls-client-ca" },
+		{ "listener a {\n bind 127.0.0.1:1\n tls-certificate /c.pem\n"
+		  " tls-crl /crl.pem\n}\n",
+		  "x.conf:5: listener a: tls-crl needs tls-client-ca" },
+		{ "listener a {\n tls-certificate c.pem\n",
+		  "x.conf:2: tls-certificate: not an absolute path under 256 "
+		  "bytes: \"c.pem\"" },
+		{ "listener a {\n tls-verify mandatory\n", "x.conf:2: "
+		  "tls-verify: none, optional or required, not \"mandatory\"" },
+		{ "listener a {\n tls-versions TLSv1.2 TLSv1.4\n", "x.conf:2: "
+		  "tls-versions: SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, not "
+		  "\"TLSv1.4\"" },
+		{ "listener a {\n tls-versions\n",
+		  "x.conf:2: tls-versions: missing value" },
+		{ "listener a {\n tls-alpn\n", "x.conf:2: tls-alpn: missing value" },
+		{ "listener a {\n tls-ciphers HIGH:!aNULL\n tls-ciphers HIGH\n",
+		  "x.conf:3: tls-ciphers given twice" },
+		{ "listener a {\n tls-ciphers HIGH;rm\n", "x.conf:2: "
+		  "tls-ciphers: not a cipher list of letters, digits and "
+		  ":+!@=_.,- under 1024 bytes: \"HIGH;rm\"" },
+		{ "listener a {\n tls-client-ca /a /b\n",
+		  "x.conf:2: tls-client-ca: one value expected" },
+		{ "listener a {\n tls-key /a\n",
+		  "x.conf:2: unknown keyword \"tls-key\" in a listener block" },
+		{ "listener a {\n log-requests maybe\n",
+		  "x.conf:2: log-requests: yes or no, not \"maybe\"" },
+		{ "log-facility local8\n",
+		  "x.conf:1: log-facility: local0 to local7, not \"local8\"" },
+		{ "log-facility user\n",
+		  "x.conf:1: log-facility: local0 to local7, not \"user\"" },
+		{ "log-socket dev/log\n", "x.conf:1: log-socket: not an absolute "
+		  "path under 108 bytes: \"dev/log\"" },
+		{ "project-id a/b\n", "x.conf:1: project-id: bad id \"a/b\"" },
 		{ "timeout-http-request 5s\n",
 		  "x.conf:1: timeout-http-request belongs in a listener block" },
 		{ "listener a {\n timeout-http-request 0\n", "x.conf:2: "
@@ -267,6 +310,81 @@ test_errors_name_file_and_line(void **state)
 			fail_msg("got \"%s\", want \"%s\"", err, cases[i].err);
 		config_free(&c);
 	}
+}
+
+/* Octavia's TLS fields, as the direct deployment's template renders them. */
+static void
+test_tls(void **state)
+{
+	static const char text[] =
+	    "project-id 6f1e2a\n"
+	    "log-socket /run/rsyslog/octavia/log\n"
+	    "log-facility local3\n"
+	    "listener a {\n"
+	    "  bind 127.0.0.1:9443\n"
+	    "  tls-certificate /var/lib/octavia/certs/lb/default.pem\n"
+	    "  tls-certificate /var/lib/octavia/certs/lb/sni.pem\n"
+	    "  tls-client-ca /var/lib/octavia/certs/lb/ca.pem\n"
+	    "  tls-crl /var/lib/octavia/certs/lb/crl.pem\n"
+	    "  tls-ciphers ECDHE-ECDSA-AES256-GCM-SHA384:@SECLEVEL=2\n"
+	    "  tls-ciphersuites TLS_AES_256_GCM_SHA384\n"
+	    "  tls-versions TLSv1 TLSv1.2 TLSv1.3\n"
+	    "  tls-alpn h2 http/1.1\n"
+	    "  log-requests yes\n"
+	    "}\n"
+	    "listener b {\n"
+	    "  bind 127.0.0.1:9444\n"
+	    "  tls-certificate /c.pem\n"
+	    "  tls-client-ca /ca.pem\n"
+	    "  tls-verify optional\n"
+	    "  tls-alpn h2\n"
+	    "}\n"
+	    "listener c {\n"
+	    "  bind 127.0.0.1:9445\n"
+	    "}\n";
+	struct config		 c;
+	struct config_listener	*l;
+	char			 err[256];
+
+	(void)state;
+	config_init(&c);
+	assert_string_equal(c.log_socket, "/dev/log");
+	assert_int_equal(c.log_facility, 16);
+	assert_int_equal(config_parse(&c, "t.conf", text, sizeof(text) - 1, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.project_id, "6f1e2a");
+	assert_string_equal(c.log_socket, "/run/rsyslog/octavia/log");
+	assert_int_equal(c.log_facility, 19);
+
+	l = config_listener_find(&c, "a");
+	assert_int_equal(l->tls.ncerts, 2);
+	assert_string_equal(l->tls.certs[0].path,
+	    "/var/lib/octavia/certs/lb/default.pem");
+	assert_string_equal(l->tls.certs[1].path,
+	    "/var/lib/octavia/certs/lb/sni.pem");
+	assert_string_equal(l->tls.client_ca, "/var/lib/octavia/certs/lb/ca.pem");
+	assert_string_equal(l->tls.crl, "/var/lib/octavia/certs/lb/crl.pem");
+	/* a CA without tls-verify is enforced */
+	assert_int_equal(l->tls.verify, CONFIG_VERIFY_REQUIRED);
+	assert_string_equal(l->tls.ciphers,
+	    "ECDHE-ECDSA-AES256-GCM-SHA384:@SECLEVEL=2");
+	assert_string_equal(l->tls.ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_int_equal(l->tls.versions, (1u << CONFIG_TLS_V1_0) |
+	    (1u << CONFIG_TLS_V1_2) | (1u << CONFIG_TLS_V1_3));
+	/* h2 is never selected: the agent speaks HTTP/1.x */
+	assert_int_equal(l->tls.alpn, CONFIG_ALPN_HTTP11);
+	assert_true(l->log_requests);
+
+	l = config_listener_find(&c, "b");
+	assert_int_equal(l->tls.verify, CONFIG_VERIFY_OPTIONAL);
+	assert_int_equal(l->tls.alpn, 0);
+	assert_int_equal(l->tls.versions, CONFIG_TLS_DEFAULT_VERSIONS);
+	assert_false(l->log_requests);
+
+	l = config_listener_find(&c, "c");
+	assert_int_equal(l->tls.ncerts, 0);
+	assert_int_equal(l->tls.alpn, CONFIG_ALPN_HTTP11 | CONFIG_ALPN_HTTP10);
+	config_free(&c);
 }
 
 static void
@@ -338,6 +456,7 @@ main(void)
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_file_limits),
 		cmocka_unit_test(test_duration),
 	};

@@ -199,8 +199,9 @@ test_haproxy_down(void **state)
 {
 	struct expo_agent	 a = agent_figures();
 	struct expo_listener	 d[2] = {
-		{ "127.0.0.1:8088", 3, { 4, 5, 6, 7, 8 } },
-		{ "x\"y", 0, { 0 } },
+		{ .listener = "127.0.0.1:8088", .denied = 3,
+		  .rejected = { 4, 5, 6, 7, 8 } },
+		{ .listener = "x\"y" },
 	};
 	char			*out;
 
@@ -252,6 +253,56 @@ test_haproxy_down(void **state)
 	assert_null(strstr(out, "octavia_listener_"));
 	assert_null(strstr(out, "octavia_member_"));
 	assert_null(strstr(out, "octavia_loadbalancer_max_connections"));
+	free(out);
+}
+
+/*
+ * TLS listeners have a series for every failure reason and for each
+ * version they allow, 0 or not; clear-text listeners have none.
+ */
+static void
+test_tls_families(void **state)
+{
+	struct expo_agent	 a = agent_figures();
+	struct expo_listener	 d[2] = {
+		{ .listener = "clear" },
+		{ .listener = "tls", .tls_allowed = (1u << CONFIG_TLS_V1_1) |
+		  (1u << CONFIG_TLS_V1_3),
+		  .tls_failures = { [EXPO_TLS_TIMEOUT] = 2,
+		  [EXPO_TLS_REVOKED_CLIENT_CERTIFICATE] = 3 },
+		  .tls_versions = { [CONFIG_TLS_V1_3] = 9 } },
+	};
+	char			*out;
+	int			 i;
+
+	(void)state;
+	a.listeners = d;
+	a.nlisteners = 2;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_non_null(strstr(out, "# TYPE octavia_exporter_tls_handshake_"
+	    "failures_total counter\n"
+	    "octavia_exporter_tls_handshake_failures_total{listener=\"tls\","
+	    "reason=\"timeout\"} 2\n"
+	    "octavia_exporter_tls_handshake_failures_total{listener=\"tls\","
+	    "reason=\"closed\"} 0\n"));
+	assert_non_null(strstr(out, "{listener=\"tls\",reason=\"revoked_"
+	    "client_certificate\"} 3\n"));
+	for (i = 0; i < EXPO_TLS__COUNT; i++)
+		assert_non_null(strstr(out, expo_tls_failure_names[i]));
+	assert_non_null(strstr(out, "# TYPE octavia_exporter_tls_connections_"
+	    "total counter\n"
+	    "octavia_exporter_tls_connections_total{listener=\"tls\","
+	    "version=\"TLSv1.1\"} 0\n"
+	    "octavia_exporter_tls_connections_total{listener=\"tls\","
+	    "version=\"TLSv1.3\"} 9\n#"));
+	assert_null(strstr(out, "{listener=\"clear\",reason=\"timeout\"}"));
+	assert_null(strstr(out, "TLSv1.2"));
+	free(out);
+
+	/* no TLS listener at all: not even the families' headers */
+	d[1].tls_allowed = 0;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_null(strstr(out, "octavia_exporter_tls_"));
 	free(out);
 }
 
@@ -450,8 +501,13 @@ test_pieces_equal_whole(void **state)
 {
 	struct snapshot		 s;
 	struct expo_agent	 a = agent_figures();
-	struct expo_listener	 d[3] = { { "a", 1, { 1, 2, 3, 4 } },
-				    { "b\"", 2, { 0 } }, { "c", 3, { 9 } } };
+	struct expo_listener	 d[3] = {
+		{ .listener = "a", .denied = 1, .rejected = { 1, 2, 3, 4 },
+		  .tls_allowed = CONFIG_TLS_DEFAULT_VERSIONS,
+		  .tls_failures = { 5, 6 }, .tls_versions = { 0, 0, 0, 7, 8 } },
+		{ .listener = "b\"", .denied = 2 },
+		{ .listener = "c", .denied = 3, .rejected = { 9 } },
+	};
 	struct expo_cursor	 cur;
 	struct wbuf		 piece, all;
 	size_t			 len, want, pieces;
@@ -536,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_exact_output),
 		cmocka_unit_test(test_ms_to_seconds),
 		cmocka_unit_test(test_haproxy_down),
+		cmocka_unit_test(test_tls_families),
 		cmocka_unit_test(test_real_answer_structure),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negative_counter),

@@ -1,0 +1,454 @@
+/*
+ * TLS for the listeners of the direct deployment, as Octavia configures a
+ * listener's: certificates (the first the default, the others chosen by
+ * SNI from the names they carry), client certificates checked against a
+ * CA and a CRL, versions, ciphers, and ALPN that selects HTTP/1.x only.
+ *
+ * A context is built whole from the files, or not at all: a reload with a
+ * bad file keeps the running contexts, as a bad configuration does.
+ */
+#include <sys/stat.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "agent.h"
+
+#define TLS_FILE_MAX	((off_t)4 << 20)	/* a PEM file, at most */
+
+struct tls_cert {
+	X509		*x509;
+	EVP_PKEY	*key;
+	STACK_OF(X509)	*chain;
+};
+
+struct tls_ctx {
+	int		 refs;
+	SSL_CTX		*ctx;
+	struct tls_cert	*certs;		/* the first is the default */
+	size_t		 ncerts;
+	unsigned	 alpn;		/* CONFIG_ALPN_* */
+};
+
+static void
+cert_clear(struct tls_cert *c)
+{
+	X509_free(c->x509);
+	EVP_PKEY_free(c->key);
+	sk_X509_pop_free(c->chain, X509_free);
+}
+
+void
+tls_ctx_hold(struct tls_ctx *t)
+{
+	t->refs++;
+}
+
+void
+tls_ctx_drop(struct tls_ctx *t)
+{
+	size_t	 i;
+
+	if (t == NULL || --t->refs > 0)
+		return;
+	SSL_CTX_free(t->ctx);
+	for (i = 0; i < t->ncerts; i++)
+		cert_clear(&t->certs[i]);
+	free(t->certs);
+	free(t);
+}
+
+/* OpenSSL's last error, as text, after what. -1. */
+static int
+fail(char *err, size_t errlen, const char *what)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	char		 why[160];
+
+	if (e != 0) {
+		ERR_error_string_n(e, why, sizeof(why));
+		(void)snprintf(err, errlen, "%s: %s", what, why);
+	} else
+		(void)snprintf(err, errlen, "%s", what);
+	ERR_clear_error();
+	return -1;
+}
+
+/* A PEM file's objects, any order; encrypted keys are refused. */
+static STACK_OF(X509_INFO) *
+read_pem(const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509_INFO)	*infos;
+	struct stat		 st;
+	BIO			*bio;
+	char			 what[CONFIG_PATH_MAX + 32];
+
+	if (stat(path, &st) == 0 && st.st_size > TLS_FILE_MAX) {
+		(void)snprintf(err, errlen, "%s: larger than %lld bytes", path,
+		    (long long)TLS_FILE_MAX);
+		return NULL;
+	}
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		(void)snprintf(what, sizeof(what), "%s: cannot open", path);
+		fail(err, errlen, what);
+		return NULL;
+	}
+	/* no passphrase callback answers: an encrypted key fails to read */
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, (void *)"");
+	BIO_free(bio);
+	if (infos == NULL) {
+		(void)snprintf(what, sizeof(what), "%s: not PEM", path);
+		fail(err, errlen, what);
+	}
+	return infos;
+}
+
+/*
+ * Octavia's certificate file: the certificate, its key and the chain, in
+ * whatever order; the first certificate is the server's.
+ */
+static int
+load_cert(const char *path, struct tls_cert *c, char *err, size_t errlen)
+{
+	STACK_OF(X509_INFO)	*infos;
+	X509_INFO		*xi;
+	int			 i, rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if ((infos = read_pem(path, err, errlen)) == NULL)
+		return -1;
+	if ((c->chain = sk_X509_new_null()) == NULL)
+		goto out;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->x_pkey != NULL && xi->x_pkey->dec_pkey != NULL &&
+		    c->key == NULL) {
+			c->key = xi->x_pkey->dec_pkey;
+			xi->x_pkey->dec_pkey = NULL;
+		}
+		if (xi->x509 == NULL)
+			continue;
+		if (c->x509 == NULL)
+			c->x509 = xi->x509;
+		else if (!sk_X509_push(c->chain, xi->x509))
+			goto out;
+		xi->x509 = NULL;
+	}
+	if (c->x509 == NULL)
+		(void)snprintf(err, errlen, "%s: no certificate", path);
+	else if (c->key == NULL)
+		(void)snprintf(err, errlen, "%s: no private key (or an "
+		    "encrypted one)", path);
+	else if (X509_check_private_key(c->x509, c->key) != 1) {
+		ERR_clear_error();
+		(void)snprintf(err, errlen, "%s: the private key is not the "
+		    "certificate's", path);
+	} else
+		rc = 0;
+out:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (rc == -1)
+		cert_clear(c);
+	return rc;
+}
+
+/* Every CRL of the file into the store, which then checks the chain. */
+static int
+load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509_INFO)	*infos;
+	X509_STORE		*store = SSL_CTX_get_cert_store(ctx);
+	X509_INFO		*xi;
+	int			 i, n = 0;
+
+	if ((infos = read_pem(path, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->crl != NULL && X509_STORE_add_crl(store, xi->crl) == 1)
+			n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (n == 0) {
+		(void)snprintf(err, errlen, "%s: no CRL", path);
+		return -1;
+	}
+	/* as HAProxy's crl-file: every certificate of the chain */
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
+/* SNI: the certificate whose names match, else the default. */
+static int
+select_cert(SSL *ssl, void *arg)
+{
+	struct tls_ctx		*t = arg;
+	const struct tls_cert	*c = &t->certs[0];
+	const char		*name;
+	size_t			 i;
+
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	for (i = 1; name != NULL && i < t->ncerts; i++)
+		if (X509_check_host(t->certs[i].x509, name, 0, 0, NULL) == 1) {
+			c = &t->certs[i];
+			break;
+		}
+	return SSL_use_cert_and_key(ssl, c->x509, c->key, c->chain, 1) == 1;
+}
+
+/* ALPN: http/1.1, or http/1.0, when both sides have it; never h2. */
+static int
+select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} ours[] = {
+		{ CONFIG_ALPN_HTTP11, "http/1.1" },
+		{ CONFIG_ALPN_HTTP10, "http/1.0" },
+	};
+	struct tls_ctx	*t = arg;
+	unsigned int	 i, n;
+	size_t		 k;
+
+	(void)ssl;
+	for (k = 0; k < sizeof(ours) / sizeof(ours[0]); k++) {
+		if (!(t->alpn & ours[k].bit))
+			continue;
+		for (i = 0; i < inlen; i += 1 + n) {
+			n = in[i];
+			if (i + 1 + n > inlen)
+				break;
+			if (n == strlen(ours[k].name) &&
+			    memcmp(in + i + 1, ours[k].name, n) == 0) {
+				*out = in + i + 1;
+				*outlen = (unsigned char)n;
+				return SSL_TLSEXT_ERR_OK;
+			}
+		}
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+/* tls-versions: the lowest to the highest, and the gaps switched off. */
+static int
+set_versions(SSL_CTX *ctx, unsigned versions, char *err, size_t errlen)
+{
+	static const struct {
+		int		 version;
+		uint64_t	 no;
+	} v[CONFIG_TLS__COUNT] = {
+		[CONFIG_TLS_SSLV3] = { SSL3_VERSION, SSL_OP_NO_SSLv3 },
+		[CONFIG_TLS_V1_0] = { TLS1_VERSION, SSL_OP_NO_TLSv1 },
+		[CONFIG_TLS_V1_1] = { TLS1_1_VERSION, SSL_OP_NO_TLSv1_1 },
+		[CONFIG_TLS_V1_2] = { TLS1_2_VERSION, SSL_OP_NO_TLSv1_2 },
+		[CONFIG_TLS_V1_3] = { TLS1_3_VERSION, SSL_OP_NO_TLSv1_3 },
+	};
+	int	 i, lo = -1, hi = -1;
+
+	for (i = 0; i < CONFIG_TLS__COUNT; i++)
+		if (versions & (1u << i)) {
+			if (lo == -1)
+				lo = i;
+			hi = i;
+		}
+	if (lo == -1 || SSL_CTX_set_min_proto_version(ctx,
+	    v[lo].version) != 1 || SSL_CTX_set_max_proto_version(ctx,
+	    v[hi].version) != 1)
+		return fail(err, errlen, "tls-versions: not supported by "
+		    "OpenSSL");
+	for (i = lo; i <= hi; i++)
+		if (!(versions & (1u << i)))
+			SSL_CTX_set_options(ctx, v[i].no);
+	return 0;
+}
+
+static int
+setup(struct tls_ctx *t, const struct config_listener *l, char *err,
+    size_t errlen)
+{
+	const struct config_tls	*c = &l->tls;
+	STACK_OF(X509_NAME)	*cas;
+	SSL_CTX			*ctx = t->ctx;
+	char			 what[CONFIG_PATH_MAX + 32];
+	int			 mode = SSL_VERIFY_NONE;
+
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	/* an idle keep-alive connection holds no TLS buffers */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (set_versions(ctx, c->versions, err, errlen) == -1)
+		return -1;
+	if (c->ciphers[0] != '\0' &&
+	    SSL_CTX_set_cipher_list(ctx, c->ciphers) != 1)
+		return fail(err, errlen, "tls-ciphers: none OpenSSL knows");
+	if (c->ciphersuites[0] != '\0' &&
+	    SSL_CTX_set_ciphersuites(ctx, c->ciphersuites) != 1)
+		return fail(err, errlen, "tls-ciphersuites: none OpenSSL "
+		    "knows");
+	/* the default certificate; select_cert() may switch by SNI */
+	if (SSL_CTX_use_cert_and_key(ctx, t->certs[0].x509, t->certs[0].key,
+	    t->certs[0].chain, 1) != 1)
+		return fail(err, errlen, "tls-certificate: refused by OpenSSL");
+	SSL_CTX_set_cert_cb(ctx, select_cert, t);
+	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, t);
+	/* sessions resumed only on the listener that made them */
+	if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->id,
+	    (unsigned)strnlen(l->id, SSL_MAX_SID_CTX_LENGTH)) != 1)
+		return fail(err, errlen, "session id context");
+
+	if (c->client_ca[0] != '\0') {
+		(void)snprintf(what, sizeof(what), "tls-client-ca %s",
+		    c->client_ca);
+		if (SSL_CTX_load_verify_locations(ctx, c->client_ca,
+		    NULL) != 1 || (cas = SSL_load_client_CA_file(
+		    c->client_ca)) == NULL)
+			return fail(err, errlen, what);
+		SSL_CTX_set_client_CA_list(ctx, cas);
+	}
+	if (c->crl[0] != '\0' && load_crl(ctx, c->crl, err, errlen) == -1)
+		return -1;
+	if (c->verify == CONFIG_VERIFY_OPTIONAL)
+		mode = SSL_VERIFY_PEER;
+	else if (c->verify == CONFIG_VERIFY_REQUIRED)
+		mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	SSL_CTX_set_verify(ctx, mode, NULL);
+	return 0;
+}
+
+struct tls_ctx *
+tls_ctx_new(const struct config_listener *l, char *err, size_t errlen)
+{
+	struct tls_ctx	*t;
+	size_t		 i;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->certs = calloc(l->tls.ncerts, sizeof(*t->certs))) == NULL) {
+		free(t);
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->refs = 1;
+	t->alpn = l->tls.alpn;
+	for (i = 0; i < l->tls.ncerts; i++, t->ncerts++)
+		if (load_cert(l->tls.certs[i].path, &t->certs[i], err,
+		    errlen) == -1)
+			goto bad;
+	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		fail(err, errlen, "SSL_CTX_new");
+		goto bad;
+	}
+	if (setup(t, l, err, errlen) == 0)
+		return t;
+bad:
+	tls_ctx_drop(t);
+	return NULL;
+}
+
+int
+tls_ctxs_new(const struct config *conf, struct tls_ctx ***out, char *err,
+    size_t errlen)
+{
+	struct tls_ctx	**t;
+	char		  why[384];
+	size_t		  i;
+
+	if ((t = calloc(conf->nlisteners + 1, sizeof(*t))) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < conf->nlisteners; i++) {
+		if (conf->listeners[i].tls.ncerts == 0)
+			continue;
+		t[i] = tls_ctx_new(&conf->listeners[i], why, sizeof(why));
+		if (t[i] == NULL) {
+			(void)snprintf(err, errlen, "listener %s: %s",
+			    conf->listeners[i].id, why);
+			tls_ctxs_free(t, i);
+			return -1;
+		}
+	}
+	*out = t;
+	return 0;
+}
+
+void
+tls_ctxs_free(struct tls_ctx **t, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; t != NULL && i < n; i++)
+		tls_ctx_drop(t[i]);
+	free(t);
+}
+
+SSL *
+tls_ssl_new(struct tls_ctx *t)
+{
+	return SSL_new(t->ctx);
+}
+
+enum expo_tls_failure
+tls_failure(SSL *ssl, unsigned long e)
+{
+	long	 verify = SSL_get_verify_result(ssl);
+
+	if (e == 0)
+		return EXPO_TLS_CLOSED;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+		return EXPO_TLS_PLAIN_HTTP;
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_VERSION_TOO_HIGH:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+		return EXPO_TLS_PROTOCOL_VERSION;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
+		return EXPO_TLS_NO_SHARED_CIPHER;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		return EXPO_TLS_NO_CLIENT_CERTIFICATE;
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+		return verify == X509_V_ERR_CERT_REVOKED ?
+		    EXPO_TLS_REVOKED_CLIENT_CERTIFICATE :
+		    EXPO_TLS_BAD_CLIENT_CERTIFICATE;
+	default:
+		/* alerts the client sent: SSL_AD_REASON_OFFSET + alert */
+		if (ERR_GET_REASON(e) >= SSL_AD_REASON_OFFSET &&
+		    ERR_GET_REASON(e) < SSL_AD_REASON_OFFSET + 256)
+			return EXPO_TLS_CLIENT_ALERT;
+		return EXPO_TLS_OTHER;
+	}
+}
+
+int
+tls_version(const SSL *ssl)
+{
+	switch (SSL_version(ssl)) {
+	case SSL3_VERSION: return CONFIG_TLS_SSLV3;
+	case TLS1_VERSION: return CONFIG_TLS_V1_0;
+	case TLS1_1_VERSION: return CONFIG_TLS_V1_1;
+	case TLS1_2_VERSION: return CONFIG_TLS_V1_2;
+	case TLS1_3_VERSION: return CONFIG_TLS_V1_3;
+	default: return -1;
+	}
+}
+
+void
+tls_client_dn(const SSL *ssl, char *dst, size_t len)
+{
+	X509	*peer = SSL_get0_peer_certificate(ssl);
+
+	dst[0] = '\0';
+	if (peer != NULL && len > 0)
+		X509_NAME_oneline(X509_get_subject_name(peer), dst, (int)len);
+}
