@@ -25,7 +25,7 @@ esac
 
 packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
-    libmnl-dev \
+    libmnl-dev libssl-dev openssl \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
@@ -63,6 +63,8 @@ python3 tests/integration/test_agent.py --agent $agent \
     --valgrind build-gcc/memcheck/integration
 python3 tests/integration/test_faults.py --agent $agent \
     --valgrind build-gcc/memcheck/faults
+python3 tests/integration/test_tls.py --agent $agent \
+    --valgrind build-gcc/memcheck/tls
 
 # the Debian package: built, linted, installed, run as its unit, purged
 tests/package/run.sh

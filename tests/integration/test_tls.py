@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+"""TLS listeners (the direct deployment) and the access log: certificates
+made by the openssl CLI (tests/tools/tlscerts.py), clients that are
+Python's ssl module, curl and a real Prometheus.
+
+    test_tls.py --agent BIN [-k NAME]
+"""
+import atexit
+import warnings
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import expfmt  # noqa: E402
+import harness  # noqa: E402
+import tlscerts  # noqa: E402
+from harness import Agent, Prometheus, wait_log, write_conf  # noqa: E402
+from testnet import free_port_block, wait_for  # noqa: E402
+
+TESTS = []
+test = harness.collector(TESTS)
+ARGS = W = None     # set by harness.run() before the tests run
+
+# TLS 1.1 is deprecated: testing that it is refused is the point
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+PROJECT = "6f1e2a9c1b7d4e3f8a5b2c0d9e8f7a6b"
+LB = "b081ed89-f6f8-48cb-a498-5e12705e2cf9"
+_shared = {}
+
+
+def certs():
+    if "certs" not in _shared:
+        _shared["certs"] = tlscerts.make(os.path.join(W.work, "certs"))
+        os.chmod(os.path.join(W.work, "certs"), 0o755)
+    return _shared["certs"]
+
+
+class Syslog:
+    """A syslog socket of the test's: the datagrams the agent sends."""
+
+    def __init__(self, path):
+        self.path, self.lines = path, []
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(path)
+        os.chmod(path, 0o666)
+        self.s.settimeout(0.2)
+        self.stopped = False
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while not self.stopped:
+            try:
+                self.lines.append(self.s.recv(65536).decode())
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+
+def shared_agent():
+    """One agent with a listener per case, and a clear one to read its
+    metrics from."""
+    if "agent" in _shared:
+        return _shared["agent"]
+    c = certs()
+    base = free_port_block(8)
+    names = ["req", "opt", "plain", "v11", "h2only", "cidr", "clear",
+             "noverify"]
+    ports = {n: base + i for i, n in enumerate(names)}
+    tls = (f"  tls-certificate {c['server.pem']}\n"
+           f"  tls-certificate {c['sni.pem']}\n")
+    log = Syslog(os.path.join(W.work, "syslog.sock"))
+    conf = write_conf("tls.conf", f"""\
+stats-socket {W.hap.sock}
+loadbalancer-id {LB}
+project-id {PROJECT}
+log-socket {log.path}
+log-facility local2
+listener req {{
+  bind 127.0.0.1:{ports['req']}
+{tls}  tls-client-ca {c['client-ca.pem']}
+  tls-crl {c['crl.pem']}
+  tls-verify required
+  log-requests yes
+}}
+listener opt {{
+  bind 127.0.0.1:{ports['opt']}
+{tls}  tls-client-ca {c['client-ca.pem']}
+  tls-verify optional
+}}
+listener plain {{
+  bind 127.0.0.1:{ports['plain']}
+{tls}  timeout-http-request 700
+  log-requests yes
+}}
+listener v11 {{
+  bind 127.0.0.1:{ports['v11']}
+{tls}  tls-versions TLSv1.1 TLSv1.2
+  tls-ciphers DEFAULT:@SECLEVEL=0
+}}
+listener h2only {{
+  bind 127.0.0.1:{ports['h2only']}
+{tls}  tls-alpn h2
+}}
+listener cidr {{
+  bind 127.0.0.1:{ports['cidr']}
+  allowed-cidr 10.0.0.0/8
+{tls}}}
+listener noverify {{
+  bind 127.0.0.1:{ports['noverify']}
+{tls}  tls-client-ca {c['client-ca.pem']}
+  tls-verify none
+}}
+listener clear {{
+  bind 127.0.0.1:{ports['clear']}
+  log-requests yes
+}}
+""")
+    a = Agent(W.work, ["-f", conf], name="tls")
+    a.wait_listening("127.0.0.1", ports["clear"])
+    _shared["agent"] = (a, ports, log)
+    return _shared["agent"]
+
+
+def client_ctx(cert=None, alpn=None, maxver=None, seclevel0=False):
+    ctx = ssl.create_default_context(cafile=certs()["ca.pem"])
+    if cert:
+        ctx.load_cert_chain(certs()[f"{cert}.crt"], certs()[f"{cert}.key"])
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    if seclevel0:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if maxver:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = maxver
+    return ctx
+
+
+def tls_get(port, ctx, name="metrics.example", path="/metrics"):
+    """(status line, peer certificate subject CN, version, alpn, body)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with ctx.wrap_socket(raw, server_hostname=name) as s:
+        cn = dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\n"
+                  "Connection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except (ssl.SSLEOFError, ConnectionResetError):
+                break
+            if not b:
+                break
+            data += b
+        return (data.split(b"\r\n", 1)[0].decode(), cn, s.version(),
+                s.selected_alpn_protocol(), data)
+
+
+def refused(port, ctx, name="metrics.example"):
+    """The handshake, or the first read after it (TLS 1.3 client
+    certificates are judged after the client's Finished), fails."""
+    try:
+        st, *_ = tls_get(port, ctx, name)
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as e:
+        return str(e)
+    return None if st.startswith("HTTP/1.1 200") else st
+
+
+def metrics():
+    _, ports, _ = shared_agent()
+    _, _, body = harness.http_get(f"http://127.0.0.1:{ports['clear']}"
+                                  "/metrics?scope=exporter")
+    return expfmt.parse(body.decode())
+
+
+def value(fams, name, **labels):
+    for s in fams[name].samples:
+        if all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    return None
+
+
+def failures(listener, reason):
+    return value(metrics(), "octavia_exporter_tls_handshake_failures_total",
+                 listener=listener, reason=reason)
+
+
+@test
+def handshake_chain_and_sni():
+    _, ports, _ = shared_agent()
+    p = ports["plain"]
+    st, cn, ver, _, body = tls_get(p, client_ctx())
+    # the client trusts the root only: the intermediate came with the leaf
+    assert st == "HTTP/1.1 200 OK" and cn == "metrics.example", (st, cn)
+    assert ver == "TLSv1.3", ver
+    assert b"octavia_exporter_build_info" in body
+    assert tls_get(p, client_ctx(), "other.example")[1] == "other.example"
+    assert tls_get(p, client_ctx(), "a.wild.example")[1] == "other.example"
+    # a name no certificate has gets the default (and fails verification)
+    ctx = client_ctx()
+    ctx.check_hostname = False
+    assert tls_get(p, ctx, "unknown.example")[1] == "metrics.example"
+    # curl, as a user would, by the address in the certificate
+    r = subprocess.run(["curl", "-sS", "--cacert", certs()["ca.pem"],
+                        "-o", "/dev/null", "-w", "%{http_code}",
+                        f"https://127.0.0.1:{p}/metrics"],
+                       capture_output=True, text=True)
+    assert r.stdout == "200", r
+    fams = metrics()
+    assert value(fams, "octavia_exporter_tls_connections_total",
+                 listener="plain", version="TLSv1.3") >= 5
+    assert value(fams, "octavia_exporter_tls_connections_total",
+                 listener="plain", version="TLSv1.2") == 0
+    assert value(fams, "octavia_exporter_tls_connections_total",
+                 listener="clear", version="TLSv1.3") is None
+
+
+@test
+def client_certificate_required():
+    _, ports, _ = shared_agent()
+    p = ports["req"]
+    before = {r: failures("req", r) for r in
+              ["no_client_certificate", "bad_client_certificate",
+               "revoked_client_certificate"]}
+    assert refused(p, client_ctx()) is not None
+    assert refused(p, client_ctx("stranger")) is not None
+    assert refused(p, client_ctx("revoked")) is not None
+    st, *_ = tls_get(p, client_ctx("client"))
+    assert st == "HTTP/1.1 200 OK", st
+    wait_for(lambda: all(failures("req", r) == before[r] + 1
+                         for r in before), 5, "each failure counted")
+
+
+@test
+def client_certificate_optional_and_none():
+    _, ports, _ = shared_agent()
+    p = ports["opt"]
+    assert tls_get(p, client_ctx())[0] == "HTTP/1.1 200 OK"
+    assert tls_get(p, client_ctx("client"))[0] == "HTTP/1.1 200 OK"
+    # one given must still be valid
+    assert refused(p, client_ctx("stranger")) is not None
+    # tls-verify none never asks
+    assert tls_get(ports["noverify"], client_ctx("stranger"))[0] == \
+        "HTTP/1.1 200 OK"
+
+
+@test
+def versions_as_configured():
+    _, ports, _ = shared_agent()
+    before = failures("plain", "protocol_version")
+    # the default (TLSv1.2, TLSv1.3) refuses TLS 1.1 ...
+    assert refused(ports["plain"], client_ctx(
+        maxver=ssl.TLSVersion.TLSv1_1, seclevel0=True)) is not None
+    wait_for(lambda: failures("plain", "protocol_version") == before + 1, 5,
+             "protocol_version counted")
+    # ... a listener allowing it (and OpenSSL's level 0) serves it
+    st, _, ver, _, _ = tls_get(ports["v11"], client_ctx(
+        maxver=ssl.TLSVersion.TLSv1_1, seclevel0=True))
+    assert (st, ver) == ("HTTP/1.1 200 OK", "TLSv1.1"), (st, ver)
+    # and that one refuses TLS 1.3, which it does not list
+    ctx = client_ctx()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    assert refused(ports["v11"], ctx) is not None
+    fams = metrics()
+    assert value(fams, "octavia_exporter_tls_connections_total",
+                 listener="v11", version="TLSv1.1") == 1
+    assert value(fams, "octavia_exporter_tls_connections_total",
+                 listener="v11", version="TLSv1.3") is None
+
+
+@test
+def alpn_selects_http11_never_h2():
+    _, ports, _ = shared_agent()
+    p = ports["plain"]
+    assert tls_get(p, client_ctx(alpn=["h2", "http/1.1"]))[3] == "http/1.1"
+    assert tls_get(p, client_ctx(alpn=["http/1.0"]))[3] == "http/1.0"
+    st, _, _, proto, _ = tls_get(p, client_ctx(alpn=["h2"]))
+    assert proto is None and st == "HTTP/1.1 200 OK", (proto, st)
+    # Octavia's list without http/1.x: nothing selected, HTTP/1.1 served
+    assert tls_get(ports["h2only"], client_ctx(
+        alpn=["h2", "http/1.1"]))[3] is None
+    # curl would speak h2 if it were offered back: it does not
+    r = subprocess.run(["curl", "-sS", "--http2", "--cacert",
+                        certs()["ca.pem"], "-o", "/dev/null", "-w",
+                        "%{http_version}", f"https://127.0.0.1:{p}/metrics"],
+                       capture_output=True, text=True)
+    assert r.stdout == "1.1", r
+
+
+@test
+def plain_http_timeout_and_cidr():
+    a, ports, _ = shared_agent()
+    before_http = failures("plain", "plain_http")
+    before_to = failures("plain", "timeout")
+    data = harness.http_raw("127.0.0.1", ports["plain"],
+                            b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"200 OK" not in data
+    # a silent client: closed at timeout-http-request (700 ms)
+    s = socket.create_connection(("127.0.0.1", ports["plain"]))
+    s.settimeout(5)
+    t0 = time.time()
+    assert s.recv(10) == b""
+    took = time.time() - t0
+    s.close()
+    assert 0.5 < took < 3, took
+    wait_for(lambda: failures("plain", "plain_http") == before_http + 1 and
+             failures("plain", "timeout") == before_to + 1, 5,
+             "plain_http and timeout counted")
+    # a peer outside allowed_cidrs is closed before any TLS byte
+    s = socket.create_connection(("127.0.0.1", ports["cidr"]))
+    s.settimeout(5)
+    try:
+        got = s.recv(100)
+    except ConnectionResetError:
+        got = b""
+    s.close()
+    assert got == b"", got
+    assert value(metrics(), "octavia_exporter_denied_connections_total",
+                 listener="cidr") >= 1
+    assert failures("cidr", "closed") == 0
+    assert "TLS handshake with 127.0.0.1:" in a.log()
+    assert "failed: plain_http (error:" in a.log()
+
+
+@test
+def access_log_lines():
+    _, ports, log = shared_agent()
+    n = len(log.lines)
+    st, *_ = tls_get(ports["req"], client_ctx("client"),
+                     path="/metrics?scope=exporter")
+    assert st == "HTTP/1.1 200 OK"
+    raw = harness.http_raw("127.0.0.1", ports["clear"],
+                           b"GET /nothing HTTP/1.0\r\n\r\n")
+    harness.http_raw("127.0.0.1", ports["clear"], b"BAD\"\x01\r\n\r\n")
+    # opt does not log
+    tls_get(ports["opt"], client_ctx())
+    wait_for(lambda: len(log.lines) >= n + 3, 5, "three log lines")
+    time.sleep(0.3)
+    new = log.lines[n:]
+    assert len(new) == 3, new
+    tls_line, nf, bad = new
+    # <PRI> local2.info = 18*8+6
+    assert tls_line.startswith("<150>"), tls_line
+    head, _, msg = tls_line.partition(": ")
+    assert head.split()[-1].startswith("amphora-prometheus-agent["), head
+    f = msg.split(" ")
+    assert f[:4] == [PROJECT, LB, "req", "127.0.0.1"], f
+    assert f[6:9] == ['"GET', "/metrics?scope=exporter", 'HTTP/1.1"'], f
+    assert f[9] == "200" and int(f[10]) > 100 and int(f[11]) > 30, f
+    assert f[12] == "0", f            # the client certificate verified
+    assert '"/CN=prometheus/O=Octavia test"' in msg, msg
+    assert msg.endswith(" amphora-prometheus-agent - " + f[-3] +
+                        " ---- TLSv1.3"), msg
+    f = nf.partition(": ")[2].split(" ")
+    assert f[2] == "clear" and f[9] == "404", f
+    # what the client received, byte for byte
+    assert int(f[10]) == len(raw), (f[10], len(raw))
+    assert nf.endswith(" ---- -"), nf
+    msg = bad.partition(": ")[2]
+    assert '"<BADREQ>" 400 ' in msg and msg.endswith(" PR-- -"), msg
+
+
+@test
+def prometheus_scrapes_over_tls():
+    _, ports, _ = shared_agent()
+    c = certs()
+    prom = Prometheus(W.work, "prom-tls", f"""\
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: amphora
+    scheme: https
+    tls_config:
+      ca_file: {c['ca.pem']}
+      cert_file: {c['client.crt']}
+      key_file: {c['client.key']}
+      server_name: metrics.example
+    static_configs:
+      - targets: ['127.0.0.1:{ports['req']}']
+""")
+    try:
+        wait_for(lambda: prom.value('up{job="amphora"}') == 1, 30,
+                 "Prometheus scraping over TLS")
+        wait_for(lambda: prom.value(
+            'octavia_exporter_tls_connections_total{listener="req",'
+            'version="TLSv1.3"}') >= 1, 15, "the TLS series in Prometheus")
+        assert prom.value('octavia_exporter_haproxy_up{job="amphora"}') == 1
+        assert prom.value("count(octavia_member_status)") > 0
+    finally:
+        prom.stop()
+
+
+@test
+def rotation_on_sighup():
+    c = certs()
+    d = os.path.join(W.work, "rot")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    pem = os.path.join(d, "listener.pem")
+    shutil.copy(c["server.pem"], pem)
+    os.chmod(pem, 0o644)
+    port = free_port_block(1)
+    conf = write_conf("rot.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listener rot {{\n  bind 127.0.0.1:{port}\n"
+                      f"  tls-certificate {pem}\n}}\n")
+    a = Agent(W.work, ["-f", conf], name="rot")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        ctx = client_ctx()
+        ctx.check_hostname = False
+        # a keep-alive connection opened before the rotation
+        old = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                              server_hostname="metrics.example")
+        first_cn = dict(x[0] for x in old.getpeercert()["subject"])
+        assert first_cn["commonName"] == "metrics.example"
+        shutil.copy(c["sni.pem"], pem)
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded:")
+        assert tls_get(port, ctx)[1] == "other.example"
+        # the old connection still answers, on its session
+        old.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                    b"Connection: close\r\n\r\n")
+        assert old.recv(12) == b"HTTP/1.1 200"
+        old.close()
+        # a bad file keeps everything as it was, and says why
+        with open(pem, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nbroken\n")
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "keeping the running configuration")
+        assert f"listener rot: {pem}" in a.log(), a.log()[-600:]
+        assert tls_get(port, ctx)[1] == "other.example"
+    finally:
+        a.stop()
+
+
+@test
+def check_config_reads_the_files():
+    c = certs()
+    for body, want in [
+            (f"tls-certificate {W.work}/missing.pem\n", "missing.pem: cannot open"),
+            (f"tls-certificate {c['client-ca.key']}\n", "no certificate"),
+            (f"tls-certificate {c['ca.pem']}\n", "no private key"),
+            (f"tls-certificate {c['server.pem']}\ntls-ciphers NOPE\n",
+             "tls-ciphers: none OpenSSL knows"),
+            (f"tls-certificate {c['server.pem']}\ntls-client-ca "
+             f"{c['client-ca.pem']}\ntls-crl {c['ca.pem']}\n", "no CRL")]:
+        conf = write_conf("bad-tls.conf",
+                          "listener x {\n  bind 127.0.0.1:1\n" + body + "}\n")
+        r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
+                           capture_output=True, text=True)
+        assert r.returncode == 1 and want in r.stderr, (want, r)
+    # a key that is not the certificate's
+    mixed = os.path.join(W.work, "mixed.pem")
+    with open(mixed, "w") as f:
+        f.write(open(c["server.crt"]).read() + open(c["sni.key"]).read())
+    conf = write_conf("bad-tls.conf", "listener x {\n  bind 127.0.0.1:1\n"
+                      f"  tls-certificate {mixed}\n}}\n")
+    r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "not the certificate's" in r.stderr, r
+
+
+@atexit.register
+def _close():
+    if "agent" in _shared:
+        a, _, log = _shared["agent"]
+        a.stop()
+        log.stopped = True
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run(sys.modules[__name__], __doc__))
