@@ -81,13 +81,16 @@ def test_one_listener_two_vips(work):
     d = directives(check("one", lb, work))
     assert d == [("loadbalancer-id", lb_id),
                  ("stats-socket", f"/var/lib/octavia/{lb_id}.sock"),
+                 ("log-socket", "/dev/log"),
+                 ("log-facility", "local0"),
                  ("listener", p["id"]),
                  ("bind", "192.0.2.10:8088"),
                  ("bind", "[2001:db8::10]:8088"),
                  ("allowed-cidr", "198.51.100.0/24"),
                  ("allowed-cidr", "2001:db8:1::/48"),
                  ("connection-limit", "-1"),
-                 ("timeout-client-data", "50000")], d
+                 ("timeout-client-data", "50000"),
+                 ("log-requests", "yes")], d
 
 
 def test_limits_disabled_and_defaults(work):
@@ -128,8 +131,71 @@ def test_bad_data_is_refused(work):
     open(path, "w").write(text)
     r = subprocess.run([ARGS.agent, "-n", "-f", path], capture_output=True)
     assert r.returncode == 1, r
-    assert f"{path}:7: allowed-cidr: not a CIDR: \"10.0.0.0/33\"".encode() \
+    line = next(i for i, t in enumerate(text.splitlines(), 1)
+                if "allowed-cidr" in t)
+    assert f"{path}:{line}: allowed-cidr: not a CIDR: \"10.0.0.0/33\"".encode() \
         in r.stderr, (r.stderr, text)
+
+
+def tls_listener(lb_id, port, c, **kw):
+    """A TERMINATED_HTTPS-shaped PROMETHEUS listener: the TLS fields
+    Octavia's amphora driver has, pointing at certificates made here."""
+    d = listener("PROMETHEUS", port, default_tls_path=c["server.pem"],
+                 sni_tls_paths=[c["sni.pem"]],
+                 client_ca_tls_path=c["client-ca.pem"],
+                 client_auth="MANDATORY", client_crl_path=c["crl.pem"],
+                 tls_ciphers="ECDHE-ECDSA-AES256-GCM-SHA384:"
+                             "ECDHE-ECDSA-AES128-GCM-SHA256",
+                 tls_versions=["TLSv1.2", "TLSv1.3"],
+                 alpn_protocols=["h2", "http/1.1", "http/1.0"])
+    d.update(kw)
+    return d
+
+
+def test_tls_fields(work):
+    """Every TLS field becomes its key; files -n loads; the logging
+    context of Octavia's HAProxy template becomes the access log's."""
+    import tlscerts
+    c = tlscerts.make(os.path.join(work, "certs"))
+    lb_id = str(uuid.uuid4())
+    t = tls_listener(lb_id, 9443, c)
+    opt = tls_listener(lb_id, 9444, c, client_auth="optional",
+                       client_crl_path=None, sni_tls_paths=[],
+                       tls_ciphers=None, tls_versions=None,
+                       alpn_protocols=None)
+    clear = listener("PROMETHEUS", 9445)
+    lb = {"id": lb_id, "project_id": "6f1e2a9c1b7d4e3f8a5b2c0d9e8f7a6b",
+          "vip_address": "192.0.2.10", "listeners": [t, opt, clear]}
+    text = check("tls", lb, work, connection_logging=True,
+                 log_http="/run/rsyslog/octavia/log", user_log_facility=3)
+    lines = [ln.split() for ln in text.splitlines()]
+    def keys(lid):
+        start = lines.index(["listener", lid, "{"])
+        end = lines.index(["}"], start)
+        return [(w[0], " ".join(w[1:])) for w in lines[start + 1:end]]
+    assert ["project-id", lb["project_id"]] in lines, text
+    assert ["log-socket", "/run/rsyslog/octavia/log"] in lines, text
+    assert ["log-facility", "local3"] in lines, text
+    assert [kv for kv in keys(t["id"]) if kv[0].startswith("tls-")] == [
+        ("tls-certificate", c["server.pem"]),
+        ("tls-certificate", c["sni.pem"]),
+        ("tls-client-ca", c["client-ca.pem"]),
+        ("tls-verify", "required"),
+        ("tls-crl", c["crl.pem"]),
+        ("tls-ciphers", t["tls_ciphers"]),
+        ("tls-versions", "TLSv1.2 TLSv1.3"),
+        ("tls-alpn", "h2 http/1.1 http/1.0")], text
+    assert [kv for kv in keys(opt["id"]) if kv[0].startswith("tls-")] == [
+        ("tls-certificate", c["server.pem"]),
+        ("tls-client-ca", c["client-ca.pem"]),
+        ("tls-verify", "optional")], text
+    assert not any(k.startswith("tls-") for k, _ in keys(clear["id"]))
+    assert ("log-requests", "yes") in keys(clear["id"])
+    # connection_logging off: no access log, as HAProxy's "no log"
+    text = check("nolog", lb, work, connection_logging=False)
+    assert ["log-requests", "no"] in [ln.split() for ln in
+                                      text.splitlines()], text
+    return c
 
 
 def curl(url, source):
@@ -192,6 +258,43 @@ def test_rendered_config_serves(work):
         agent.wait(10)
         hap.terminate()
         hap.wait(10)
+        log.close()
+
+
+def test_rendered_tls_serves(work):
+    """The rendered TLS listener on loopback, through curl: the client
+    certificate it requires, its allowed_cidrs before the handshake."""
+    import tlscerts
+    c = tlscerts.make(os.path.join(work, "certs"))
+    port = free_port_block(1)
+    p = tls_listener("lb", port, c, allowed_cidrs=["127.0.0.2/32"])
+    conf = os.path.join(work, "tls.conf")
+    with open(conf, "w") as f:
+        f.write(render({"loadbalancer": {"id": str(uuid.uuid4()),
+                                         "vip_address": "127.0.0.1",
+                                         "listeners": [p]},
+                        "stats_socket": os.path.join(work, "none.sock")}))
+    log = open(os.path.join(work, "agent.log"), "wb")
+    agent = subprocess.Popen([ARGS.agent, "-d", "-f", conf], stdout=log,
+                             stderr=log)
+    try:
+        wait_port(port)
+        base = ["curl", "-sS", "--max-time", "5", "--cacert", c["ca.pem"],
+                "-o", "/dev/null", "-w", "%{http_code}"]
+        url = f"https://127.0.0.1:{port}/metrics"
+        mine = ["--cert", c["client.crt"], "--key", c["client.key"]]
+        r = subprocess.run(base + mine + ["--interface", "127.0.0.2", url],
+                           capture_output=True, text=True)
+        assert r.stdout == "200", r
+        r = subprocess.run(base + ["--interface", "127.0.0.2", url],
+                           capture_output=True, text=True)
+        assert r.stdout != "200" and r.returncode != 0, r
+        r = subprocess.run(base + mine + ["--interface", "127.0.0.3", url],
+                           capture_output=True, text=True)
+        assert r.stdout == "000" and r.returncode != 0, r
+    finally:
+        agent.terminate()
+        agent.wait(10)
         log.close()
 
 
