@@ -359,7 +359,8 @@ tls_ctxs_new(const struct config *conf, struct tls_ctx ***out, char *err,
 	char		  why[384];
 	size_t		  i;
 
-	if ((t = calloc(conf->nlisteners + 1, sizeof(*t))) == NULL) {
+	if ((t = calloc(conf->nlisteners + 1, sizeof(struct tls_ctx *))) ==
+	    NULL) {
 		(void)snprintf(err, errlen, "out of memory");
 		return -1;
 	}

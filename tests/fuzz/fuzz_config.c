@@ -6,6 +6,26 @@
 #include "config.h"
 #include "fuzz.h"
 
+/* What a parsed listener's TLS promises tls.c. */
+static void
+tls_holds(const struct config_tls *t)
+{
+	size_t	 i;
+
+	FUZZ_ASSERT(t->ncerts <= CONFIG_MAX_CERTS);
+	for (i = 0; i < t->ncerts; i++)
+		FUZZ_ASSERT(t->certs[i].path[0] == '/');
+	FUZZ_ASSERT(t->versions != 0 &&
+	    t->versions < (1u << CONFIG_TLS__COUNT));
+	FUZZ_ASSERT((t->alpn & ~(CONFIG_ALPN_HTTP11 | CONFIG_ALPN_HTTP10)) == 0);
+	if (t->ncerts == 0)
+		return;
+	FUZZ_ASSERT(t->verify == CONFIG_VERIFY_NONE || t->client_ca[0] == '/');
+	FUZZ_ASSERT(t->crl[0] == '\0' || t->client_ca[0] == '/');
+	FUZZ_ASSERT(strlen(t->ciphers) < CONFIG_CIPHERS_MAX &&
+	    strlen(t->ciphersuites) < CONFIG_CIPHERS_MAX);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,7 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(c.listeners[i].ncidrs <= CONFIG_MAX_CIDRS);
 			FUZZ_ASSERT(c.listeners[i].id[0] != '\0');
 			FUZZ_ASSERT(c.listeners[i].head_timeout_ms >= 1);
+			tls_holds(&c.listeners[i].tls);
 		}
+		FUZZ_ASSERT(c.log_facility >= 16 && c.log_facility <= 23);
+		FUZZ_ASSERT(c.log_socket[0] == '/');
 	} else
 		FUZZ_ASSERT(strncmp(err, "f.conf:", 7) == 0);
 	config_free(&c);

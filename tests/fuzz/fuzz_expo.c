@@ -18,7 +18,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct snapshot		 s;
-	struct expo_listener	 l = { "lst\"1", 3, { 1, 2, 3, 4, 5 } };
+	struct expo_listener	 l = { .listener = "lst\"1", .denied = 3,
+		.rejected = { 1, 2, 3, 4, 5 },
+		.tls_allowed = CONFIG_TLS_DEFAULT_VERSIONS,
+		.tls_failures = { 6, 7 }, .tls_versions = { 0, 0, 0, 8, 9 } };
 	struct expo_agent	 a;
 	struct expo_cursor	 cur;
 	struct wbuf		 whole, pieces, piece;

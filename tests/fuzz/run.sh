@@ -26,7 +26,7 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot; do
+for t in accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot; do
     mkdir -p "$seeds/$t" "$build/corpus/$t"
 done
 # HAProxy's answers (two leading bytes: the piece size, or scopes and size)
@@ -43,6 +43,11 @@ cp "$top"/tests/fixtures/ipvs/*.bin "$seeds/ipvs/"
 cp "$top/packaging/etc/amphora-prometheus-agent.conf" "$seeds/config/packaged"
 sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
     >"$seeds/config/manpage"
+sed -n '/^project-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
+    >"$seeds/config/manpage-tls"
+# a request line and a certificate subject (first byte: where they split)
+{ printf '\x80'; cat "$top/tests/fixtures/http/"*.req | head -c 600
+  printf '/C=FR/O=\xc3\xa9\"#/CN=x'; } >"$seeds/accesslog/request"
 { printf '\x0a\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
   printf '10.0.0.0/8'; } >"$seeds/cidr/v4"
 { printf ' \x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01'
@@ -70,7 +75,7 @@ mkdir -p "$build/findings"
 printf '%-10s %12s %10s %11s %8s %8s %s\n' target runs runs/s cov/edges \
     features corpus findings
 failed=0
-for t in ${FUZZ_TARGETS:-cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot}; do
+for t in ${FUZZ_TARGETS:-accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot}; do
     [ -x "$build/tests/fuzz/fuzz_$t" ] || { echo "no target $t" >&2; exit 2; }
     log=$build/fuzz_$t.log
     rc=0

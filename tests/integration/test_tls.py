@@ -8,6 +8,7 @@ Python's ssl module, curl and a real Prometheus.
 import atexit
 import warnings
 import os
+import re
 import shutil
 import signal
 import socket
@@ -328,8 +329,10 @@ def plain_http_timeout_and_cidr():
     assert value(metrics(), "octavia_exporter_denied_connections_total",
                  listener="cidr") >= 1
     assert failures("cidr", "closed") == 0
-    assert "TLS handshake with 127.0.0.1:" in a.log()
-    assert "failed: plain_http (error:" in a.log()
+    # logged with OpenSSL's reason (at most five such lines a second:
+    # which ones made it depends on the pace of the tests before)
+    assert re.search(r"listener \w+: TLS handshake with 127\.0\.0\.1:\d+ "
+                     r"failed: [a-z_]+ \(error:", a.log()), a.log()[-800:]
 
 
 @test
@@ -469,6 +472,17 @@ def check_config_reads_the_files():
     r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
                        capture_output=True, text=True)
     assert r.returncode == 1 and "not the certificate's" in r.stderr, r
+
+
+@test
+def shared_agent_stops_cleanly():
+    """Last: SIGTERM, exit 0 (under ASan, no leak; under memcheck its logs
+    are whole before the harness reads them)."""
+    if "agent" not in _shared:
+        raise harness.Skip("the shared agent did not run")
+    a, _, log = _shared.pop("agent")
+    log.stopped = True
+    assert a.stop() == 0, a.log()[-1000:]
 
 
 @atexit.register
