@@ -448,6 +448,37 @@ def rotation_on_sighup():
 
 
 @test
+def crl_rotation_on_sighup():
+    """A client certificate revoked by a new CRL is refused after a
+    reload; the listener never stopped accepting."""
+    c = certs()
+    d = os.path.join(W.work, "crlrot")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    crl = os.path.join(d, "crl.pem")
+    shutil.copy(c["crl.pem"], crl)
+    os.chmod(crl, 0o644)
+    port = free_port_block(1)
+    conf = write_conf("crlrot.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listener crl {{\n  bind 127.0.0.1:{port}\n"
+                      f"  tls-certificate {c['server.pem']}\n"
+                      f"  tls-client-ca {c['client-ca.pem']}\n"
+                      f"  tls-crl {crl}\n}}\n")
+    a = Agent(W.work, ["-f", conf], name="crlrot")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        assert tls_get(port, client_ctx("client"))[0] == "HTTP/1.1 200 OK"
+        assert refused(port, client_ctx("revoked")) is not None
+        tlscerts.revoke(os.path.dirname(c["crl.pem"]), "client", crl)
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded:")
+        why = refused(port, client_ctx("client"))
+        assert why is not None and "revoked" in why, why
+    finally:
+        a.stop()
+
+
+@test
 def check_config_reads_the_files():
     c = certs()
     for body, want in [

@@ -13,8 +13,9 @@ flags. The agent starts first, as at boot, before the load balancer is
 configured. A client outside scrapes through the VIP, as Prometheus would.
 Then a reload turns it into the direct deployment on VIP:80, a port only
 the unit's ambient CAP_NET_BIND_SERVICE lets it bind, with the agent
-enforcing allowed_cidrs; and every system call it made is checked against
-the unit's SystemCallFilter=.
+enforcing allowed_cidrs, and on VIP:443 over TLS with client certificates
+and an access log; and every system call it made is checked against the
+unit's SystemCallFilter=.
 
 Prints one line per check and exits non-zero on the first failure; every
 namespace, process and file it made is removed whatever happens.
@@ -25,6 +26,7 @@ import pwd
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import expfmt  # noqa: E402
+import tlscerts  # noqa: E402
 from testnet import wait_for  # noqa: E402
 from unit_like import UnitLike  # noqa: E402
 
@@ -231,9 +234,24 @@ def main():
         with open(CONF) as f:
             packaged = f.read()
         amph.restore_conf = packaged
+        # and a TLS listener on 443 that logs its requests: certificates
+        # and the syslog socket the test's, read by the unit's user
+        certs = tlscerts.make(os.path.join(work, "certs"))
+        os.chmod(os.path.join(work, "certs"), 0o755)
+        syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        syslog.bind(os.path.join(work, "syslog.sock"))
+        os.chmod(os.path.join(work, "syslog.sock"), 0o666)
+        syslog.settimeout(5)
         with open(CONF, "w") as f:
-            f.write(packaged + f"\nlistener {prom} {{\n    bind {VIP}:80\n"
-                    f"    allowed-cidr {ALLOWED}/32\n}}\n")
+            f.write(f"log-socket {work}/syslog.sock\n" + packaged +
+                    f"\nlistener {prom} {{\n    bind {VIP}:80\n"
+                    f"    allowed-cidr {ALLOWED}/32\n}}\n"
+                    f"listener tls {{\n    bind {VIP}:443\n"
+                    f"    allowed-cidr {ALLOWED}/32\n"
+                    f"    tls-certificate {certs['server.pem']}\n"
+                    f"    tls-client-ca {certs['client-ca.pem']}\n"
+                    f"    tls-crl {certs['crl.pem']}\n"
+                    f"    log-requests yes\n}}\n")
         unit.reload()
         rc, code, body = amph.curl(ALLOWED, f"http://{VIP}:80/metrics")
         assert code == 200, (rc, code)
@@ -248,6 +266,21 @@ def main():
         say(f"PASS direct: reloaded with the listener on {VIP}:80, bound "
             f"as {USER}; {ALLOWED} scrapes it, {DENIED} is refused and "
             f"counted by the agent")
+        rc, code, body = amph.curl(
+            ALLOWED, "https://metrics.example/metrics", "--resolve",
+            f"metrics.example:443:{VIP}", "--cacert", certs["ca.pem"],
+            "--cert", certs["client.crt"], "--key", certs["client.key"])
+        assert code == 200, (rc, code, body[:200])
+        line = syslog.recv(65536).decode()
+        assert f" tls {ALLOWED} " in line and '"GET /metrics HTTP/1.1" 200 ' \
+            in line and line.endswith(" ---- TLSv1.3"), line
+        rc, code, _ = amph.curl(
+            ALLOWED, "https://metrics.example/metrics", "--resolve",
+            f"metrics.example:443:{VIP}", "--cacert", certs["ca.pem"])
+        assert code != 200 and rc != 0, (rc, code)
+        say(f"PASS direct over TLS on {VIP}:443: certificates and CRL "
+            f"read by {USER} at the reload, a client certificate required, "
+            f"the request in the access log: {line[:60]}...")
         # 2 s without a response in flight: the agent hands free memory
         # back (MEMORY_QUIET_MS), so those calls are in the trace too
         time.sleep(2.5)
@@ -257,7 +290,7 @@ def main():
         kinds = [k for k in unit.notify.kinds() if not k.startswith("STATUS")]
         assert kinds == ["READY=1"] + ["RELOADING=1", "READY=1"] * 2 + [
             "STOPPING=1"], unit.notify.got
-        assert "READY=1\nSTATUS=serving 2 listeners" in unit.notify.got
+        assert "READY=1\nSTATUS=serving 3 listeners" in unit.notify.got
         status = [m for m in unit.notify.got if "STATUS=" in m]
         assert any(f"HAProxy read from {OCTAVIA_DIR}/{lb}.sock" in m
                    for m in status), status

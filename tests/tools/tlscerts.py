@@ -19,6 +19,7 @@ key, then the chain):
 make(dir) does the same from Python and returns the paths.
 """
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -110,6 +111,15 @@ def _crl(d, ca, revoked):
     _run("ca", "-config", conf, "-gencrl", "-out", "crl.pem", cwd=d)
 
 
+def revoke(d, name, out):
+    """Revokes name.crt (of client-ca) too, and writes client-ca's new
+    CRL to out: what an operator's CA hands over at rotation."""
+    conf = os.path.join(d, "client-ca-db", "ca.cnf")
+    _run("ca", "-config", conf, "-revoke", f"{name}.crt", cwd=d)
+    _run("ca", "-config", conf, "-gencrl", "-out", out, cwd=d)
+    os.chmod(out, 0o644)
+
+
 def make(d):
     os.makedirs(d, exist_ok=True)
     _ca(d, "ca", "Test Root CA")
@@ -129,8 +139,8 @@ def make(d):
         _pem(d, n)
     _crl(d, "client-ca", ["revoked"])
     os.rename(os.path.join(d, "ca.crt"), os.path.join(d, "ca.pem"))
-    os.rename(os.path.join(d, "client-ca.crt"),
-              os.path.join(d, "client-ca.pem"))
+    shutil.copy(os.path.join(d, "client-ca.crt"),
+                os.path.join(d, "client-ca.pem"))
     # the agent may run as nobody: readable, as the test's own files
     for name in os.listdir(d):
         p = os.path.join(d, name)
