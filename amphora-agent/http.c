@@ -1124,7 +1124,9 @@ http_event(struct bufferevent *bev, short what, void *arg)
 		while ((e = bufferevent_get_openssl_error(bev)) != 0)
 			if (ERR_GET_LIB(e) != 0)
 				first = e;
-		tls_failed(c, tls_failure(c->ssl, first), first);
+		/* the idle timeout, when shorter than timeout-http-request */
+		tls_failed(c, (what & BEV_EVENT_TIMEOUT) ? EXPO_TLS_TIMEOUT :
+		    tls_failure(c->ssl, first), first);
 		return;
 	}
 	/* A client that half-closes after its request still gets the answer. */

@@ -74,9 +74,9 @@ def shared_agent():
     if "agent" in _shared:
         return _shared["agent"]
     c = certs()
-    base = free_port_block(8)
+    base = free_port_block(9)
     names = ["req", "opt", "plain", "v11", "h2only", "cidr", "clear",
-             "noverify"]
+             "noverify", "idle"]
     ports = {n: base + i for i, n in enumerate(names)}
     tls = (f"  tls-certificate {c['server.pem']}\n"
            f"  tls-certificate {c['sni.pem']}\n")
@@ -121,6 +121,11 @@ listener noverify {{
   bind 127.0.0.1:{ports['noverify']}
 {tls}  tls-client-ca {c['client-ca.pem']}
   tls-verify none
+}}
+listener idle {{
+  bind 127.0.0.1:{ports['idle']}
+{tls}  timeout-client-data 300
+  timeout-http-request 5000
 }}
 listener clear {{
   bind 127.0.0.1:{ports['clear']}
@@ -317,6 +322,13 @@ def plain_http_timeout_and_cidr():
     wait_for(lambda: failures("plain", "plain_http") == before_http + 1 and
              failures("plain", "timeout") == before_to + 1, 5,
              "plain_http and timeout counted")
+    # the idle timeout ends a handshake too, when it is the shorter
+    s = socket.create_connection(("127.0.0.1", ports["idle"]))
+    s.settimeout(5)
+    assert s.recv(10) == b""
+    s.close()
+    wait_for(lambda: failures("idle", "timeout") == 1, 5,
+             "an idle handshake counted as a timeout")
     # a peer outside allowed_cidrs is closed before any TLS byte
     s = socket.create_connection(("127.0.0.1", ports["cidr"]))
     s.settimeout(5)
