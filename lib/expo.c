@@ -468,6 +468,64 @@ agent_line(struct expo_cursor *c, const struct metric_family *fam,
 	    plain_tail);
 }
 
+/*
+ * A listener's counter behind name i of a family's label, into v; -1 when
+ * the listener has no such series. Every name a listener has is served,
+ * 0 or not: a series exists before it moves.
+ */
+typedef int (*listener_count)(const struct expo_listener *, unsigned i,
+    uint64_t *v);
+
+static int
+rejected_count(const struct expo_listener *l, unsigned i, uint64_t *v)
+{
+	*v = l->rejected[i];
+	return 0;
+}
+
+/* TLS listeners only */
+static int
+tls_failure_count(const struct expo_listener *l, unsigned i, uint64_t *v)
+{
+	*v = l->tls_failures[i];
+	return l->tls_allowed ? 0 : -1;
+}
+
+/* the versions the listener allows */
+static int
+tls_version_count(const struct expo_listener *l, unsigned i, uint64_t *v)
+{
+	*v = l->tls_versions[i];
+	return l->tls_allowed & (1u << i) ? 0 : -1;
+}
+
+/* {listener, key=names[i]} for every listener and name it has. */
+static int
+render_listener_counts(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop, const char *key, const char *const *names,
+    unsigned n, listener_count get)
+{
+	const struct expo_agent	*a = &c->agent;
+	struct label		 l[2] = { { "listener", NULL, 1 },
+				    { key, NULL, 0 } };
+	uint64_t		 v;
+	char			*p;
+
+	for (; c->row < a->nlisteners; c->row++, c->sub = 0)
+		for (; c->sub < n; c->sub++) {
+			if (get(&a->listeners[c->row], c->sub, &v) == -1)
+				continue;
+			l[0].val = a->listeners[c->row].listener;
+			l[1].val = names[c->sub];
+			if ((p = agent_line(c, fam, out, stop, l, 2)) == NULL)
+				return 0;
+			p = put_u64(p, v);
+			*p++ = '\n';
+			group_end(out, p);
+		}
+	return 1;
+}
+
 /* The agent's own families: small, and all about the agent. */
 static int
 render_agent(struct expo_cursor *c, const struct metric_family *fam,
@@ -490,63 +548,15 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 		}
 		return 1;
 	case AGENT_REJECTED_CONNECTIONS:
-		/* every reason, 0 or not: a series exists before it moves */
-		l[0] = (struct label){ "listener", NULL, 1 };
-		l[1] = (struct label){ "reason", NULL, 0 };
-		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
-			l[0].val = a->listeners[c->row].listener;
-			for (; c->sub < EXPO_REJECT__COUNT; c->sub++) {
-				l[1].val = expo_reject_names[c->sub];
-				if ((p = agent_line(c, fam, out, stop, l,
-				    2)) == NULL)
-					return 0;
-				p = put_u64(p,
-				    a->listeners[c->row].rejected[c->sub]);
-				*p++ = '\n';
-				group_end(out, p);
-			}
-		}
-		return 1;
+		return render_listener_counts(c, fam, out, stop, "reason",
+		    expo_reject_names, EXPO_REJECT__COUNT, rejected_count);
 	case AGENT_TLS_HANDSHAKE_FAILURES:
-		l[0] = (struct label){ "listener", NULL, 1 };
-		l[1] = (struct label){ "reason", NULL, 0 };
-		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
-			const struct expo_listener *el = &a->listeners[c->row];
-
-			for (; el->tls_allowed && c->sub < EXPO_TLS__COUNT;
-			    c->sub++) {
-				l[0].val = el->listener;
-				l[1].val = expo_tls_failure_names[c->sub];
-				if ((p = agent_line(c, fam, out, stop, l,
-				    2)) == NULL)
-					return 0;
-				p = put_u64(p, el->tls_failures[c->sub]);
-				*p++ = '\n';
-				group_end(out, p);
-			}
-		}
-		return 1;
+		return render_listener_counts(c, fam, out, stop, "reason",
+		    expo_tls_failure_names, EXPO_TLS__COUNT, tls_failure_count);
 	case AGENT_TLS_CONNECTIONS:
-		/* the versions the listener allows: series before they move */
-		l[0] = (struct label){ "listener", NULL, 1 };
-		l[1] = (struct label){ "version", NULL, 0 };
-		for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
-			const struct expo_listener *el = &a->listeners[c->row];
-
-			for (; c->sub < CONFIG_TLS__COUNT; c->sub++) {
-				if (!(el->tls_allowed & (1u << c->sub)))
-					continue;
-				l[0].val = el->listener;
-				l[1].val = config_tls_version_names[c->sub];
-				if ((p = agent_line(c, fam, out, stop, l,
-				    2)) == NULL)
-					return 0;
-				p = put_u64(p, el->tls_versions[c->sub]);
-				*p++ = '\n';
-				group_end(out, p);
-			}
-		}
-		return 1;
+		return render_listener_counts(c, fam, out, stop, "version",
+		    config_tls_version_names, CONFIG_TLS__COUNT,
+		    tls_version_count);
 	case AGENT_BUILD_INFO:
 		l[0] = (struct label){ "version", a->version, 1 };
 		if ((p = agent_line(c, fam, out, stop, l, 1)) != NULL)
