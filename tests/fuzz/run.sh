@@ -46,7 +46,7 @@ sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent
 sed -n '/^project-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
     >"$seeds/config/manpage-tls"
 # a request line and a certificate subject (first byte: where they split)
-{ printf '\x80'; cat "$top/tests/fixtures/http/"*.req | head -c 600
+{ printf '\x80'; head -c 600 "$top/tests/fixtures/http/prometheus.req"
   printf '/C=FR/O=\xc3\xa9\"#/CN=x'; } >"$seeds/accesslog/request"
 { printf '\x0a\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
   printf '10.0.0.0/8'; } >"$seeds/cidr/v4"
