@@ -496,7 +496,7 @@ static int
 tls_version_count(const struct expo_listener *l, unsigned i, uint64_t *v)
 {
 	*v = l->tls_versions[i];
-	return l->tls_allowed & (1u << i) ? 0 : -1;
+	return (l->tls_allowed & (1u << i)) != 0 ? 0 : -1;
 }
 
 /* {listener, key=names[i]} for every listener and name it has. */
