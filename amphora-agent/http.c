@@ -480,6 +480,23 @@ waiting_end(struct http_conn *c)
 }
 
 /*
+ * A TLS 1.3 client sends its request right behind its certificate: closing
+ * with it unread would reset the connection and could destroy the alert
+ * that says why on its way. What has arrived is read and dropped (64 KiB
+ * at most), so the close is a FIN behind the alert.
+ */
+static void
+tls_drain(int fd)
+{
+	char	 sink[4096];
+	int	 n = 16;
+
+	while (fd != -1 && n-- > 0 && recv(fd, sink, sizeof(sink),
+	    MSG_DONTWAIT) > 0)
+		;
+}
+
+/*
  * A handshake that will not complete: counted, logged with OpenSSL's
  * word for it (e: its error, 0 when none), closed.
  */
@@ -498,6 +515,7 @@ tls_failed(struct http_conn *c, enum expo_tls_failure why, unsigned long e)
 	if (log_peer_allowed())
 		log_info("listener %s: TLS handshake with %s failed: %s%s",
 		    c->l->conf.id, c->peer, expo_tls_failure_names[why], detail);
+	tls_drain(bufferevent_getfd(c->bev));
 	http_conn_free(c);
 }
 

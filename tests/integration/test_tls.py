@@ -470,22 +470,33 @@ def crl_rotation_on_sighup():
     crl = os.path.join(d, "crl.pem")
     shutil.copy(c["crl.pem"], crl)
     os.chmod(crl, 0o644)
-    port = free_port_block(1)
+    port, clear = free_port_block(2), None
+    clear = port + 1
     conf = write_conf("crlrot.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{clear}\n"
                       f"listener crl {{\n  bind 127.0.0.1:{port}\n"
                       f"  tls-certificate {c['server.pem']}\n"
                       f"  tls-client-ca {c['client-ca.pem']}\n"
                       f"  tls-crl {crl}\n}}\n")
     a = Agent(W.work, ["-f", conf], name="crlrot")
+
+    def revoked_count():
+        _, _, body = harness.http_get(f"http://127.0.0.1:{clear}/metrics"
+                                      "?scope=exporter")
+        return value(expfmt.parse(body.decode()),
+                     "octavia_exporter_tls_handshake_failures_total",
+                     listener="crl", reason="revoked_client_certificate")
     try:
-        a.wait_listening("127.0.0.1", port)
+        a.wait_listening("127.0.0.1", clear)
         assert tls_get(port, client_ctx("client"))[0] == "HTTP/1.1 200 OK"
         assert refused(port, client_ctx("revoked")) is not None
+        wait_for(lambda: revoked_count() == 1, 5, "the revoked one counted")
         tlscerts.revoke(os.path.dirname(c["crl.pem"]), "client", crl)
         a.proc.p.send_signal(signal.SIGHUP)
         wait_log(a, "reloaded:")
         why = refused(port, client_ctx("client"))
-        assert why is not None and "revoked" in why, why
+        assert why is not None, why
+        wait_for(lambda: revoked_count() == 2, 5, "client counted revoked")
     finally:
         a.stop()
 
