@@ -240,6 +240,17 @@ parse_int(const char *s, size_t len, uint64_t *v, int *neg)
 	return 0;
 }
 
+/* HAProxy 2.2's PoolAlloc_MB and PoolUsed_MB: the field they stand for. */
+static int
+pool_mb_field(const char *name)
+{
+	if (strcmp(name, "PoolAlloc_MB") == 0)
+		return INFO_POOLALLOC_BYTES;
+	if (strcmp(name, "PoolUsed_MB") == 0)
+		return INFO_POOLUSED_BYTES;
+	return -1;
+}
+
 /* One "Name: value" line of show info, NUL-terminated at end. */
 static void
 parse_info_line(struct snapshot *s, char *p, const char *end)
@@ -265,6 +276,14 @@ parse_info_line(struct snapshot *s, char *p, const char *end)
 	if ((i = name_lookup(&info_index, p, (size_t)(colon - p))) >= 0 &&
 	    parse_int(val, vlen, &v, &neg) == 0 && !neg) {
 		s->info[i] = v;
+		s->info_have |= (uint64_t)1 << i;
+	} else if ((i = pool_mb_field(p)) >= 0 &&
+	    !(s->info_have & (uint64_t)1 << i) &&
+	    parse_int(val, vlen, &v, &neg) == 0 && !neg &&
+	    v <= UINT64_MAX >> 20) {
+		/* HAProxy 2.2 counts pools in MiB; _bytes, when also given,
+		 * is exact and wins whichever line comes first */
+		s->info[i] = v << 20;
 		s->info_have |= (uint64_t)1 << i;
 	}
 }

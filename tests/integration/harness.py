@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -107,6 +108,12 @@ class Proc:
         return self.p.returncode
 
 
+def haproxy_cmd():
+    """HAProxy: Debian's here, or $HAPROXY (another release's, run in a
+    chroot by the wrapper tests/tools/haproxy_chroot.sh makes)."""
+    return shlex.split(os.environ.get("HAPROXY", "haproxy"))
+
+
 class HAProxy:
     """HAProxy with a generated Octavia config: the "mixed" scenario, or
     "states" (tests/tools/haproxy_states.py drives it, through a second
@@ -135,8 +142,9 @@ class HAProxy:
         self.proc = None
 
     def start(self):
-        subprocess.run(["haproxy", "-c", "-q", "-f", self.cfg], check=True)
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.cfg],
+        subprocess.run(haproxy_cmd() + ["-c", "-q", "-f", self.cfg],
+                       check=True)
+        self.proc = subprocess.Popen(haproxy_cmd() + ["-db", "-f", self.cfg],
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_for(lambda: os.path.exists(self.sock), 10, "stats socket")

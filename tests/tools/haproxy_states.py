@@ -99,10 +99,11 @@ def main():
         for k, v in sorted(st.drive().items()):
             print(f"{k}: {v}")
     elif sys.argv[2] in ("pause", "stop"):
-        cmd, word = {"pause": ("disable", "PAUSED"),
-                     "stop": ("shutdown", "STOP")}[sys.argv[2]]
+        # a paused frontend: PAUSED in HAProxy 2.6 and 3.0, STOP in 2.2
+        cmd, done = {"pause": ("disable", ("PAUSED", "STOP")),
+                     "stop": ("shutdown", ("STOP",))}[sys.argv[2]]
         st.admin(f"{cmd} frontend {st.m['listeners'][sys.argv[3]]}")
-        st.wait(lambda s: s.get("listener:" + sys.argv[3], "STOP") == word)
+        st.wait(lambda s: s.get("listener:" + sys.argv[3], "STOP") in done)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,14 @@
 
 #include "fixture.h"
 
+const char *
+fixture_dir(void)
+{
+	const char	*d = getenv("FIXTURE_DIR");
+
+	return d != NULL && d[0] != '\0' ? d : FIXTURE_DIR;
+}
+
 char *
 fixture_load(const char *name, size_t *len)
 {
@@ -11,7 +19,7 @@ fixture_load(const char *name, size_t *len)
 	long	 n;
 	char	*buf;
 
-	snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir(), name);
 	if ((f = fopen(path, "rb")) == NULL) {
 		perror(path);
 		abort();

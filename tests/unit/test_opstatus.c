@@ -137,6 +137,13 @@ row_id(const struct snap_row *row, enum scope scope, char *id, size_t max)
 		snprintf(id, max, "%.36s", p);
 }
 
+/*
+ * HAProxy 2.2 prints a paused frontend as STOP, which Octavia maps to
+ * OFFLINE, and drops a stopped frontend's row; 2.6 and 3.0 print PAUSED
+ * (unmapped) and STOP. Set from the capture at hand.
+ */
+static int	 pause_is_stop;
+
 static const char *
 expected(const char *kind, const char *role)
 {
@@ -167,6 +174,9 @@ expected(const char *kind, const char *role)
 	};
 	size_t	 i;
 
+	if (pause_is_stop && strcmp(kind, "listener") == 0 &&
+	    strcmp(role, "full") == 0)
+		return op_status_names[OP_OFFLINE];
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(t[i].kind, kind) == 0 &&
 		    strcmp(t[i].role, role) == 0)
@@ -211,7 +221,7 @@ test_captured_states(void **state)
 	    strstr(stat, ",UP 2/3,") : strstr(stat, ",UP 1/3,"));
 	assert_non_null(strstr(stat, ",DOWN 1/3,") != NULL ?
 	    strstr(stat, ",DOWN 1/3,") : strstr(stat, ",DOWN 2/3,"));
-	assert_non_null(strstr(stat, ",PAUSED,"));
+	pause_is_stop = strstr(stat, ",PAUSED,") == NULL;
 	assert_non_null(strstr(stat, ",STOP,"));
 	assert_int_equal(snapshot_parse_stat(&s, stat, len), 0);
 	for (sc = SCOPE_LISTENER; sc <= SCOPE_MEMBER; sc++)
@@ -227,7 +237,8 @@ test_captured_states(void **state)
 				    expected(kinds[sc], role));
 			seen++;
 		}
-	assert_int_equal(seen, nroles);
+	/* 2.2: the stopped listener "spare" has no row to see */
+	assert_int_equal(seen, nroles - (pause_is_stop ? 1 : 0));
 	/* a pool in ERROR outranks one DEGRADED */
 	assert_string_equal(op_name(s.op), "ERROR");
 	snapshot_free(&s);
@@ -347,7 +358,11 @@ test_loadbalancer(void **state)
 	assert_string_equal(lb_status(r, n, full, NULL, 0), "ONLINE");
 	/* FULL, as HAProxy 1.x printed it at maxconn */
 	assert_string_equal(lb_status(r, n, full, "full", 0), "DEGRADED");
-	assert_string_equal(lb_status(r, n, calm, "spare", 0), "DEGRADED");
+	assert_string_equal(lb_status(r, n, calm, "full", 0), "DEGRADED");
+	/* (a stopped frontend has a row to make FULL from 2.6 only) */
+	if (!pause_is_stop)
+		assert_string_equal(lb_status(r, n, calm, "spare", 0),
+		    "DEGRADED");
 }
 
 int

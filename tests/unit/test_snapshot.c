@@ -16,7 +16,7 @@ static const struct snapshot_limits lim = { 65536, 64u << 20 };
 /* The CSV as a table of strings, to rewrite it in other shapes. */
 struct table {
 	size_t	 ncols, nrows;
-	char	*cell[64][160];		/* [row][col]; row 0 is the header */
+	char	*cell[64][256];		/* [row][col]; row 0 is the header */
 };
 
 static void
@@ -25,14 +25,14 @@ table_load(struct table *t)
 	size_t			 len, nf, i;
 	char			*buf = fixture_load("show-stat.csv", &len);
 	struct csv		 c;
-	struct csv_field	 f[200];
+	struct csv_field	 f[256];	/* HAProxy 3.0 has 206 columns */
 
 	memset(t, 0, sizeof(*t));
 	csv_init(&c, buf + 2, len - 2, 65536);	/* past "# " */
-	while (csv_next(&c, f, 200, &nf) == CSV_RECORD) {
+	while (csv_next(&c, f, 256, &nf) == CSV_RECORD) {
 		if (nf == 1 && f[0].len == 0)
 			break;
-		assert_true(t->nrows < 64 && nf < 160);
+		assert_true(t->nrows < 64 && nf < 256);
 		t->ncols = nf;
 		for (i = 0; i < nf; i++)
 			t->cell[t->nrows][i] = strdup(f[i].s);
@@ -164,9 +164,20 @@ test_real_answer(void **state)
 	/* member-target(-bad), stats FE+BE, the internal prometheus proxies */
 	assert_int_equal(s.hidden, 7);
 	assert_int_equal(s.malformed, 0);
-	assert_true(strncmp(s.haproxy_version, "2.6", 3) == 0);
+	/* the version the capture says: "HAProxy version 2.6.12-1 ..." */
+	{
+		size_t	 vlen;
+		char	*v = fixture_load("VERSION", &vlen);
+
+		assert_non_null(strstr(v, s.haproxy_version));
+		assert_true(strlen(s.haproxy_version) >= 5);
+		free(v);
+	}
 	assert_true((s.info_have >> INFO_MAXCONN) & 1);
 	assert_true(s.info[INFO_MAXCONN] == 4000);
+	/* every release has its pools: 2.2 in MiB, the others in bytes */
+	assert_true((s.info_have >> INFO_POOLALLOC_BYTES) & 1);
+	assert_true((s.info_have >> INFO_POOLUSED_BYTES) & 1);
 
 	for (i = 0; i < s.rows[SCOPE_MEMBER].n; i++)
 		st[s.rows[SCOPE_MEMBER].row[i].state]++;
@@ -492,6 +503,37 @@ test_refusals(void **state)
 	}
 }
 
+/* HAProxy 2.2 has PoolAlloc_MB and PoolUsed_MB; later ones _bytes. */
+static void
+test_pool_mib(void **state)
+{
+	struct snapshot	 s;
+	char		 mb[] = "Name: HAProxy\nPoolAlloc_MB: 3\nPoolUsed_MB: 2\n";
+	char		 both[] = "Name: HAProxy\nPoolAlloc_MB: 3\n"
+			    "PoolAlloc_bytes: 3200000\n"
+			    "PoolUsed_bytes: 2100000\nPoolUsed_MB: 2\n";
+	char		 huge[] = "Name: HAProxy\n"
+			    "PoolAlloc_MB: 18446744073709551615\n";
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_info(&s, mb, strlen(mb)), 0);
+	assert_true(s.info[INFO_POOLALLOC_BYTES] == 3u << 20);
+	assert_true(s.info[INFO_POOLUSED_BYTES] == 2u << 20);
+	snapshot_free(&s);
+	/* bytes are exact: they win, whichever line comes first */
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_info(&s, both, strlen(both)), 0);
+	assert_true(s.info[INFO_POOLALLOC_BYTES] == 3200000);
+	assert_true(s.info[INFO_POOLUSED_BYTES] == 2100000);
+	snapshot_free(&s);
+	/* MiB that would wrap as bytes are refused */
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse_info(&s, huge, strlen(huge)), 0);
+	assert_false((s.info_have >> INFO_POOLALLOC_BYTES) & 1);
+	snapshot_free(&s);
+}
+
 static void
 test_info_fields(void **state)
 {
@@ -649,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_info_fields),
+		cmocka_unit_test(test_pool_mib),
 		cmocka_unit_test(test_refusal_is_not_an_answer),
 		cmocka_unit_test(test_names_with_nul_bytes),
 		cmocka_unit_test(test_fed_in_pieces),
