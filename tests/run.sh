@@ -3,6 +3,7 @@
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
 # runs every test, static analysis, the load test and the integration
 # suites under valgrind, UDP and SCTP against a real IPVS in a qemu VM,
+# HAProxy 2.2 and 3.0 from Debian chroots beside this machine's 2.6,
 # builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
@@ -31,7 +32,7 @@ packaging/ensure-packages.sh \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
     valgrind cppcheck clang-tidy prometheus-alertmanager victoria-metrics \
     python3-yaml keepalived ipvsadm qemu-system-x86 linux-image-amd64 \
-    busybox-static cpio
+    busybox-static cpio debootstrap
 
 jobs=$(nproc)
 build() {
@@ -72,6 +73,16 @@ tests/package/run.sh
 # UDP and SCTP against a real IPVS, in a VM (this kernel has no ip_vs)
 echo "== vm: IPVS"
 tests/vm/ipvs.sh build-gcc
+
+# every HAProxy an amphora image may carry: 2.2 (Debian bullseye) and 3.0
+# (trixie) from chroots debootstrapped once and cached in build-gcc, and
+# this machine's 2.6 (tests/integration/test_versions.py)
+echo "== HAProxy versions"
+for suite in bullseye trixie; do
+    wrapper=$(tests/tools/haproxy_chroot.sh $suite build-gcc/haproxy-chroots/$suite)
+    HAPROXY=$wrapper python3 tests/integration/test_versions.py --agent $agent
+done
+python3 tests/integration/test_versions.py --agent $agent
 
 # clang builds the zlib gzip backend, so both stay tested
 build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -10,7 +10,6 @@ and a real Prometheus server scraping the agent.
 Prints one line per test and closes with "N passed, N failed".
 """
 import json
-import math
 import os
 import re
 import signal
@@ -28,6 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
 import harness  # noqa: E402
+import promexcmp  # noqa: E402
 from harness import (  # noqa: E402
     Agent, BrokenStatsSocket, HAProxy, Netns, Proc, agent_cmd,
     check_openmetrics, cpu_seconds, http_get, http_raw, metrics_md,
@@ -103,97 +103,14 @@ def labels_are_exactly_the_config_uuids():
                     ), (fam.name, v)
 
 
-# Families whose values move with time, not with HAProxy's state.
-TIME_DEPENDENT = re.compile(
-    r"_(check_last_change_seconds|downtime_seconds_total|"
-    r"last_session_seconds)$")
-# HAProxy 2.6's exporter divides by a fixed 1024-sample window while the
-# CSV divides by the samples seen (METRICS.md): equal only after 1024.
-WINDOWED = re.compile(r"_time_average_seconds$")
-# Process-wide figures that our own scrapes of HAProxy move.
-SELF_COUNTED = {
-    "octavia_loadbalancer_current_connections",
-    "octavia_loadbalancer_connections_total",
-    "octavia_loadbalancer_requests_total",
-    "octavia_loadbalancer_current_connection_rate",
-    "octavia_loadbalancer_max_connection_rate",
-    "octavia_loadbalancer_current_session_rate",
-    "octavia_loadbalancer_max_session_rate",
-    "octavia_memory_pool_allocated_bytes",
-    "octavia_memory_pool_used_bytes",
-}
-
-
-def promex_renamed(text, table):
-    """HAProxy's exporter output in the agent's names and labels."""
-    rename = {pm: name for name, _, pm in table if pm != "-"}
-    uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
-                      r"[0-9a-f]{12}$")
-    out = {}
-    for fam in expfmt.parse(text).values():
-        if fam.name not in rename:
-            continue
-        new = rename[fam.name]
-        for s in fam.samples:
-            lab = dict(s.labels)
-            if "proxy" in lab:
-                px = lab.pop("proxy")
-                if fam.name.startswith("haproxy_frontend_"):
-                    if not uuid.match(px):
-                        continue
-                    lab["listener"] = px
-                else:
-                    pool, _, listener = px.partition(":")
-                    if not (uuid.match(pool) and uuid.match(listener)):
-                        continue
-                    lab["pool"], lab["listener"] = pool, listener
-            if "server" in lab:
-                srv = lab.pop("server")
-                if not uuid.match(srv):
-                    continue
-                lab["member"] = srv
-            out[(new, tuple(sorted(lab.items())))] = s.value
-    return out
-
-
-def agent_flat(fams):
-    return {(f.name, tuple(sorted(s.labels.items()))): s.value
-            for f in fams.values() for s in f.samples}
-
-
 @test
 def values_equal_haproxy_own_exporter():
-    table = metrics_md()
-    names = {n for n, _, pm in table if pm != "-"}
-    time.sleep(1.1)  # a fresh snapshot on each side of the reference
-    a1 = agent_flat(scrape(W.port)[0])
-    ref = promex_renamed(W.hap.promex(), table)
-    time.sleep(1.1)
-    a2 = agent_flat(scrape(W.port)[0])
-    a1 = {k: v for k, v in a1.items() if k[0] in names}
-    a2 = {k: v for k, v in a2.items() if k[0] in names}
-    assert set(a1) == set(ref), (
-        f"only agent: {sorted(set(a1) - set(ref))[:5]} "
-        f"only promex: {sorted(set(ref) - set(a1))[:5]}")
-    compared, bad = 0, []
-    for key, want in ref.items():
-        name = key[0]
-        if TIME_DEPENDENT.search(name) or WINDOWED.search(name):
-            continue
-        lo, hi = sorted((a1[key], a2[key]))
-        if math.isnan(want):
-            ok = math.isnan(lo) and math.isnan(hi)
-        elif name in SELF_COUNTED:
-            ok = lo - 50 <= want <= hi + 50 or "pool" in name
-        else:
-            ok = lo <= want <= hi
-        compared += 1
-        if not ok:
-            bad.append((key, want, a1[key], a2[key]))
-    assert not bad, f"{len(bad)} differ, e.g. {bad[:5]}"
-    assert compared > 500, compared
+    r = promexcmp.compare(W.port, W.hap, metrics_md())
+    assert not r.bad, f"{len(r.bad)} differ, e.g. {r.bad[:5]}"
+    assert not r.only_agent, r.only_agent
+    assert r.compared > 500, r.compared
     # traffic went through: the comparison is not over zeros only
-    moved = [k for k, v in ref.items()
+    moved = [k for k, v in r.ref.items()
              if k[0] == "octavia_member_http_responses_total" and v > 0]
     assert moved, "no traffic counted"
 

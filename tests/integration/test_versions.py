@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The agent against the HAProxy an amphora image happens to carry: the
+same Octavia-shaped config under HAProxy 2.2 (Debian bullseye), 2.6
+(bookworm, this machine's) and 3.0 (trixie), the other releases run from
+chroots (tests/tools/haproxy_chroot.sh; tests/run.sh makes and caches
+them). Run once per release, with $HAPROXY naming its binary:
+
+    HAPROXY=build-gcc/haproxy-chroots/bullseye/haproxy \\
+        test_versions.py --agent BIN
+
+Each run prints what the release gave: families served, series compared
+with that release's own exporter, and the differences, which must be
+exactly the known ones (KNOWN) for the test to pass.
+"""
+import math
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import harness  # noqa: E402
+import promexcmp  # noqa: E402
+from harness import metrics_md, scrape  # noqa: E402
+
+TESTS = []
+test = harness.collector(TESTS)
+ARGS = W = None     # set by harness.run() before the tests run
+
+# What a release's own exporter gives otherwise than the agent, by family,
+# and why (README "HAProxy versions" says the same).
+#
+# HAProxy 2.2's exporter writes a number where the CSV leaves a field empty
+# (not applicable): 0 for no session or queue limit and for the check
+# counters of a member without checks, 100 for the throttle of one not in
+# slow start. The agent serves NaN there for every release, as the 2.6 and
+# 3.0 exporters do, so a dashboard reads one meaning whatever the image.
+EMPTY_IS_NAN = "the CSV field is empty: promex 2.2 says {}, the agent NaN"
+KNOWN = {
+    "2.2": {
+        "octavia_member_limit_sessions": EMPTY_IS_NAN.format("0"),
+        "octavia_member_queue_limit": EMPTY_IS_NAN.format("0"),
+        "octavia_member_check_failures_total": EMPTY_IS_NAN.format("0"),
+        "octavia_member_check_up_down_total": EMPTY_IS_NAN.format("0"),
+        "octavia_member_current_throttle": EMPTY_IS_NAN.format("100"),
+    },
+    "2.6": {},
+    "3.0": {},
+}
+# Families the agent serves from the CSV that a release's exporter lacks
+# (nothing to compare them with).
+NO_REFERENCE = {
+    "2.2": {"octavia_member_idle_connections_current",
+            "octavia_member_idle_connections_limit"},
+    "2.6": set(),
+    "3.0": set(),
+}
+
+
+def release():
+    """"2.2.9-2+deb11u6" and "2.2" of the HAProxy under test."""
+    out = subprocess.run(harness.haproxy_cmd() + ["-v"], capture_output=True,
+                         check=True, text=True).stdout
+    full = re.search(r"version (\S+)", out).group(1)
+    return full, ".".join(full.split(".")[:2])
+
+
+@test
+def families_and_labels():
+    full, _ = release()
+    fams, _, _ = scrape(W.port)
+    missing = [n for n, _, _ in metrics_md() if n not in fams]
+    wrong = [n for n, t, _ in metrics_md() if n in fams and fams[n].type != t]
+    series = sum(len(f.samples) for f in fams.values())
+    print(f"  HAProxy {full}: {144 - len(missing)}/144 families served, "
+          f"{series} series in one scrape")
+    assert not missing, f"families not served: {missing}"
+    assert not wrong, f"wrong types: {wrong}"
+    assert fams["octavia_exporter_haproxy_up"].value() == 1
+    assert fams["octavia_exporter_csv_errors_total"].value() == 0
+    info = fams["octavia_loadbalancer_info"].samples[0].labels
+    assert full.startswith(info["haproxy_version"]), (info, full)
+
+
+@test
+def values_equal_own_promex():
+    full, short = release()
+    r = promexcmp.compare(W.port, W.hap, metrics_md(),
+                          by_meaning=short == "2.2")
+    differ = {}
+    for key, want, a, b in r.bad:
+        differ.setdefault(key[0], []).append((dict(key[1]), want, a, b))
+    print(f"  HAProxy {full}: {r.compared} series compared with its own "
+          f"exporter{' (statuses by meaning)' if short == '2.2' else ''}; "
+          f"{sum(len(v) for v in differ.values())} differ, in "
+          f"{sorted(differ) or 'no family'}; no reference for "
+          f"{r.only_agent or 'none'}")
+    for fam, rows in sorted(differ.items()):
+        print(f"    {fam}: e.g. promex {rows[0][1]}, agent {rows[0][2]} "
+              f"({KNOWN[short].get(fam, 'UNEXPECTED')})")
+    assert set(differ) == set(KNOWN[short]), (
+        f"differences: {sorted(differ)}, known: {sorted(KNOWN[short])}")
+    # and each is that one: a number from promex, NaN from the agent
+    for fam, rows in differ.items():
+        for labels, want, a, b in rows:
+            assert not math.isnan(want) and math.isnan(a) and \
+                math.isnan(b), (fam, labels, want, a, b)
+    assert set(r.only_agent) == NO_REFERENCE[short], r.only_agent
+    assert r.compared > 500, r.compared
+    moved = [k for k, v in r.ref.items()
+             if k[0] == "octavia_member_http_responses_total" and v > 0]
+    assert moved, "no traffic counted"
+
+
+@test
+def statuses_mapped_alike():
+    """Each member of the mixed scenario has the status and Octavia
+    operating status its role says, whatever words the release uses."""
+    fams, _, _ = scrape(W.port)
+    roles = W.hap.m["member_roles"]
+    want = {"up": ("UP", "ONLINE"), "down": ("DOWN", "ERROR"),
+            "maint": ("MAINT", "OFFLINE"), "weight0": ("UP", "DRAINING"),
+            "backup": ("UP", "NO_MONITOR"),     # no check on it
+            "unchecked": ("UP", "NO_MONITOR"),
+            "l7bad": ("DOWN", "ERROR"), "tcp_up": ("UP", "ONLINE"),
+            "tcp_unchecked": ("UP", "NO_MONITOR")}
+    seen = 0
+    for role, (status, op) in want.items():
+        mid = roles[role]
+        st = [s.labels["state"] for s in fams["octavia_member_status"].samples
+              if s.labels["member"] == mid and s.value == 1]
+        ops = [s.labels["status"] for s in
+               fams["octavia_member_operating_status"].samples
+               if s.labels["member"] == mid and s.value == 1]
+        # a member in each HTTP pool: every series of it says the same
+        assert st and set(st) == {status} and len(ops) == len(st) and \
+            set(ops) == {op}, (role, st, ops)
+        seen += 1
+    assert seen == len(want)
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run(sys.modules[__name__], __doc__))
