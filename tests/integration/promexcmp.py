@@ -1,7 +1,8 @@
 """The agent against HAProxy's own Prometheus exporter (promex), series by
 series, for the HAProxy running under the test: 2.6 and 3.0 by name, and
 2.2, whose exporter names the same figures but gives statuses as numbers
-instead of one series per state, by meaning.
+instead of one series per state, by meaning; and the agent's labels
+against the config's UUIDs. Shared by test_agent.py and test_versions.py.
 """
 import math
 import re
@@ -159,3 +160,40 @@ def compare(port, hap, table, by_meaning=False):
         if not ok:
             bad.append((key, want, a1[key], a2[key]))
     return Result(compared, bad, only_agent, ref)
+
+
+def labels_are_the_config_uuids(port, m):
+    """Every listener, pool and member series is labelled with the UUIDs
+    of the config (manifest m) and nothing else; no HAProxy name leaks."""
+    fams, _, body = scrape(port)
+    want = {
+        "listener": {(v,) for v in m["listeners"].values()},
+        "pool": {tuple(p) for p in m["pools"]},
+        "member": {tuple(x) for x in m["members"]},
+    }
+    keys = {"listener": ("listener",), "pool": ("pool", "listener"),
+            "member": ("member", "pool", "listener")}
+    for scope in want:
+        seen = set()
+        for fam in fams.values():
+            if not fam.name.startswith(f"octavia_{scope}_"):
+                continue
+            kind = {"state", "code"}
+            if fam.name.endswith("_operating_status"):
+                kind = {"status"}
+            for s in fam.samples:
+                extra = set(s.labels) - set(keys[scope]) - kind
+                assert not extra, (fam.name, s.labels)
+                seen.add(tuple(s.labels[k] for k in keys[scope]))
+        assert seen == want[scope], (scope, seen ^ want[scope])
+    # no HAProxy names leak, and pools are split, never "pool:listener"
+    for leak in ["member-target", "prometheus-exporter", "prometheus-internal",
+                 'proxy="', 'server="', "stats\"", "FRONTEND", "BACKEND"]:
+        assert leak not in body, leak
+    for fam in fams.values():
+        for s in fam.samples:
+            for v in s.labels.values():
+                # "-l" listeners are named by their address
+                assert ":" not in v or fam.name.startswith((
+                    "octavia_exporter_denied", "octavia_exporter_rejected")
+                    ), (fam.name, v)

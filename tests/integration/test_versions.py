@@ -82,6 +82,7 @@ def families_and_labels():
     assert fams["octavia_exporter_csv_errors_total"].value() == 0
     info = fams["octavia_loadbalancer_info"].samples[0].labels
     assert full.startswith(info["haproxy_version"]), (info, full)
+    promexcmp.labels_are_the_config_uuids(W.port, W.hap.m)
 
 
 @test
