@@ -14,9 +14,10 @@
 static const struct snapshot_limits lim = { 65536, 64u << 20 };
 
 /* The CSV as a table of strings, to rewrite it in other shapes. */
+#define TABLE_COLS	256		/* HAProxy 3.0 has 206 */
 struct table {
 	size_t	 ncols, nrows;
-	char	*cell[64][256];		/* [row][col]; row 0 is the header */
+	char	*cell[64][TABLE_COLS];	/* [row][col]; row 0 is the header */
 };
 
 static void
@@ -25,14 +26,14 @@ table_load(struct table *t)
 	size_t			 len, nf, i;
 	char			*buf = fixture_load("show-stat.csv", &len);
 	struct csv		 c;
-	struct csv_field	 f[256];	/* HAProxy 3.0 has 206 columns */
+	struct csv_field	 f[TABLE_COLS];
 
 	memset(t, 0, sizeof(*t));
 	csv_init(&c, buf + 2, len - 2, 65536);	/* past "# " */
-	while (csv_next(&c, f, 256, &nf) == CSV_RECORD) {
+	while (csv_next(&c, f, TABLE_COLS, &nf) == CSV_RECORD) {
 		if (nf == 1 && f[0].len == 0)
 			break;
-		assert_true(t->nrows < 64 && nf < 256);
+		assert_true(t->nrows < 64 && nf < TABLE_COLS);
 		t->ncols = nf;
 		for (i = 0; i < nf; i++)
 			t->cell[t->nrows][i] = strdup(f[i].s);
@@ -263,7 +264,7 @@ test_columns_in_another_order(void **state)
 {
 	struct table	 t;
 	struct snapshot	 a, b;
-	int		 order[200], i, n;
+	int		 order[TABLE_COLS + 3], i, n;
 	size_t		 len, alen;
 	char		*buf, *orig;
 
@@ -308,7 +309,7 @@ test_haproxy_18_columns(void **state)
 {
 	struct table	 t;
 	struct snapshot	 a, b;
-	int		 order[200];
+	int		 order[TABLE_COLS + 3];
 	size_t		 i, len, alen;
 	char		*buf, *orig;
 	uint64_t	 common = 0;
@@ -340,7 +341,7 @@ test_newer_columns_ignored(void **state)
 {
 	struct table	 t;
 	struct snapshot	 a, b;
-	int		 order[200], n = 0, dash;
+	int		 order[TABLE_COLS + 3], n = 0, dash;
 	size_t		 i, len, alen;
 	char		*buf, *orig;
 
