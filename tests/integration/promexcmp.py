@@ -123,6 +123,14 @@ class Result:
         self.compared, self.bad = compared, bad
         self.only_agent, self.ref = only_agent, ref
 
+    def assert_meaningful(self):
+        """Enough series compared, and traffic went through: not a
+        comparison of zeros only."""
+        assert self.compared > 500, self.compared
+        moved = [k for k, v in self.ref.items()
+                 if k[0] == "octavia_member_http_responses_total" and v > 0]
+        assert moved, "no traffic counted"
+
 
 def compare(port, hap, table, by_meaning=False):
     """Scrapes the agent on each side of one promex read and compares every

@@ -76,11 +76,7 @@ def values_equal_haproxy_own_exporter():
     r = promexcmp.compare(W.port, W.hap, metrics_md())
     assert not r.bad, f"{len(r.bad)} differ, e.g. {r.bad[:5]}"
     assert not r.only_agent, r.only_agent
-    assert r.compared > 500, r.compared
-    # traffic went through: the comparison is not over zeros only
-    moved = [k for k, v in r.ref.items()
-             if k[0] == "octavia_member_http_responses_total" and v > 0]
-    assert moved, "no traffic counted"
+    r.assert_meaningful()
 
 
 @test
