@@ -1173,11 +1173,12 @@ http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
 		close(fd);
 		return;
 	}
-	sockaddr_text(sa, 1, c->peer, sizeof(c->peer));
 	sockaddr_text(sa, 0, c->peer_ip, sizeof(c->peer_ip));
 	c->peer_port = ntohs(sa->sa_family == AF_INET6 ?
 	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port :
 	    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	(void)snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ?
+	    "[%s]:%u" : "%s:%u", c->peer_ip, c->peer_port);
 	/* responses go out whole: do not wait for the client's ACK (Nagle) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->tls_version = -1;

@@ -236,20 +236,22 @@ select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+/* Octavia's version names, CONFIG_TLS_*, as OpenSSL knows them. */
+static const struct {
+	int		 version;
+	uint64_t	 no;		/* the option that switches it off */
+} versions_ssl[CONFIG_TLS__COUNT] = {
+	[CONFIG_TLS_SSLV3] = { SSL3_VERSION, SSL_OP_NO_SSLv3 },
+	[CONFIG_TLS_V1_0] = { TLS1_VERSION, SSL_OP_NO_TLSv1 },
+	[CONFIG_TLS_V1_1] = { TLS1_1_VERSION, SSL_OP_NO_TLSv1_1 },
+	[CONFIG_TLS_V1_2] = { TLS1_2_VERSION, SSL_OP_NO_TLSv1_2 },
+	[CONFIG_TLS_V1_3] = { TLS1_3_VERSION, SSL_OP_NO_TLSv1_3 },
+};
+
 /* tls-versions: the lowest to the highest, and the gaps switched off. */
 static int
 set_versions(SSL_CTX *ctx, unsigned versions, char *err, size_t errlen)
 {
-	static const struct {
-		int		 version;
-		uint64_t	 no;
-	} v[CONFIG_TLS__COUNT] = {
-		[CONFIG_TLS_SSLV3] = { SSL3_VERSION, SSL_OP_NO_SSLv3 },
-		[CONFIG_TLS_V1_0] = { TLS1_VERSION, SSL_OP_NO_TLSv1 },
-		[CONFIG_TLS_V1_1] = { TLS1_1_VERSION, SSL_OP_NO_TLSv1_1 },
-		[CONFIG_TLS_V1_2] = { TLS1_2_VERSION, SSL_OP_NO_TLSv1_2 },
-		[CONFIG_TLS_V1_3] = { TLS1_3_VERSION, SSL_OP_NO_TLSv1_3 },
-	};
 	int	 i, lo = -1, hi = -1;
 
 	for (i = 0; i < CONFIG_TLS__COUNT; i++)
@@ -259,13 +261,13 @@ set_versions(SSL_CTX *ctx, unsigned versions, char *err, size_t errlen)
 			hi = i;
 		}
 	if (lo == -1 || SSL_CTX_set_min_proto_version(ctx,
-	    v[lo].version) != 1 || SSL_CTX_set_max_proto_version(ctx,
-	    v[hi].version) != 1)
+	    versions_ssl[lo].version) != 1 || SSL_CTX_set_max_proto_version(ctx,
+	    versions_ssl[hi].version) != 1)
 		return fail(err, errlen, "tls-versions: not supported by "
 		    "OpenSSL");
 	for (i = lo; i <= hi; i++)
 		if (!(versions & (1u << i)))
-			SSL_CTX_set_options(ctx, v[i].no);
+			SSL_CTX_set_options(ctx, versions_ssl[i].no);
 	return 0;
 }
 
@@ -434,14 +436,12 @@ tls_failure(SSL *ssl, unsigned long e)
 int
 tls_version(const SSL *ssl)
 {
-	switch (SSL_version(ssl)) {
-	case SSL3_VERSION: return CONFIG_TLS_SSLV3;
-	case TLS1_VERSION: return CONFIG_TLS_V1_0;
-	case TLS1_1_VERSION: return CONFIG_TLS_V1_1;
-	case TLS1_2_VERSION: return CONFIG_TLS_V1_2;
-	case TLS1_3_VERSION: return CONFIG_TLS_V1_3;
-	default: return -1;
-	}
+	int	 i, version = SSL_version(ssl);
+
+	for (i = 0; i < CONFIG_TLS__COUNT; i++)
+		if (versions_ssl[i].version == version)
+			return i;
+	return -1;
 }
 
 void

@@ -291,6 +291,17 @@ parse_listen(struct parser *p, const char *addr)
 	return 0;
 }
 
+/* An absolute path that fits dst (size bytes). */
+static int
+parse_path(struct parser *p, const char *kw, const char *v, char *dst,
+    size_t size)
+{
+	if (v[0] != '/' || strlcpy(dst, v, size) >= size)
+		return perr(p, "%s: not an absolute path under %zu bytes: "
+		    "\"%s\"", kw, size, v);
+	return 0;
+}
+
 static int
 listener_keyword(const char *kw)
 {
@@ -352,11 +363,8 @@ parse_global(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "keepalived-dir") == 0) {
 		if (once(p, &p->seen, SEEN_KEEPALIVED_DIR, w[0]) == -1)
 			return -1;
-		if (w[1][0] != '/' || strlcpy(c->keepalived_dir, w[1],
-		    sizeof(c->keepalived_dir)) >= sizeof(c->keepalived_dir))
-			return perr(p, "keepalived-dir: not an absolute path "
-			    "under %zu bytes: \"%s\"", sizeof(c->keepalived_dir),
-			    w[1]);
+		return parse_path(p, w[0], w[1], c->keepalived_dir,
+		    sizeof(c->keepalived_dir));
 	} else if (strcmp(w[0], "project-id") == 0) {
 		if (once(p, &p->seen, SEEN_PROJECT_ID, w[0]) == -1)
 			return -1;
@@ -366,10 +374,8 @@ parse_global(struct parser *p, char **w, int n)
 	} else if (strcmp(w[0], "log-socket") == 0) {
 		if (once(p, &p->seen, SEEN_LOG_SOCKET, w[0]) == -1)
 			return -1;
-		if (w[1][0] != '/' || strlcpy(c->log_socket, w[1],
-		    sizeof(c->log_socket)) >= sizeof(c->log_socket))
-			return perr(p, "log-socket: not an absolute path under "
-			    "%zu bytes: \"%s\"", sizeof(c->log_socket), w[1]);
+		return parse_path(p, w[0], w[1], c->log_socket,
+		    sizeof(c->log_socket));
 	} else if (strcmp(w[0], "log-facility") == 0) {
 		if (once(p, &p->seen, SEEN_LOG_FACILITY, w[0]) == -1)
 			return -1;
@@ -408,16 +414,6 @@ parse_global(struct parser *p, char **w, int n)
 		c->scrape_timeout_ms = (int)ms;
 	} else
 		return perr(p, "unknown keyword \"%s\"", w[0]);
-	return 0;
-}
-
-/* An absolute path that fits dst (CONFIG_PATH_MAX). */
-static int
-parse_path(struct parser *p, const char *kw, const char *v, char *dst)
-{
-	if (v[0] != '/' || strlcpy(dst, v, CONFIG_PATH_MAX) >= CONFIG_PATH_MAX)
-		return perr(p, "%s: not an absolute path under %d bytes: "
-		    "\"%s\"", kw, CONFIG_PATH_MAX, v);
 	return 0;
 }
 
@@ -537,17 +533,19 @@ parse_tls(struct parser *p, char **w, int n)
 		    sizeof(*certs))) == NULL)
 			return perr(p, "out of memory");
 		t->certs = certs;
-		if (parse_path(p, w[0], w[1], certs[t->ncerts].path) == -1)
+		if (parse_path(p, w[0], w[1], certs[t->ncerts].path,
+		    CONFIG_PATH_MAX) == -1)
 			return -1;
 		t->ncerts++;
 	} else if (strcmp(w[0], "tls-client-ca") == 0) {
 		if (once(p, &p->lseen, SEEN_TLS_CLIENT_CA, w[0]) == -1)
 			return -1;
-		return parse_path(p, w[0], w[1], t->client_ca);
+		return parse_path(p, w[0], w[1], t->client_ca,
+		    sizeof(t->client_ca));
 	} else if (strcmp(w[0], "tls-crl") == 0) {
 		if (once(p, &p->lseen, SEEN_TLS_CRL, w[0]) == -1)
 			return -1;
-		return parse_path(p, w[0], w[1], t->crl);
+		return parse_path(p, w[0], w[1], t->crl, sizeof(t->crl));
 	} else if (strcmp(w[0], "tls-verify") == 0) {
 		if (once(p, &p->lseen, SEEN_TLS_VERIFY, w[0]) == -1)
 			return -1;
