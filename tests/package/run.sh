@@ -12,7 +12,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pkg=amphora-prometheus-agent
 work=$(mktemp -d /tmp/apa-package.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+made_group=""
+undo() {
+    rm -rf "$work"
+    [ -z "$made_group" ] || groupdel octavia
+}
+trap undo EXIT
 fail() { echo "FAIL $*" >&2; exit 1; }
 
 echo "== package: dpkg-buildpackage -us -uc -b"
@@ -54,8 +59,18 @@ awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' ||
 echo "PASS exposure level $exposure (at most 2.0)"
 
 echo "== package: install"
+# as in an amphora built from Debian's octavia packages: a group octavia
+# owning /etc/octavia and /var/lib/octavia, mode 0750
+if ! getent group octavia >/dev/null; then
+    groupadd --system octavia
+    made_group=yes
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall "$deb" \
     >"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "install"; }
+id -nG _amphora-prometheus | grep -qw octavia ||
+    fail "_amphora-prometheus is not in group octavia: $(id -nG _amphora-prometheus)"
+echo "PASS the postinst put _amphora-prometheus in group octavia, which owns" \
+    "Debian's /etc/octavia and /var/lib/octavia (0750)"
 dpkg -L "$pkg" >"$work/files"
 for f in /usr/sbin/$pkg /usr/share/man/man8/$pkg.8.gz \
     /usr/share/man/man5/$pkg.conf.5.gz /etc/octavia/$pkg.conf \

@@ -21,6 +21,7 @@ Prints one line per check and exits non-zero on the first failure; every
 namespace, process and file it made is removed whatever happens.
 """
 import argparse
+import grp
 import os
 import pwd
 import random
@@ -87,8 +88,18 @@ class Amphora:
             sh("ip", "-n", ns, "link", "set", dev, "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         if not os.path.exists(OCTAVIA_DIR):
-            os.makedirs(OCTAVIA_DIR, 0o755)     # as Octavia's element does
+            # Debian's octavia-common: 0750, group octavia (which the
+            # package's user joined); upstream's element makes it 0755
+            os.makedirs(OCTAVIA_DIR, 0o750)
+            os.chown(OCTAVIA_DIR, 0, grp.getgrnam("octavia").gr_gid)
             self.undo.append(["rm", "-rf", OCTAVIA_DIR])
+        etc = os.stat("/etc/octavia")
+        os.chown("/etc/octavia", 0, grp.getgrnam("octavia").gr_gid)
+        os.chmod("/etc/octavia", 0o750)
+        self.undo.append(["chown", f"{etc.st_uid}:{etc.st_gid}",
+                          "/etc/octavia"])
+        self.undo.append(["chmod", oct(etc.st_mode & 0o7777)[2:],
+                          "/etc/octavia"])
 
     def start_haproxy(self, lb):
         """Octavia configures the load balancer: its haproxy.cfg in
