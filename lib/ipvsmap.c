@@ -136,10 +136,8 @@ map_member(struct snapshot *s, const struct lvs_listener *l, size_t m,
 					continue;
 				found = 1;
 				weight = d->weight > weight ? d->weight : weight;
-				add(r, COL_SCUR, (uint64_t)d->active_conns +
-				    d->inact_conns);
-				add(sums, COL_SCUR, (uint64_t)d->active_conns +
-				    d->inact_conns);
+				add(r, COL_SCUR, d->active_conns);
+				add(sums, COL_SCUR, d->active_conns);
 				add_stats(r, &d->stats);
 			}
 		}

@@ -7,7 +7,10 @@
  *
  *	listener, pool	the sums over the listener's virtual services (every
  *			VIP of it found in IPVS); current sessions are the
- *			destinations' active and inactive connections
+ *			destinations' active connections, as the amphora's
+ *			heartbeat (keepalivedlvs_query.py) and so Octavia's
+ *			API count them: an inactive one, a UDP flow's entry
+ *			until its timeout, is no session
  *	member		the sums over its destinations (one per VIP group)
  *
  * A member's status: MAINT when Octavia disabled it; absent from IPVS
