@@ -32,7 +32,7 @@ packaging/ensure-packages.sh \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \
     valgrind cppcheck clang-tidy prometheus-alertmanager victoria-metrics \
     python3-yaml keepalived ipvsadm qemu-system-x86 linux-image-amd64 \
-    busybox-static cpio debootstrap
+    busybox-static cpio debootstrap python3-octavia
 
 jobs=$(nproc)
 build() {

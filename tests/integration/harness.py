@@ -7,6 +7,7 @@ run() parses the command line, starts the shared World (one HAProxy, one
 agent), and sets ARGS and W in the harness and in the suite module.
 """
 import argparse
+import functools
 import json
 import os
 import random
@@ -27,6 +28,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
+# Debian's python3-* modules (python3-octavia) are for Debian's Python,
+# which need not be the first python3 on PATH
+OCTAVIA_PYTHON = "/usr/bin/python3"
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
 from testnet import free_port_block, wait_for  # noqa: E402
@@ -108,6 +112,25 @@ class Proc:
         return self.p.returncode
 
 
+def octavia_render(what):
+    """Octavia's own templater (tests/tools/octavia_render.py, Debian's
+    python3-octavia) for the HAProxy under test: the command, up to the
+    arguments of the shape."""
+    return [OCTAVIA_PYTHON, os.path.join(TOOLS, "octavia_render.py"), what,
+            "--haproxy-version", haproxy_version()]
+
+
+@functools.lru_cache(maxsize=None)
+def haproxy_version():
+    """What the HAProxy under test says it is ("2.6.12"), as the amphora
+    reports it to Octavia's controller."""
+    out = subprocess.run(haproxy_cmd() + ["-v"], capture_output=True,
+                         text=True, check=True).stdout
+    m = re.search(r"version (\d+\.\d+\.\d+)", out)
+    assert m, out
+    return m.group(1)
+
+
 def haproxy_cmd():
     """HAProxy: Debian's here, or $HAPROXY (another release's, run in a
     chroot by the wrapper tests/tools/haproxy_chroot.sh makes)."""
@@ -115,9 +138,11 @@ def haproxy_cmd():
 
 
 class HAProxy:
-    """HAProxy with a generated Octavia config: the "mixed" scenario, or
-    "states" (tests/tools/haproxy_states.py drives it, through a second
-    stats socket of level admin)."""
+    """HAProxy with an Octavia config: "mixed", rendered by Octavia's own
+    templater for this HAProxy's version (tests/tools/octavia_render.py),
+    or "states", the project's generator's (tests/tools/
+    octavia_haproxy_cfg.py: tests/tools/haproxy_states.py drives it through
+    a second stats socket of level admin, which Octavia never renders)."""
 
     def __init__(self, work, name="lb", socket_path=None, scenario="mixed"):
         self.work = work
@@ -127,16 +152,18 @@ class HAProxy:
         man = os.path.join(work, f"{name}.json")
         base = free_port_block(9)
         self.agent_port = free_port_block(1)
-        extra = []
+        args = ["--scenario", scenario, "--socket", self.sock,
+                "--base-port", str(base), "--agent-port", str(self.agent_port),
+                "--seed", str(random.randrange(1 << 30)),
+                "--config", self.cfg, "--manifest", man]
         if scenario == "states":
-            extra = ["--admin-socket", os.path.join(work, f"{name}-admin.sock")]
-        subprocess.run([sys.executable, os.path.join(TOOLS,
-                        "octavia_haproxy_cfg.py"), "--scenario", scenario,
-                        "--socket", self.sock, "--base-port", str(base),
-                        "--agent-port", str(self.agent_port),
-                        "--seed", str(random.randrange(1 << 30)),
-                        "--config", self.cfg, "--manifest", man] + extra,
-                       check=True)
+            # a second socket of level admin: not a shape Octavia makes
+            cmd = [sys.executable, os.path.join(TOOLS,
+                   "octavia_haproxy_cfg.py"), "--admin-socket",
+                   os.path.join(work, f"{name}-admin.sock")]
+        else:
+            cmd = octavia_render("haproxy")
+        subprocess.run(cmd + args, check=True)
         self.m = json.load(open(man))
         self.pidfile = os.path.join(work, f"{name}.pid")
         self.proc = None

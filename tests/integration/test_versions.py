@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The agent against the HAProxy an amphora image happens to carry: the
-same Octavia-shaped config under HAProxy 2.2 (Debian bullseye), 2.6
+config Octavia's own templater renders for that release (tests/tools/
+octavia_render.py, given the version as an amphora reports it) under
+HAProxy 2.2 (Debian bullseye), 2.6
 (bookworm, this machine's) and 3.0 (trixie), the other releases run from
 chroots (tests/tools/haproxy_chroot.sh; tests/run.sh makes and caches
 them). Run once per release, with $HAPROXY naming its binary:
@@ -120,7 +122,7 @@ def statuses_mapped_alike():
     roles = W.hap.m["member_roles"]
     want = {"up": ("UP", "ONLINE"), "down": ("DOWN", "ERROR"),
             "maint": ("MAINT", "OFFLINE"), "weight0": ("UP", "DRAINING"),
-            "backup": ("UP", "NO_MONITOR"),     # no check on it
+            "backup": ("UP", "ONLINE"),   # Octavia checks backups too
             "unchecked": ("UP", "NO_MONITOR"),
             "l7bad": ("DOWN", "ERROR"), "tcp_up": ("UP", "ONLINE"),
             "tcp_unchecked": ("UP", "NO_MONITOR")}

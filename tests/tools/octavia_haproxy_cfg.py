@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Write an Octavia-shaped haproxy.cfg and a manifest of its UUIDs.
+"""Write an Octavia-shaped haproxy.cfg and a manifest of its UUIDs: the
+project's own generator, for the shapes Octavia's templater cannot make
+(tests/tools/octavia_render.py renders the rest with Octavia's own code,
+and tests/integration/test_render.py checks that the two agree on "scale").
 
 Octavia renders `frontend <listener_id>`, `backend <pool_id>:<listener_id>`
 and `server <member_id> ...`, plus the internal prometheus proxies when a
-PROMETHEUS listener exists. Two shapes:
+PROMETHEUS listener exists. The shapes:
 
   --scenario mixed     every kind of member state the agent must map
                        (HTTP and TCP listeners, a pool shared by two
@@ -18,11 +21,13 @@ PROMETHEUS listener exists. Two shapes:
                        members are all disabled, a listener of maxconn 1
                        and a spare one to pause or stop.
 
-All addresses are on loopback, but for --prometheus-listener ADDR:PORT: a
-PROMETHEUS listener as Octavia renders one, on the VIP, its allowed_cidrs
-(--allowed-cidr) enforced by HAProxy, forwarding to the internal backend
-where the agent answers in the drop-in deployment. The manifest (JSON)
-lists the UUIDs and the ports, so tests never hard-code them.
+"mixed" puts an unchecked member in a checked pool and a hand-written
+stats page beside them, which Octavia never renders (its health monitor
+is per pool); the unit fixtures are captured from it, and the demo and the
+image test run it because they need no python3-octavia. "scale" reaches
+10,000 members faster than Octavia's templater, "states" needs a second
+stats socket of level admin. All addresses are on loopback. The manifest
+(JSON) lists the UUIDs and the ports, so tests never hard-code them.
 """
 import argparse
 import json
@@ -59,18 +64,6 @@ backend prometheus-exporter-internal
     server prometheus-internal 127.0.0.1:{agent}
 
 """
-
-
-def prometheus_listener(lid, bind, cidrs):
-    """A listener of protocol PROMETHEUS, as Octavia renders it."""
-    acl = ""
-    if cidrs:
-        acl = (f"    acl allowed-cidr src {' '.join(cidrs)}\n"
-               f"    tcp-request connection reject unless allowed-cidr\n")
-    return (f"frontend {lid}\n    mode http\n    bind {bind}\n"
-            f"    maxconn 1000\n{acl}"
-            f"    timeout client 50000\n"
-            f"    default_backend prometheus-exporter-internal\n\n")
 
 
 def global_section(a):
@@ -269,19 +262,12 @@ def main():
     p.add_argument("--listeners", type=int, default=3)
     p.add_argument("--members", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--prometheus-listener", metavar="ADDR:PORT")
-    p.add_argument("--allowed-cidr", action="append", default=[])
     p.add_argument("--config", required=True)
     p.add_argument("--manifest", required=True)
     a = p.parse_args()
     import random
     rng = random.Random(a.seed)
     cfg, manifest = SCENARIOS[a.scenario](a, rng)
-    if a.prometheus_listener:
-        lid = uid(rng)
-        manifest["listeners"]["prometheus"] = lid
-        cfg += prometheus_listener(lid, a.prometheus_listener,
-                                   a.allowed_cidr)
     with open(a.config, "w") as f:
         f.write(cfg)
     with open(a.manifest, "w") as f:

@@ -1,0 +1,305 @@
+#!/usr/bin/python3
+"""Octavia's own templaters write the test configurations.
+
+Debian's python3-octavia (Octavia 11, Zed; /usr/bin/python3, whose
+modules those are) renders, from Octavia data models built here:
+
+  haproxy   haproxy.cfg by octavia.common.jinja.haproxy.combined_listeners
+            .jinja_cfg.JinjaTemplater.build_config, for the HAProxy version
+            given (Octavia changes what it writes by version, as for an
+            amphora reporting it in /1.0/info)
+
+and writes a manifest (JSON) of the UUIDs and ports, the same keys
+tests/tools/octavia_haproxy_cfg.py writes, so the suites read either.
+
+Shapes (--scenario):
+  mixed   what the integration suites need, as Octavia makes it: HTTP
+          listeners http and http2 sharing pool_a (HTTP health monitor)
+          with a member in each role (up; down: its port is closed; maint:
+          disabled; weight0; backup; l7bad: answers 503), both reaching
+          pool_u (no monitor, member "unchecked") by an L7 policy on /u;
+          a TCP listener on pool_b (TCP monitor, "tcp_up"), a second on
+          pool_bu (none, "tcp_unchecked").
+  scale   --listeners N HTTP listeners of --members M unchecked members,
+          the shape octavia_haproxy_cfg.py's "scale" writes too
+          (tests/integration/test_render.py checks the two agree).
+
+Two departures from an amphora, both for running several HAProxies side by
+side on one test machine: every frontend binds --vip (127.0.0.1 by
+default) at a port of the --base-port block, and the two internal
+Prometheus proxies Octavia pins to 127.0.0.1:9101 and :9102 move to the
+block's "promex" port and --agent-port. The members point at proxies of
+the test's own (member-target, member-target-bad, a stats page, and
+HAProxy's exporter as the tests' reference where Octavia renders none),
+appended after Octavia's text under a comment saying so; the agent must
+hide them.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import uuid
+
+from oslo_config import cfg
+
+from octavia.common import config as octavia_config
+from octavia.common import data_models as dm
+from octavia.common.jinja.haproxy.combined_listeners import jinja_cfg
+
+CONF = cfg.CONF
+VERSION = "octavia 11 (python3-octavia)"
+
+
+class Model:
+    """A load balancer of Octavia data models, built a listener, pool and
+    member at a time; UUIDs from the seeded rng, so a seed gives the same
+    configuration."""
+
+    def __init__(self, rng, vip, project="apa-tests"):
+        self.rng = rng
+        lb_id = self.uid()
+        self.amp = dm.Amphora(id=self.uid(), lb_network_ip=vip,
+                              vrrp_ip=vip, status="ALLOCATED",
+                              role="STANDALONE")
+        self.lb = dm.LoadBalancer(
+            id=lb_id, project_id=project, enabled=True, topology="SINGLE",
+            listeners=[], pools=[], amphorae=[self.amp], additional_vips=[],
+            vip=dm.Vip(load_balancer_id=lb_id, ip_address=vip))
+        self.roles = {}
+
+    def uid(self):
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def listener(self, protocol, port, pool=None, limit=1000):
+        li = dm.Listener(
+            id=self.uid(), project_id=self.lb.project_id,
+            load_balancer=self.lb, load_balancer_id=self.lb.id,
+            protocol=protocol, protocol_port=port, connection_limit=limit,
+            enabled=True, provisioning_status="ACTIVE", default_pool=pool,
+            default_pool_id=pool.id if pool else None,
+            pools=[pool] if pool else [], l7policies=[], sni_containers=[],
+            insert_headers={}, allowed_cidrs=[], peer_port=1025)
+        if pool:
+            pool.listeners.append(li)
+        self.lb.listeners.append(li)
+        return li
+
+    def pool(self, protocol, monitor=None, delay=2, fall=1, rise=1):
+        p = dm.Pool(id=self.uid(), project_id=self.lb.project_id,
+                    protocol=protocol, lb_algorithm="ROUND_ROBIN",
+                    enabled=True, provisioning_status="ACTIVE", members=[],
+                    listeners=[], l7policies=[], load_balancer=self.lb,
+                    tls_enabled=False)
+        if monitor:
+            http = monitor in ("HTTP", "HTTPS")
+            p.health_monitor = dm.HealthMonitor(
+                id=self.uid(), pool=p, pool_id=p.id, type=monitor,
+                delay=delay, timeout=2, fall_threshold=fall,
+                rise_threshold=rise, enabled=True,
+                provisioning_status="ACTIVE",
+                http_method="GET" if http else None,
+                url_path="/" if http else None,
+                expected_codes="200" if http else None)
+        self.lb.pools.append(p)
+        return p
+
+    def member(self, pool, role, addr, port, weight=1, enabled=True,
+               backup=False):
+        m = dm.Member(id=self.uid(), project_id=self.lb.project_id,
+                      pool=pool, pool_id=pool.id, ip_address=addr,
+                      protocol_port=port, weight=weight, backup=backup,
+                      enabled=enabled, provisioning_status="ACTIVE",
+                      operating_status="NO_MONITOR")
+        pool.members.append(m)
+        if role:
+            self.roles[role] = m.id
+        return m
+
+    def l7_to_pool(self, listener, pool, prefix):
+        pol = dm.L7Policy(id=self.uid(), listener=listener,
+                          listener_id=listener.id,
+                          action="REDIRECT_TO_POOL", redirect_pool=pool,
+                          redirect_pool_id=pool.id, position=1, enabled=True,
+                          l7rules=[], provisioning_status="ACTIVE")
+        pol.l7rules.append(dm.L7Rule(
+            id=self.uid(), l7policy=pol, l7policy_id=pol.id, type="PATH",
+            compare_type="STARTS_WITH", value=prefix, enabled=True,
+            provisioning_status="ACTIVE"))
+        listener.l7policies.append(pol)
+        listener.pools.append(pool)
+        pool.listeners.append(listener)
+        pool.l7policies.append(pol)
+
+    def manifest(self):
+        pools, members = [], []
+        for li in self.lb.listeners:
+            for p in li.pools:
+                pools.append([p.id, li.id])
+                members += [[m.id, p.id, li.id] for m in p.members]
+        return {"loadbalancer": self.lb.id, "pools": pools,
+                "members": members, "member_roles": self.roles}
+
+
+def configure():
+    octavia_config.init([], default_config_files=[])
+
+
+def render_haproxy(model, version, socket_path):
+    """Octavia's haproxy.cfg for the model, as the amphora driver renders
+    it for an amphora reporting HAProxy `version` ("2.6.12")."""
+    base = os.path.dirname(socket_path)
+    templater = jinja_cfg.JinjaTemplater(
+        base_amp_path=base, base_crt_dir=os.path.join(base, "certs"),
+        haproxy_template=CONF.haproxy_amphora.haproxy_template,
+        connection_logging=CONF.haproxy_amphora.connection_logging)
+    return templater.build_config(
+        host_amphora=model.amp, listeners=model.lb.listeners, tls_certs={},
+        haproxy_versions=version.split(".")[:2], socket_path=socket_path)
+
+
+def move_internal_ports(text, promex, agent):
+    """Octavia pins the internal Prometheus proxies to 127.0.0.1:9101 and
+    :9102; a test machine runs several HAProxies at once."""
+    text, n1 = re.subn(r"(?m)^(\s+bind 127\.0\.0\.1:)9101$",
+                       rf"\g<1>{promex}", text)
+    text, n2 = re.subn(r"(?m)^(\s+server prometheus-internal 127\.0\.0\.1:)"
+                       r"9102$", rf"\g<1>{agent}", text)
+    if (n1, n2) not in ((0, 0), (1, 1)):
+        raise SystemExit("octavia_render: Octavia's internal Prometheus "
+                         f"proxies changed shape ({n1}, {n2})")
+    return text
+
+
+TARGETS = """
+# ---- the test's own proxies, not Octavia's: what the members point at,
+# and a stats page (tests/tools/octavia_render.py); the agent hides them
+frontend member-target
+    bind 127.0.0.1:{target}
+    mode http
+    timeout client 50s
+    http-request return status 200 content-type text/plain string ok
+
+frontend member-target-bad
+    bind 127.0.0.1:{target_bad}
+    mode http
+    timeout client 50s
+    http-request return status 503 content-type text/plain string down
+    http-after-response set-status 503 reason "Down, \\"really\\" down"
+
+listen stats
+    bind 127.0.0.1:{stats}
+    mode http
+    timeout client 50s
+    stats enable
+    stats uri /
+"""
+
+# HAProxy's own exporter, the tests' reference, where Octavia renders none
+# (it does only for a load balancer with a PROMETHEUS listener)
+PROMEX = """
+frontend promex-reference
+    bind 127.0.0.1:{promex}
+    mode http
+    timeout client 50s
+    http-request use-service prometheus-exporter if {{ path /metrics }}
+"""
+
+
+def mixed(a, model):
+    ports = {k: a.base_port + i for i, k in enumerate(
+        ["http", "tcp", "http2", "target", "target_bad", "closed", "stats",
+         "promex", "tcp2"])}
+    live, bad, closed = ports["target"], ports["target_bad"], ports["closed"]
+    lo = "127.0.0.1"
+    pool_a = model.pool("HTTP", "HTTP")
+    model.member(pool_a, "up", lo, live)
+    model.member(pool_a, "down", lo, closed)
+    model.member(pool_a, "maint", lo, live, enabled=False)
+    model.member(pool_a, "weight0", lo, live, weight=0)
+    model.member(pool_a, "backup", lo, live, backup=True)
+    model.member(pool_a, "l7bad", lo, bad)
+    pool_u = model.pool("HTTP")
+    model.member(pool_u, "unchecked", lo, live)
+    lst = {}
+    for name in ("http", "http2"):
+        li = model.listener("HTTP", ports[name], pool_a)
+        model.l7_to_pool(li, pool_u, "/u")
+        lst[name] = li.id
+    pool_b = model.pool("TCP", "TCP")
+    model.member(pool_b, "tcp_up", lo, live)
+    lst["tcp"] = model.listener("TCP", ports["tcp"], pool_b).id
+    pool_bu = model.pool("TCP")
+    model.member(pool_bu, "tcp_unchecked", lo, live)
+    lst["tcp2"] = model.listener("TCP", ports["tcp2"], pool_bu).id
+    return ports, lst
+
+
+def scale(a, model):
+    ports = {"target": a.base_port, "target_bad": a.base_port + 1,
+             "promex": a.base_port + 2, "stats": a.base_port + 3}
+    lst = {}
+    for i in range(a.listeners):
+        p = model.pool("HTTP")
+        for _ in range(a.members):
+            model.member(p, None, "127.0.0.1", ports["target"])
+        lst[str(i)] = model.listener("HTTP", a.base_port + 10 + i, p,
+                                     limit=100).id
+    return ports, lst
+
+
+SCENARIOS = {"mixed": mixed, "scale": scale}
+
+
+def haproxy_main(a):
+    model = Model(random.Random(a.seed), a.vip)
+    ports, lst = SCENARIOS[a.scenario](a, model)
+    if a.prometheus_listener:
+        addr, port = a.prometheus_listener.rsplit(":", 1)
+        if addr != a.vip:
+            raise SystemExit("--prometheus-listener: Octavia binds every "
+                             "listener on the VIP (--vip)")
+        li = model.listener("PROMETHEUS", int(port))
+        li.allowed_cidrs = [dm.ListenerCidr(listener_id=li.id, cidr=c)
+                            for c in a.allowed_cidr]
+        lst["prometheus"] = li.id
+    text = render_haproxy(model, a.haproxy_version, a.socket)
+    text = move_internal_ports(text, ports["promex"], a.agent_port)
+    text += TARGETS.format(**ports)
+    if "prometheus-exporter-internal-endpoint" not in text:
+        text += PROMEX.format(**ports)
+    manifest = dict(model.manifest(), socket=a.socket, ports=ports,
+                    listeners=lst, renderer=f"{VERSION}, HAProxy "
+                    f"{a.haproxy_version}")
+    with open(a.config, "w") as f:
+        f.write(text)
+    with open(a.manifest, "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    h = sub.add_parser("haproxy")
+    h.add_argument("--scenario", choices=sorted(SCENARIOS), default="mixed")
+    h.add_argument("--socket", required=True)
+    h.add_argument("--haproxy-version", required=True,
+                   help="what the amphora reports, e.g. 2.6.12")
+    h.add_argument("--vip", default="127.0.0.1")
+    h.add_argument("--base-port", type=int, default=21000)
+    h.add_argument("--agent-port", type=int, default=9102)
+    h.add_argument("--listeners", type=int, default=3)
+    h.add_argument("--members", type=int, default=3)
+    h.add_argument("--seed", type=int, default=1)
+    h.add_argument("--prometheus-listener", metavar="ADDR:PORT")
+    h.add_argument("--allowed-cidr", action="append", default=[])
+    h.add_argument("--config", required=True)
+    h.add_argument("--manifest", required=True)
+    a = p.parse_args()
+    configure()
+    {"haproxy": haproxy_main}[a.what](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
