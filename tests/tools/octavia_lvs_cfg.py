@@ -16,7 +16,10 @@ One file per listener, in --dir:
   off      a disabled listener: its comments, no virtual server
 
 --check-script is the MISC_CHECK script (Octavia's udp_check.sh calls
-nc); addresses are arguments so the VM test can place them.
+nc); addresses are arguments so the VM test can place them; --shapes
+writes only some. Octavia's own templater makes udp, sctp and off
+(tests/tools/octavia_render.py lvs, which the VM test uses); "plain" is
+the form older Octavia releases wrote, which only this generator makes.
 """
 import argparse
 import json
@@ -85,7 +88,10 @@ def main():
     p.add_argument("--sctp", action="store_true")
     p.add_argument("--delay", type=int, default=1,
                    help="the health monitor's delay and timeout, seconds")
+    p.add_argument("--shapes", default="udp,plain,sctp,off",
+                   help="which listeners to write (comma-separated)")
     a = p.parse_args()
+    shapes = set(a.shapes.split(","))
     rng = random.Random(a.seed)
     lb = uid(rng)
     os.makedirs(a.dir, exist_ok=True)
@@ -97,6 +103,8 @@ def main():
         return m[kind][name]
 
     def write(name, text):
+        if name not in shapes:  # its UUIDs drawn all the same: a seed
+            return              # names the same objects whatever is written
         path = os.path.join(a.dir,
                             f"octavia-keepalivedlvs-{m['listeners'][name]}.conf")
         with open(path, "w") as f:
@@ -138,6 +146,14 @@ def main():
     lid = new("listeners", "off")
     write("off", header(lb, lid, disabled=True))
 
+    members = {"udp": ("up", "fail", "disabled", "drained", "up6"),
+               "plain": ("plain",), "sctp": ("sctp",), "off": ()}
+    for shape, roles in members.items():
+        if shape not in shapes:
+            for kind, names in (("listeners", (shape,)), ("pools", (shape,)),
+                                ("members", roles)):
+                for n in names:
+                    m[kind].pop(n, None)
     with open(a.manifest, "w") as f:
         json.dump(m, f, indent=1)
 

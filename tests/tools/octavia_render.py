@@ -8,6 +8,9 @@ modules those are) renders, from Octavia data models built here:
             .jinja_cfg.JinjaTemplater.build_config, for the HAProxy version
             given (Octavia changes what it writes by version, as for an
             amphora reporting it in /1.0/info)
+  lvs       one keepalived configuration per UDP or SCTP listener, by
+            octavia.common.jinja.lvs.jinja_cfg.LvsJinjaTemplater, as the
+            amphora agent stores them (octavia-keepalivedlvs-<id>.conf)
 
 and writes a manifest (JSON) of the UUIDs and ports, the same keys
 tests/tools/octavia_haproxy_cfg.py writes, so the suites read either.
@@ -23,6 +26,15 @@ Shapes (--scenario):
   scale   --listeners N HTTP listeners of --members M unchecked members,
           the shape octavia_haproxy_cfg.py's "scale" writes too
           (tests/integration/test_render.py checks the two agree).
+  lvs     (the lvs command) a load balancer on --vip, --vip2 and --vip6:
+          a UDP listener on --port with a health monitor and members "up",
+          "fail" (its port closed), "drained" (weight 0), "disabled" and
+          the IPv6 "up6"; an SCTP one on --port + 2 (--sctp) with "sctp";
+          a disabled UDP listener "off". Octavia puts every listener on
+          every VIP. The MISC_CHECK program is --check-script (Octavia's
+          is /var/lib/octavia/lvs/check/udp_check.sh). The older
+          single-VIP form Octavia wrote before comes from
+          tests/tools/octavia_lvs_cfg.py.
 
 Two departures from an amphora, both for running several HAProxies side by
 side on one test machine: every frontend binds --vip (127.0.0.1 by
@@ -47,6 +59,7 @@ from oslo_config import cfg
 from octavia.common import config as octavia_config
 from octavia.common import data_models as dm
 from octavia.common.jinja.haproxy.combined_listeners import jinja_cfg
+from octavia.common.jinja.lvs import jinja_cfg as lvs_jinja_cfg
 
 CONF = cfg.CONF
 VERSION = "octavia 11 (python3-octavia)"
@@ -278,6 +291,52 @@ def haproxy_main(a):
         json.dump(manifest, f, indent=1)
 
 
+def lvs_main(a):
+    """UDP and SCTP listeners, one keepalived file each, and a manifest
+    with the keys tests/tools/octavia_lvs_cfg.py writes."""
+    model = Model(random.Random(a.seed), a.vip)
+    model.lb.additional_vips = [dm.AdditionalVip(ip_address=v)
+                                for v in (a.vip2, a.vip6)]
+    m = {"loadbalancer": {"id": model.lb.id}, "listeners": {}, "pools": {},
+         "members": {}, "files": {}}
+    udp = model.pool("UDP", "UDP-CONNECT", delay=a.delay, fall=1, rise=1)
+    udp.health_monitor.timeout = a.delay
+    for role, addr, port, more in (
+            ("up", a.member, a.member_port, {}),
+            ("fail", a.member, a.closed_port, {}),
+            ("drained", a.member, a.member_port + 10, {"weight": 0}),
+            ("disabled", a.member, a.member_port + 11, {"enabled": False}),
+            ("up6", a.member6, a.member_port, {})):
+        m["members"][role] = model.member(udp, role, addr, port, **more).id
+    lists = [("udp", model.listener("UDP", a.port, udp, limit=-1), udp)]
+    if a.sctp:
+        p = model.pool("SCTP")
+        m["members"]["sctp"] = model.member(p, "sctp", a.member,
+                                            a.member_port + 3).id
+        lists.append(("sctp", model.listener("SCTP", a.port + 2, p,
+                                             limit=-1), p))
+    p = model.pool("UDP")
+    model.member(p, None, a.member, a.member_port)
+    off = model.listener("UDP", a.port + 3, p, limit=-1)
+    off.enabled = False
+    lists.append(("off", off, p))
+    os.makedirs(a.dir, exist_ok=True)
+    t = lvs_jinja_cfg.LvsJinjaTemplater()
+    for name, li, pool in lists:
+        text = t.build_config(listener=li)
+        if a.check_script:
+            text = text.replace("/var/lib/octavia/lvs/check/udp_check.sh",
+                                a.check_script)
+        path = os.path.join(a.dir, f"octavia-keepalivedlvs-{li.id}.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        m["listeners"][name], m["pools"][name] = li.id, pool.id
+        m["files"][name] = path
+    m["renderer"] = VERSION
+    with open(a.manifest, "w") as f:
+        json.dump(m, f, indent=1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="what", required=True)
@@ -296,9 +355,25 @@ def main():
     h.add_argument("--allowed-cidr", action="append", default=[])
     h.add_argument("--config", required=True)
     h.add_argument("--manifest", required=True)
+    v = sub.add_parser("lvs")
+    v.add_argument("--dir", required=True)
+    v.add_argument("--manifest", required=True)
+    v.add_argument("--seed", type=int, default=1)
+    v.add_argument("--vip", default="192.0.2.10")
+    v.add_argument("--vip2", default="192.0.2.11")
+    v.add_argument("--vip6", default="2001:db8::10")
+    v.add_argument("--member", default="198.51.100.21")
+    v.add_argument("--member6", default="2001:db8:1::21")
+    v.add_argument("--port", type=int, default=5353)
+    v.add_argument("--member-port", type=int, default=5354)
+    v.add_argument("--closed-port", type=int, default=5355)
+    v.add_argument("--check-script")
+    v.add_argument("--sctp", action="store_true")
+    v.add_argument("--delay", type=int, default=1,
+                   help="the health monitor's delay and timeout, seconds")
     a = p.parse_args()
     configure()
-    {"haproxy": haproxy_main}[a.what](a)
+    {"haproxy": haproxy_main, "lvs": lvs_main}[a.what](a)
 
 
 if __name__ == "__main__":

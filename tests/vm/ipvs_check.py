@@ -59,6 +59,9 @@ def status(fams, scope, kind, **labels):
 def main():
     out = sys.argv[1]
     m = json.load(open(f"{out}/manifest.json"))
+    for kind, objs in json.load(open(f"{out}/manifest-older.json")).items():
+        if isinstance(objs, dict) and kind != "loadbalancer":
+            m[kind].update(objs)
     fams = expfmt.parse(open(f"{out}/metrics.txt").read())
     after = expfmt.parse(open(f"{out}/metrics-after.txt").read())
     svcs = ipvsadm(out)
@@ -71,10 +74,12 @@ def main():
         "IPVS not read again after the worker was killed"
 
     # listeners and pools: the sums of their services
-    vips = {"udp": [("UDP", "192.0.2.10:5353"), ("UDP", "192.0.2.11:5353"),
-                    ("UDP", "[2001:db8::10]:5353")],
+    # Octavia puts a listener on every VIP of the load balancer
+    every = ["192.0.2.10", "192.0.2.11", "[2001:db8::10]"]
+    vips = {"udp": [("UDP", f"{v}:5353") for v in every],
             "plain": [("UDP", "192.0.2.10:5354")],
-            "sctp": [("SCTP", "192.0.2.10:5355")]}
+            "sctp": [("SCTP", f"{v}:5355") for v in every
+                     if ("SCTP", f"{v}:5355") in svcs]}
     sctp = ("SCTP", "192.0.2.10:5355") in svcs
     if not sctp:
         del vips["sctp"]
