@@ -9,19 +9,25 @@
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
 # parser for 15 s (FUZZ_SECONDS) with libFuzzer.
 #
-#   tests/run.sh            everything but the amphora image
+#   tests/run.sh            everything but the real amphora and its image
 #   tests/run.sh --quick    gcc build and its tests only
 #   tests/run.sh --image    everything, then an amphora image built with
 #                           diskimage-builder (packaging/dib/test-image.sh)
+#   tests/run.sh --amphora  everything, and after the package a real amphora
+#                           booted under systemd with it, driven by Octavia's
+#                           own controller code (tests/amphora/run.sh:
+#                           15-18 minutes with its image cached, more than
+#                           the default suite's budget allows)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-quick=0 image=0
+quick=0 image=0 amphora=0
 case "${1:-}" in
 --quick) quick=1 ;;
 --image) image=1 ;;
+--amphora) amphora=1 ;;
 "") ;;
-*) echo "usage: tests/run.sh [--quick | --image]" >&2; exit 2 ;;
+*) echo "usage: tests/run.sh [--quick | --image | --amphora]" >&2; exit 2 ;;
 esac
 
 packaging/ensure-packages.sh \
@@ -73,6 +79,15 @@ tests/package/run.sh
 # UDP and SCTP against a real IPVS, in a VM (this kernel has no ip_vs)
 echo "== vm: IPVS"
 tests/vm/ipvs.sh build-gcc
+
+# a real amphora: the image (diskimage-builder, Debian's octavia-agent,
+# the package), booted with systemd as PID 1, driven by Octavia's own
+# controller code; the image is cached outside the clone, keyed by its
+# inputs (tests/amphora/run.sh, which installs what it needs)
+if [ $amphora -eq 1 ]; then
+    echo "== amphora"
+    tests/amphora/run.sh
+fi
 
 # every HAProxy an amphora image may carry: 2.2 (Debian bullseye) and 3.0
 # (trixie) from chroots debootstrapped once and cached in build-gcc, and

@@ -23,17 +23,8 @@ fail() { echo "FAIL $*" >&2; exit 1; }
 "$top/packaging/ensure-packages.sh" python3-diskimage-builder sudo \
     debootstrap git haproxy python3 systemd
 
-# The mirror and security archive this machine's apt uses (deb822 or not).
-mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    awk '/^URIs:/ { u = $2 } /^Suites:/ && / bookworm( |$)/ { print u; exit }')
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-    /etc/apt/sources.list 2>/dev/null)
-security=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    awk '/^URIs:/ { u = $2 } /^Suites:/ && /bookworm-security/ { print u; exit }')
-[ -n "$security" ] || security=$(awk '$1 == "deb" && $3 == "bookworm-security" \
-    { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-[ -n "$mirror" ] && [ -n "$security" ] ||
-    fail "no bookworm mirror and security archive in apt's sources"
+. "$top/packaging/dib/mirrors.sh"
+dib_mirrors || fail "the image needs them"
 
 work=$(mktemp -d /var/tmp/apa-image.XXXXXX)
 root=$work/root
@@ -52,9 +43,6 @@ trap cleanup EXIT
 
 export DIB_RELEASE=bookworm
 export DIB_PYTHON_VERSION=3
-export DIB_DISTRIBUTION_MIRROR=$mirror
-export DIB_DEBIAN_SECURITY_MIRROR=$security
-export DIB_DEBIAN_SECURITY_SUBPATH=-security
 export ELEMENTS_PATH=$top/packaging/dib:$top/packaging/dib/tests
 if [ -n "$deb" ]; then
     export DIB_INSTALLTYPE_amphora_prometheus_agent=package
@@ -67,7 +55,7 @@ fi
 
 echo "== image: disk-image-create -t tar debian-minimal" \
     "octavia-prometheus-proxy amphora-prometheus-agent ($mode)"
-echo "   mirror $mirror, security $security"
+echo "   mirror $DIB_DISTRIBUTION_MIRROR, security $DIB_DEBIAN_SECURITY_MIRROR"
 start=$(date +%s)
 if ! disk-image-create -t tar -o "$work/amphora" --no-tmpfs \
     debian-minimal octavia-prometheus-proxy amphora-prometheus-agent \

@@ -12,7 +12,9 @@
 #   tests/vm/boot.sh SCRIPT OUTDIR [TIMEOUT_SECONDS]     exits with the
 #   script's status; 97 when qemu could not start, 98 on a timeout
 #
-# Needs qemu-system-x86, linux-image-amd64, busybox-static, cpio.
+# BOOT_QEMU_ARGS, split on blanks, is added to qemu's command line (a NIC
+# on a tap, say). Needs qemu-system-x86, linux-image-amd64, busybox-static,
+# cpio.
 set -euo pipefail
 
 script=$(readlink -f "$1")
@@ -62,11 +64,13 @@ chmod +x "$work/ini/init"
 cp "$script" "$out/.script"
 rm -f "$out/rc" "$out/console.log"
 rc=0
+read -r -a extra <<<"${BOOT_QEMU_ARGS:-}"
 timeout "$limit" qemu-system-x86_64 -machine accel=tcg -m 1024 -smp 1 \
     -nographic -no-reboot -kernel "$kernel" -initrd "$work/initrd.gz" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" \
-    -append "console=ttyS0 quiet panic=-1" >"$out/qemu.log" 2>&1 || rc=$?
+    -append "console=ttyS0 quiet panic=-1" "${extra[@]}" \
+    >"$out/qemu.log" 2>&1 || rc=$?
 if [ ! -f "$out/rc" ]; then
     [ $rc -eq 124 ] && { echo "boot.sh: timed out after $limit s" >&2; exit 98; }
     echo "boot.sh: the VM did not run the script (qemu: $rc):" >&2
