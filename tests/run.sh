@@ -16,7 +16,7 @@
 #   tests/run.sh --amphora  everything, and after the package a real amphora
 #                           booted under systemd with it, driven by Octavia's
 #                           own controller code (tests/amphora/run.sh:
-#                           15-18 minutes with its image cached, more than
+#                           15-19 minutes with its image cached, more than
 #                           the default suite's budget allows)
 set -euo pipefail
 
