@@ -3,7 +3,9 @@
 # warnings as errors under gcc (gzip by ISA-L) and clang (gzip by zlib),
 # runs every test, static analysis, the load test and the integration
 # suites under valgrind, UDP and SCTP against a real IPVS in a qemu VM,
-# HAProxy 2.2 and 3.0 from Debian chroots beside this machine's 2.6,
+# HAProxy 2.2 and 3.0 from Debian chroots beside this machine's 2.6, and
+# 2.4, 2.8, 3.2 and 3.4 built from upstream's tarballs (HAPROXY_SOURCES,
+# default ../shared/reference/haproxy: skipped, saying so, without them),
 # builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every
@@ -98,6 +100,22 @@ for suite in bullseye trixie; do
     HAPROXY=$wrapper python3 tests/integration/test_versions.py --agent $agent
 done
 python3 tests/integration/test_versions.py --agent $agent
+# and the releases no Debian here packages, which Ubuntu amphorae ship
+# (2.0 focal, 2.4 jammy, 2.8 noble) and the next LTS ones, built from
+# upstream's tarballs in HAPROXY_SOURCES (tests/tools/haproxy_source.sh,
+# cached outside the clone); the captured fixtures run either way
+sources=${HAPROXY_SOURCES:-../shared/reference/haproxy}
+skipped=()
+for v in 2.4.0 2.8.0 3.2.0 3.4.0; do
+    if [ ! -f "$sources/haproxy-$v.tar.xz" ]; then
+        skipped+=("$v")
+        continue
+    fi
+    wrapper=$(tests/tools/haproxy_source.sh "$v" "$sources/haproxy-$v.tar.xz")
+    HAPROXY=$wrapper python3 tests/integration/test_versions.py --agent $agent
+done
+[ ${#skipped[@]} -eq 0 ] || echo "SKIP live HAProxy ${skipped[*]}: no" \
+    "haproxy-VERSION.tar.xz in $sources (HAPROXY_SOURCES)"
 
 # clang builds the zlib gzip backend, so both stay tested
 build build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -37,9 +37,10 @@ done
 { printf '\x07\x01'; cat "$fx/show-info.txt"; echo; cat "$fx/show-stat.csv"; } \
     >"$seeds/snapshot/split.txt"
 cp "$fx/show-stat.csv" "$seeds/csv/"
-# the other releases' answers too: 2.2's 100 columns, 3.0's 206
-for v in 2.2 3.0; do
-    ofx=$top/tests/fixtures/haproxy-$v
+# every other release's answers too (2.2's 100 columns to 3.0's 206)
+for ofx in "$top"/tests/fixtures/haproxy-*; do
+    v=${ofx##*/haproxy-}
+    [ "$ofx" = "$fx" ] && continue
     cp "$ofx/show-stat.csv" "$seeds/csv/show-stat-$v.csv"
     { printf '\x00\x04'; cat "$ofx/info-stat.txt"; } >"$seeds/snapshot/info-stat-$v.txt"
     { printf '\x1f\x40'; cat "$ofx/info-stat.txt"; } >"$seeds/expo/info-stat-$v.txt"

@@ -2,10 +2,11 @@
 """The agent against the HAProxy an amphora image happens to carry: the
 config Octavia's own templater renders for that release (tests/tools/
 octavia_render.py, given the version as an amphora reports it) under
-HAProxy 2.2 (Debian bullseye), 2.6
-(bookworm, this machine's) and 3.0 (trixie), the other releases run from
-chroots (tests/tools/haproxy_chroot.sh; tests/run.sh makes and caches
-them). Run once per release, with $HAPROXY naming its binary:
+HAProxy 2.6 (bookworm, this machine's), 2.2 (Debian bullseye) and 3.0
+(trixie) from chroots (tests/tools/haproxy_chroot.sh), and 2.0
+(Ubuntu focal's), 2.4 (jammy's), 2.8 (noble's), 3.2 and 3.4 built from
+upstream's tarballs (tests/tools/haproxy_source.sh); tests/run.sh makes
+and caches them. Run once per release, with $HAPROXY naming its binary:
 
     HAPROXY=build-gcc/haproxy-chroots/bullseye/haproxy \\
         test_versions.py --agent BIN
@@ -34,31 +35,56 @@ ARGS = W = None     # set by harness.run() before the tests run
 # What a release's own exporter gives otherwise than the agent, by family,
 # and why (README "HAProxy versions" says the same).
 #
+# Each entry is why, and what every differing series must be for it.
+#
 # HAProxy 2.2's exporter writes a number where the CSV leaves a field empty
 # (not applicable): 0 for no session or queue limit and for the check
 # counters of a member without checks, 100 for the throttle of one not in
 # slow start. The agent serves NaN there for every release, as the 2.6 and
 # 3.0 exporters do, so a dashboard reads one meaning whatever the image.
-EMPTY_IS_NAN = "the CSV field is empty: promex 2.2 says {}, the agent NaN"
+
+
+def empty_is_nan(said):
+    """A number from promex where the agent serves NaN."""
+    return (f"the CSV field is empty: promex says {said}, the agent NaN",
+            lambda labels, want, a, b: not math.isnan(want) and
+            math.isnan(a) and math.isnan(b))
+
+
+EMPTY_2_2 = {
+    "octavia_member_limit_sessions": empty_is_nan("0"),
+    "octavia_member_queue_limit": empty_is_nan("0"),
+    "octavia_member_check_failures_total": empty_is_nan("0"),
+    "octavia_member_check_up_down_total": empty_is_nan("0"),
+    "octavia_member_current_throttle": empty_is_nan("100"),
+}
 KNOWN = {
-    "2.2": {
-        "octavia_member_limit_sessions": EMPTY_IS_NAN.format("0"),
-        "octavia_member_queue_limit": EMPTY_IS_NAN.format("0"),
-        "octavia_member_check_failures_total": EMPTY_IS_NAN.format("0"),
-        "octavia_member_check_up_down_total": EMPTY_IS_NAN.format("0"),
-        "octavia_member_current_throttle": EMPTY_IS_NAN.format("100"),
-    },
+    "2.2": EMPTY_2_2,
+    "2.4": {},
     "2.6": {},
+    "2.8": {},
     "3.0": {},
+    "3.2": {},
+    "3.4": {},
 }
 # Families the agent serves from the CSV that a release's exporter lacks
 # (nothing to compare them with).
 NO_REFERENCE = {
     "2.2": {"octavia_member_idle_connections_current",
             "octavia_member_idle_connections_limit"},
+    "2.4": set(),
     "2.6": set(),
+    "2.8": set(),
     "3.0": set(),
+    "3.2": set(),
+    "3.4": set(),
 }
+
+
+def numeric_statuses(short):
+    """Before 2.4 a release's exporter gives a status as one number, which
+    the comparison maps to the agent's one series per state."""
+    return tuple(map(int, short.split("."))) < (2, 4)
 
 
 def release():
@@ -90,26 +116,29 @@ def families_and_labels():
 @test
 def values_equal_own_promex():
     full, short = release()
-    r = promexcmp.compare(W.port, W.hap, metrics_md(),
-                          by_meaning=short == "2.2")
+    by_meaning = numeric_statuses(short)
+    r = promexcmp.compare(W.port, W.hap, metrics_md(), by_meaning=by_meaning)
     differ = {}
     for key, want, a, b in r.bad:
         differ.setdefault(key[0], []).append((dict(key[1]), want, a, b))
     print(f"  HAProxy {full}: {r.compared} series compared with its own "
-          f"exporter{' (statuses by meaning)' if short == '2.2' else ''}; "
+          f"exporter{' (statuses by meaning)' if by_meaning else ''}; "
           f"{sum(len(v) for v in differ.values())} differ, in "
           f"{sorted(differ) or 'no family'}; no reference for "
           f"{r.only_agent or 'none'}")
+    assert short in KNOWN and short in NO_REFERENCE, \
+        f"HAProxy {short} is new here: say what differs (KNOWN, NO_REFERENCE)"
+    known = KNOWN[short]
     for fam, rows in sorted(differ.items()):
         print(f"    {fam}: e.g. promex {rows[0][1]}, agent {rows[0][2]} "
-              f"({KNOWN[short].get(fam, 'UNEXPECTED')})")
-    assert set(differ) == set(KNOWN[short]), (
-        f"differences: {sorted(differ)}, known: {sorted(KNOWN[short])}")
-    # and each is that one: a number from promex, NaN from the agent
+              f"({known[fam][0] if fam in known else 'UNEXPECTED'})")
+    assert set(differ) == set(known), (
+        f"differences: {sorted(differ)}, known: {sorted(known)}")
+    # and each is that one
     for fam, rows in differ.items():
         for labels, want, a, b in rows:
-            assert not math.isnan(want) and math.isnan(a) and \
-                math.isnan(b), (fam, labels, want, a, b)
+            assert known[fam][1](labels, want, a, b), \
+                (fam, labels, want, a, b)
     assert set(r.only_agent) == NO_REFERENCE[short], r.only_agent
     r.assert_meaningful()
 

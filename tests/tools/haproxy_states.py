@@ -8,7 +8,8 @@ its admin socket into every state Octavia maps to an operating status.
                                        transitional status ("UP n/3",
                                        "DOWN n/3") in the same "show stat"
   haproxy_states.py MANIFEST pause ROLE  pause the listener of that role
-                                       ("disable frontend": PAUSED)
+                                       ("disable frontend": PAUSED; STOP
+                                       in 2.2, OPEN in 2.4)
   haproxy_states.py MANIFEST stop ROLE  stop it for good ("shutdown
                                        frontend": STOP)
 
@@ -38,6 +39,14 @@ class States:
                                   "expects", "Invalid", "invalid")):
             raise RuntimeError(f"{command}: {out.strip()}")
         return out
+
+    def release(self):
+        """(major, minor, ...) of the HAProxy behind the sockets."""
+        for line in query(self.m["socket"], "show info").decode().split("\n"):
+            if line.startswith("Version: "):
+                return tuple(int(x) for x in
+                             line[9:].split("-")[0].split(".") if x.isdigit())
+        raise RuntimeError("no Version in show info")
 
     def server(self, role):
         """backend/server of a member role, for admin commands."""
@@ -99,9 +108,12 @@ def main():
         for k, v in sorted(st.drive().items()):
             print(f"{k}: {v}")
     elif sys.argv[2] in ("pause", "stop"):
-        # a paused frontend: PAUSED in HAProxy 2.6 and 3.0, STOP in 2.2
+        # a paused frontend: PAUSED from 2.6, STOP in 2.2, and OPEN in 2.4,
+        # whose "show stat" says STOP only for a stopped proxy
         cmd, done = {"pause": ("disable", ("PAUSED", "STOP")),
                      "stop": ("shutdown", ("STOP",))}[sys.argv[2]]
+        if cmd == "disable" and st.release()[:2] in ((2, 3), (2, 4), (2, 5)):
+            done = ("OPEN",)
         st.admin(f"{cmd} frontend {st.m['listeners'][sys.argv[3]]}")
         st.wait(lambda s: s.get("listener:" + sys.argv[3], "STOP") in done)
 

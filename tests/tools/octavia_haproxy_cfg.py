@@ -77,22 +77,35 @@ def uid(rng):
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def target_proxies(port, bad_port, stats_port):
-    """Hand-written proxies the members point at; hidden by the agent."""
+def target_proxies(port, bad_port, stats_port, haproxy_version=""):
+    """Hand-written proxies the members point at; hidden by the agent.
+    Before 2.2 HAProxy has neither 'http-request return' nor a reason
+    phrase to set: the answers are deny_status ones."""
+    if haproxy_version and tuple(
+            map(int, haproxy_version.split(".")[:2])) < (2, 2):
+        ok = "http-request deny deny_status 200"
+        bad = "http-request deny deny_status 503"
+    else:
+        ok = "http-request return status 200 content-type text/plain string ok"
+        bad = ("http-request return status 503 content-type text/plain "
+               "string down\n    http-after-response set-status 503 reason "
+               '"Down, \\"really\\" down"')
     return f"""frontend member-target
     bind 127.0.0.1:{port}
     mode http
-    http-request return status 200 content-type text/plain string ok
+    timeout client 50s
+    {ok}
 
 frontend member-target-bad
     bind 127.0.0.1:{bad_port}
     mode http
-    http-request return status 503 content-type text/plain string down
-    http-after-response set-status 503 reason "Down, \\"really\\" down"
+    timeout client 50s
+    {bad}
 
 listen stats
     bind 127.0.0.1:{stats_port}
     mode http
+    timeout client 50s
     stats enable
     stats uri /
 
@@ -103,7 +116,7 @@ def helpers(a, ports):
     """What every scenario ends with: the proxies members point at and
     the internal prometheus proxies."""
     return (target_proxies(ports["target"], ports["target_bad"],
-                           ports["stats"]) +
+                           ports["stats"], a.haproxy_version) +
             PROMETHEUS_INTERNAL.format(promex=ports["promex"],
                                        agent=a.agent_port))
 
@@ -262,6 +275,9 @@ def main():
     p.add_argument("--listeners", type=int, default=3)
     p.add_argument("--members", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--haproxy-version", default="",
+                   help="the HAProxy that will run it, e.g. 2.0.0 "
+                   "(default: 2.2 or later)")
     p.add_argument("--config", required=True)
     p.add_argument("--manifest", required=True)
     a = p.parse_args()

@@ -61,6 +61,8 @@ from octavia.common import data_models as dm
 from octavia.common.jinja.haproxy.combined_listeners import jinja_cfg
 from octavia.common.jinja.lvs import jinja_cfg as lvs_jinja_cfg
 
+from octavia_haproxy_cfg import target_proxies
+
 CONF = cfg.CONF
 VERSION = "octavia 11 (python3-octavia)"
 
@@ -185,28 +187,10 @@ def move_internal_ports(text, promex, agent):
     return text
 
 
+# what the members point at, and a stats page (target_proxies); the agent
+# hides them
 TARGETS = """
-# ---- the test's own proxies, not Octavia's: what the members point at,
-# and a stats page (tests/tools/octavia_render.py); the agent hides them
-frontend member-target
-    bind 127.0.0.1:{target}
-    mode http
-    timeout client 50s
-    http-request return status 200 content-type text/plain string ok
-
-frontend member-target-bad
-    bind 127.0.0.1:{target_bad}
-    mode http
-    timeout client 50s
-    http-request return status 503 content-type text/plain string down
-    http-after-response set-status 503 reason "Down, \\"really\\" down"
-
-listen stats
-    bind 127.0.0.1:{stats}
-    mode http
-    timeout client 50s
-    stats enable
-    stats uri /
+# ---- the test's own proxies, not Octavia's (tests/tools/octavia_render.py)
 """
 
 # HAProxy's own exporter, the tests' reference, where Octavia renders none
@@ -279,7 +263,8 @@ def haproxy_main(a):
         lst["prometheus"] = li.id
     text = render_haproxy(model, a.haproxy_version, a.socket)
     text = move_internal_ports(text, ports["promex"], a.agent_port)
-    text += TARGETS.format(**ports)
+    text += TARGETS + target_proxies(ports["target"], ports["target_bad"],
+                                     ports["stats"], a.haproxy_version)
     if "prometheus-exporter-internal-endpoint" not in text:
         text += PROMEX.format(**ports)
     manifest = dict(model.manifest(), socket=a.socket, ports=ports,

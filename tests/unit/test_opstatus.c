@@ -138,11 +138,12 @@ row_id(const struct snap_row *row, enum scope scope, char *id, size_t max)
 }
 
 /*
- * HAProxy 2.2 prints a paused frontend as STOP, which Octavia maps to
- * OFFLINE, and drops a stopped frontend's row; 2.6 and 3.0 print PAUSED
- * (unmapped) and STOP. Set from the capture at hand.
+ * A paused frontend is STOP in HAProxy 2.2 (Octavia: OFFLINE), OPEN in 2.4
+ * (ONLINE: its "show stat" tells a pause from nothing) and PAUSED from 2.6
+ * (unmapped); a stopped one is STOP from 2.6, and 2.2 and 2.4 drop its row.
+ * Set from the capture at hand.
  */
-static int	 pause_is_stop;
+static const char	*paused_word;
 
 static const char *
 expected(const char *kind, const char *role)
@@ -174,9 +175,10 @@ expected(const char *kind, const char *role)
 	};
 	size_t	 i;
 
-	if (pause_is_stop && strcmp(kind, "listener") == 0 &&
-	    strcmp(role, "full") == 0)
-		return op_status_names[OP_OFFLINE];
+	if (strcmp(kind, "listener") == 0 && strcmp(role, "full") == 0 &&
+	    strcmp(paused_word, "PAUSED") != 0)
+		return op_status_names[strcmp(paused_word, "STOP") == 0 ?
+		    OP_OFFLINE : OP_ONLINE];
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(t[i].kind, kind) == 0 &&
 		    strcmp(t[i].role, role) == 0)
@@ -190,6 +192,28 @@ static const char *
 op_name(uint8_t op)
 {
 	return op < OP__COUNT ? op_status_names[op] : "unknown";
+}
+
+/* The status word of a listener's FRONTEND row, or NULL without a row. */
+static const char *
+listener_word(const char *stat, const char *id)
+{
+	static const char *const words[] = { "OPEN", "PAUSED", "STOP" };
+	char		 key[96];
+	const char	*row, *eol, *w;
+	size_t		 i;
+
+	snprintf(key, sizeof(key), "\n%s,FRONTEND,", id);
+	if ((row = strstr(stat, key)) == NULL)
+		return NULL;
+	eol = strchr(row + 1, '\n');
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(key, sizeof(key), ",%s,", words[i]);
+		if ((w = strstr(row, key)) != NULL && (eol == NULL || w < eol))
+			return words[i];
+	}
+	fail_msg("listener %s: no status word", id);
+	return NULL;
 }
 
 /*
@@ -208,7 +232,7 @@ test_captured_states(void **state)
 	char		*info = fixture_load("states/show-info.txt", &len);
 	char		*stat, id[80];
 	struct snapshot	 s;
-	const char	*role;
+	const char	*role, *stopped_word;
 	int		 sc;
 
 	(void)state;
@@ -221,8 +245,12 @@ test_captured_states(void **state)
 	    strstr(stat, ",UP 2/3,") : strstr(stat, ",UP 1/3,"));
 	assert_non_null(strstr(stat, ",DOWN 1/3,") != NULL ?
 	    strstr(stat, ",DOWN 1/3,") : strstr(stat, ",DOWN 2/3,"));
-	pause_is_stop = strstr(stat, ",PAUSED,") == NULL;
-	assert_non_null(strstr(stat, ",STOP,"));
+	paused_word = listener_word(stat, id_of(roles, nroles, "listener",
+	    "full"));
+	assert_non_null(paused_word);
+	stopped_word = listener_word(stat, id_of(roles, nroles, "listener",
+	    "spare"));
+	assert_true(stopped_word == NULL || strcmp(stopped_word, "STOP") == 0);
 	assert_int_equal(snapshot_parse_stat(&s, stat, len), 0);
 	for (sc = SCOPE_LISTENER; sc <= SCOPE_MEMBER; sc++)
 		for (i = 0; i < s.rows[sc].n; i++) {
@@ -237,8 +265,8 @@ test_captured_states(void **state)
 				    expected(kinds[sc], role));
 			seen++;
 		}
-	/* 2.2: the stopped listener "spare" has no row to see */
-	assert_int_equal(seen, nroles - (pause_is_stop ? 1 : 0));
+	/* 2.2, 2.4: the stopped listener "spare" has no row to see */
+	assert_int_equal(seen, nroles - (stopped_word == NULL ? 1 : 0));
 	/* a pool in ERROR outranks one DEGRADED */
 	assert_string_equal(op_name(s.op), "ERROR");
 	snapshot_free(&s);
@@ -345,9 +373,13 @@ test_loadbalancer(void **state)
 	static const char *const full[] = { "full", NULL };
 	static const char *const calm[] = { "full", "spare", NULL };
 	struct role	 r[64];
-	size_t		 n = roles_load(r, 64);
+	size_t		 n = roles_load(r, 64), len;
+	char		*stat = fixture_load("states/show-stat.csv", &len);
+	int		 spare_row = listener_word(stat, id_of(r, n, "listener",
+			    "spare")) != NULL;
 
 	(void)state;
+	free(stat);
 	assert_string_equal(lb_status(r, n, http, NULL, 0), "DEGRADED");
 	assert_string_equal(lb_status(r, n, http, NULL, 1), "DEGRADED");
 	assert_string_equal(lb_status(r, n, tcp, NULL, 0), "ERROR");
@@ -360,7 +392,7 @@ test_loadbalancer(void **state)
 	assert_string_equal(lb_status(r, n, full, "full", 0), "DEGRADED");
 	assert_string_equal(lb_status(r, n, calm, "full", 0), "DEGRADED");
 	/* (a stopped frontend has a row to make FULL from 2.6 only) */
-	if (!pause_is_stop)
+	if (spare_row)
 		assert_string_equal(lb_status(r, n, calm, "spare", 0),
 		    "DEGRADED");
 }
