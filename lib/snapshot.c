@@ -120,6 +120,19 @@ const char *const stat_col_names[COL__COUNT] = {
 	[COL_STATUS] = "status",
 };
 
+/*
+ * Columns the agent reads that came after HAProxy 2.0 (Octavia's focal
+ * amphorae): the longest times and the idle connections. They count as
+ * present whatever the header, so a release without them serves the same
+ * families, NaN in every row, as it does for an empty field.
+ */
+#define LATER_COLS	((uint64_t)1 << COL_QTIME_MAX |			\
+			 (uint64_t)1 << COL_CTIME_MAX |			\
+			 (uint64_t)1 << COL_RTIME_MAX |			\
+			 (uint64_t)1 << COL_TTIME_MAX |			\
+			 (uint64_t)1 << COL_SRV_ICUR |			\
+			 (uint64_t)1 << COL_SRC_ILIM)
+
 const char *const snap_state_names[STATE__COUNT] = {
 	[STATE_DOWN] = "DOWN",
 	[STATE_UP] = "UP",
@@ -470,7 +483,8 @@ parse_header(struct snapshot *s, char *p, char *nl)
 	}
 	if (s->idx[COL_PXNAME] < 0 || s->idx[COL_SVNAME] < 0)
 		return fail(s, "show stat: header lacks pxname or svname");
-	s->cols_present = 0;
+	/* what HAProxy 2.0 lacks is NaN there, not a family less (below) */
+	s->cols_present = LATER_COLS;
 	for (col = 0; col < COL__NUMERIC; col++)
 		if (s->idx[col] >= 0)
 			s->cols_present |= (uint64_t)1 << col;

@@ -4,7 +4,7 @@
 # runs every test, static analysis, the load test and the integration
 # suites under valgrind, UDP and SCTP against a real IPVS in a qemu VM,
 # HAProxy 2.2 and 3.0 from Debian chroots beside this machine's 2.6, and
-# 2.4, 2.8, 3.2 and 3.4 built from upstream's tarballs (HAPROXY_SOURCES,
+# 2.0, 2.4, 2.8, 3.2 and 3.4 built from upstream's tarballs (HAPROXY_SOURCES,
 # default ../shared/reference/haproxy: skipped, saying so, without them),
 # builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
@@ -106,7 +106,7 @@ python3 tests/integration/test_versions.py --agent $agent
 # cached outside the clone); the captured fixtures run either way
 sources=${HAPROXY_SOURCES:-../shared/reference/haproxy}
 skipped=()
-for v in 2.4.0 2.8.0 3.2.0 3.4.0; do
+for v in 2.0.0 2.4.0 2.8.0 3.2.0 3.4.0; do
     if [ ! -f "$sources/haproxy-$v.tar.xz" ]; then
         skipped+=("$v")
         continue

@@ -58,7 +58,16 @@ EMPTY_2_2 = {
     "octavia_member_check_up_down_total": empty_is_nan("0"),
     "octavia_member_current_throttle": empty_is_nan("100"),
 }
+# HAProxy 2.0's exporter has one status bit per server, 1 for UP and 0 for
+# anything else: a member in maintenance is 0 there, DOWN by its HELP's
+# words, MAINT in the CSV and for the agent.
+MAINT_IS_DOWN = (
+    "promex 2.0's server status is 1 or 0: maintenance is 0 (DOWN), the "
+    "agent says MAINT",
+    lambda labels, want, a, b: a == b and (labels["state"], want, a) in (
+        ("DOWN", 1.0, 0.0), ("MAINT", 0.0, 1.0)))
 KNOWN = {
+    "2.0": dict(EMPTY_2_2, octavia_member_status=MAINT_IS_DOWN),
     "2.2": EMPTY_2_2,
     "2.4": {},
     "2.6": {},
@@ -68,8 +77,22 @@ KNOWN = {
     "3.4": {},
 }
 # Families the agent serves from the CSV that a release's exporter lacks
-# (nothing to compare them with).
+# (nothing to compare them with). 2.0's exporter names the averages
+# http_*_time_average_seconds and the SSL reuse frontent_ssl_reuse (sic),
+# and has no maxima and no idle connections (nor has its CSV: the agent
+# serves them NaN).
+AFTER_2_0 = {f"octavia_{scope}_{what}" for scope in ("pool", "member")
+             for what in ("queue_time_average_seconds",
+                          "connect_time_average_seconds",
+                          "response_time_average_seconds",
+                          "total_time_average_seconds",
+                          "max_queue_time_seconds", "max_connect_time_seconds",
+                          "max_response_time_seconds",
+                          "max_total_time_seconds")}
 NO_REFERENCE = {
+    "2.0": AFTER_2_0 | {"octavia_loadbalancer_frontend_ssl_reuse",
+                        "octavia_member_idle_connections_current",
+                        "octavia_member_idle_connections_limit"},
     "2.2": {"octavia_member_idle_connections_current",
             "octavia_member_idle_connections_limit"},
     "2.4": set(),

@@ -168,7 +168,7 @@ static void
 test_real_haproxy_csv(void **state)
 {
 	size_t			 len, nf, header = 0, rows = 0, quoted = 0, i;
-	char			*buf = fixture_load("show-stat.csv", &len);
+	char			*buf = fixture_load("show-stat.csv", &len), *buf2;
 	struct csv		 c;
 	struct csv_field	 f[256];
 	enum csv_status		 st;
@@ -192,7 +192,11 @@ test_real_haproxy_csv(void **state)
 	}
 	assert_true(header > 80);
 	assert_true(rows > 20);
-	assert_int_equal(quoted, 2);	/* the L7 check of two backends */
+	/* the L7 check of two backends, where the release could set the
+	 * reason phrase (2.2 on; "HA-Proxy version 2.0.0 ...") */
+	buf2 = fixture_load("VERSION", &len);
+	assert_int_equal(quoted, strstr(buf2, "version 2.0.") ? 0 : 2);
+	free(buf2);
 	free(buf);
 }
 

@@ -64,6 +64,13 @@ parse_text(struct snapshot *s, const char *info, const char *stat)
 	free(t);
 }
 
+/* A member gauge family whose one sample is NaN. */
+#define NAN_GAUGE(name, help)						\
+	"# HELP octavia_member_" name " " help "\n"			\
+	"# TYPE octavia_member_" name " gauge\n"				\
+	"octavia_member_" name "{member=\"" M "\",pool=\"" P		\
+	"\",listener=\"" L "\"} NaN\n"
+
 /* The exact text for a small snapshot: conversions, NaN, labels. */
 static void
 test_exact_output(void **state)
@@ -112,11 +119,22 @@ test_exact_output(void **state)
 	    "# TYPE octavia_member_last_session_seconds gauge\n"
 	    "octavia_member_last_session_seconds{member=\"" M "\",pool=\"" P
 	    "\",listener=\"" L "\"} -1\n"
+	    /* columns after 2.0 that this header lacks: NaN, not absent */
+	    NAN_GAUGE("idle_connections_current",
+		"Idle connections available for reuse.")
+	    NAN_GAUGE("idle_connections_limit",
+		"Limit of idle connections kept for reuse.")
+	    NAN_GAUGE("max_queue_time_seconds",
+		"Longest queue time seen, in seconds.")
+	    NAN_GAUGE("max_connect_time_seconds",
+		"Longest connect time seen, in seconds.")
 	    "# HELP octavia_member_max_response_time_seconds Longest response "
 	    "time seen, in seconds.\n"
 	    "# TYPE octavia_member_max_response_time_seconds gauge\n"
 	    "octavia_member_max_response_time_seconds{member=\"" M "\",pool=\""
 	    P "\",listener=\"" L "\"} 0.051000\n"
+	    NAN_GAUGE("max_total_time_seconds",
+		"Longest total session time seen, in seconds.")
 	    "# HELP octavia_member_operating_status Operating status as Octavia "
 	    "computes it (ONLINE, DRAINING, ERROR, NO_MONITOR, OFFLINE), one "
 	    "series per status set to 1 on the current one.\n"
