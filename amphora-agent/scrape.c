@@ -97,7 +97,7 @@ lvs_signature(DIR *d, int dfd)
 
 	while ((e = readdir(d)) != NULL) {
 		if (!is_lvs_conf(e->d_name) ||
-		    fstatat(dfd, e->d_name, &st, 0) == -1)
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
 		x = 0;
 		for (c = e->d_name; *c != '\0'; c++)
@@ -115,16 +115,27 @@ static void
 lvs_read(struct lvs_set *set, int dfd, const char *name)
 {
 	char		 err[256], *text;
+	const char	*why = NULL;
 	struct stat	 st;
 	ssize_t		 n;
 	int		 fd;
 
 	if (set->n == LVS_MAX_LISTENERS)
 		return;
-	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1 || st.st_size > LVS_MAX_FILE) {
-		log_warnx("%s: %s", name, fd == -1 || st.st_size <= LVS_MAX_FILE
-		    ? strerror(errno) : "too large");
+	/*
+	 * Octavia writes regular files. Anything else named like one must
+	 * not stop the loop: a FIFO would block open() without O_NONBLOCK
+	 * (and read() without the S_ISREG check); a link is not followed.
+	 */
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_size > LVS_MAX_FILE)
+		why = "too large";
+	if (why != NULL) {
+		log_warnx("keepalived config %s: %s", name, why);
 		if (fd != -1)
 			close(fd);
 		return;

@@ -9,6 +9,8 @@ when IPVS cannot be read. Real IPVS values are tested in a VM
 import os
 import shutil
 import signal
+import socket
+import stat
 import sys
 import time
 
@@ -120,6 +122,48 @@ def configs_read_again_when_they_change():
         wait_log(a, "keepalived configs: 0 UDP or SCTP listeners")
     finally:
         a.stop()
+
+
+@test
+def special_files_named_like_configs_are_skipped():
+    """A FIFO, a socket, a device, a directory, a symlink loop and a link
+    to a real config, each named as Octavia names a keepalived config:
+    none is read (a FIFO once blocked the loop in open() for good), each
+    is logged once, and every scrape answers at once."""
+    d = os.path.join(W.work, "lvs-special")
+    shutil.copytree(FIXTURES, d)
+    real = sorted(f for f in os.listdir(d) if f.endswith(".conf"))
+    name = "octavia-keepalivedlvs-{}.conf".format
+    fifo, sock, dev, sub, loop, link = (
+        os.path.join(d, name(f"00000000-0000-4000-8000-00000000000{i}"))
+        for i in range(6))
+    os.mkfifo(fifo)
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(sock)
+    os.mknod(dev, 0o644 | stat.S_IFCHR, os.makedev(1, 5))   # /dev/zero
+    os.mkdir(sub)
+    os.symlink(loop, loop)
+    os.symlink(os.path.join(d, real[0]), link)
+    a, port = agent_with("special", f"keepalived-dir {d}\n")
+    try:
+        for _ in range(3):
+            t0 = time.monotonic()
+            fams, _, _ = scrape(port)
+            assert time.monotonic() - t0 < 2
+            assert value(fams, "octavia_exporter_haproxy_up") == 1
+        wait_log(a, f"keepalived configs: {len(real)} UDP or SCTP listeners")
+        log = a.log()
+        for path, why in ((fifo, "not a regular file"),
+                          (sock, "No such device or address"),
+                          (dev, "not a regular file"),
+                          (sub, "not a regular file"),
+                          (loop, "Too many levels of symbolic links"),
+                          (link, "Too many levels of symbolic links")):
+            line = f"keepalived config {os.path.basename(path)}: {why}"
+            assert log.count(line) == 1, (line, log[-2000:])
+    finally:
+        a.stop()
+        s.close()
 
 
 @test
