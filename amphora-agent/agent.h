@@ -1,4 +1,25 @@
-/* The daemon's shared state: the loop, the listeners, the scraper. */
+/*
+ * The daemon's shared state: the loop, the listeners, the scraper.
+ *
+ * Nothing the loop calls waits on a file or a peer. What it touches, and
+ * why none of it blocks:
+ * - the configuration and the TLS files (SIGHUP): agent_read_file(),
+ *   open(O_NONBLOCK), then only a regular file or a character device
+ *   (/dev/null) read, never a FIFO (OpenSSL is handed memory, not paths);
+ * - keepalived's configs: opendir() (O_DIRECTORY: not a FIFO), fstatat()
+ *   without following links, openat(O_NONBLOCK | O_NOFOLLOW), regular
+ *   files only;
+ * - the stats socket: glob() and stat() (which do not open), a
+ *   SOCK_NONBLOCK connect() and reads under the loop's events;
+ * - /proc/stat, /proc/meminfo: the kernel's, opened once, read with
+ *   pread();
+ * - IPVS: netlink in the reader process, answers over a non-blocking
+ *   socket pair; the access log and sd_notify: SOCK_NONBLOCK datagrams;
+ * - clients, plain and TLS: non-blocking sockets under bufferevents.
+ * The one exception is syslog(3), whose datagram to /dev/log blocks while
+ * the journal's queue is full: the loop's own lines are few and those a
+ * peer can cause are rate-limited (log_peer_allowed()).
+ */
 #ifndef AGENT_H
 #define AGENT_H
 
@@ -226,6 +247,8 @@ struct agent {
 /* config_load.c: the file, with the command line laid over it */
 int	agent_config_load(const struct cli_options *, struct config *,
 	    char *err, size_t errlen);
+char	*agent_read_file(const char *path, size_t max, size_t *len,
+	    const char **why);
 
 /* priv.c */
 void	priv_enter_netns(const char *name);

@@ -3,6 +3,7 @@
  * line applied over it. Built the same way at start and on every SIGHUP,
  * so flags keep their meaning across reloads.
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,33 +13,57 @@
 
 #include "agent.h"
 
-/* Reads a whole file of at most max bytes; NULL with errno on failure. */
-static char *
-read_file(const char *path, size_t max, size_t *len)
+/*
+ * Reads a whole file of at most max bytes, from the event loop too (SIGHUP
+ * reloads the configuration and the certificates): opened without
+ * blocking, and refused unless fstat says a regular file or a character
+ * device (/dev/null, the empty configuration; O_NONBLOCK keeps any other
+ * from waiting), so a FIFO in its place cannot stop the loop. NULL on
+ * failure, with *why.
+ */
+char *
+agent_read_file(const char *path, size_t max, size_t *len, const char **why)
 {
-	char	*buf;
-	ssize_t	 n;
-	size_t	 got = 0;
-	int	 fd;
+	struct stat	 st;
+	char		*buf = NULL;
+	ssize_t		 n = 0;
+	size_t		 got = 0;
+	int		 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if ((buf = malloc(max + 1)) == NULL) {
-		close(fd);
-		return NULL;
+	*why = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1 ||
+	    fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		*why = "not a regular file";
+		errno = EINVAL;
+		goto fail;
 	}
+	if ((buf = malloc(max + 1)) == NULL)
+		goto fail;
 	while ((n = read(fd, buf + got, max + 1 - got)) > 0)
 		if ((got += (size_t)n) > max)
 			break;
-	close(fd);
-	if (n == -1 || got > max) {
-		free(buf);
-		errno = n == -1 ? errno : EFBIG;
-		return NULL;
+	if (n == -1)
+		goto fail;
+	if (got > max) {
+		*why = "too large";
+		errno = EFBIG;
+		goto fail;
 	}
+	close(fd);
 	buf[got] = '\0';
 	*len = got;
 	return buf;
+fail:
+	saved = errno;
+	if (*why == NULL)
+		*why = strerror(saved);
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return NULL;
 }
 
 int
@@ -46,11 +71,13 @@ agent_config_load(const struct cli_options *o, struct config *c, char *err,
     size_t errlen)
 {
 	struct config_listener	*l;
+	const char		*why;
 	char			*text;
 	size_t			 len, i, j;
 
 	config_init(c);
-	if ((text = read_file(o->config_file, CONFIG_MAX_FILE, &len)) != NULL) {
+	if ((text = agent_read_file(o->config_file, CONFIG_MAX_FILE, &len,
+	    &why)) != NULL) {
 		if (config_parse(c, o->config_file, text, len, err,
 		    errlen) == -1) {
 			free(text);
@@ -59,7 +86,7 @@ agent_config_load(const struct cli_options *o, struct config *c, char *err,
 		free(text);
 	} else if (errno != ENOENT || o->config_given) {
 		snprintf(err, errlen, "%s: %s", o->config_file,
-		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		    errno == EFBIG ? "larger than 1 MiB" : why);
 		return -1;
 	}
 

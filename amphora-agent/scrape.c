@@ -115,7 +115,6 @@ static void
 lvs_read(struct lvs_set *set, int dfd, const char *name)
 {
 	char		 err[256], *text;
-	const char	*why = NULL;
 	struct stat	 st;
 	ssize_t		 n;
 	int		 fd;
@@ -128,16 +127,16 @@ lvs_read(struct lvs_set *set, int dfd, const char *name)
 	 * (and read() without the S_ISREG check); a link is not followed.
 	 */
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	if (fd == -1 || fstat(fd, &st) == -1)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (st.st_size > LVS_MAX_FILE)
-		why = "too large";
-	if (why != NULL) {
-		log_warnx("keepalived config %s: %s", name, why);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		log_warnx("keepalived config %s: %s", name, strerror(errno));
 		if (fd != -1)
 			close(fd);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > LVS_MAX_FILE) {
+		log_warnx("keepalived config %s: %s", name,
+		    S_ISREG(st.st_mode) ? "too large" : "not a regular file");
+		close(fd);
 		return;
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {

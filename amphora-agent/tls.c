@@ -7,7 +7,7 @@
  * A context is built whole from the files, or not at all: a reload with a
  * bad file keeps the running contexts, as a bad configuration does.
  */
-#include <sys/stat.h>
+#include <errno.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -18,7 +18,7 @@
 
 #include "agent.h"
 
-#define TLS_FILE_MAX	((off_t)4 << 20)	/* a PEM file, at most */
+#define TLS_FILE_MAX	((size_t)4 << 20)	/* a PEM file, at most */
 
 struct tls_cert {
 	X509		*x509;
@@ -82,24 +82,27 @@ fail(char *err, size_t errlen, const char *what)
 static STACK_OF(X509_INFO) *
 read_pem(const char *path, char *err, size_t errlen)
 {
-	STACK_OF(X509_INFO)	*infos;
-	struct stat		 st;
+	STACK_OF(X509_INFO)	*infos = NULL;
 	BIO			*bio;
-	char			 what[CONFIG_PATH_MAX + 32];
+	const char		*why;
+	char			 what[CONFIG_PATH_MAX + 32], *text;
+	size_t			 len;
 
-	if (stat(path, &st) == 0 && st.st_size > TLS_FILE_MAX) {
-		(void)snprintf(err, errlen, "%s: larger than %lld bytes", path,
-		    (long long)TLS_FILE_MAX);
-		return NULL;
-	}
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		(void)snprintf(what, sizeof(what), "%s: cannot open", path);
-		fail(err, errlen, what);
+	/* read here, not by OpenSSL: a FIFO must not block the loop */
+	if ((text = agent_read_file(path, TLS_FILE_MAX, &len, &why)) == NULL) {
+		if (errno == EFBIG)
+			(void)snprintf(err, errlen, "%s: larger than %lld bytes",
+			    path, (long long)TLS_FILE_MAX);
+		else
+			(void)snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;
 	}
 	/* no passphrase callback answers: an encrypted key fails to read */
-	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, (void *)"");
+	if ((bio = BIO_new_mem_buf(text, (int)len)) != NULL)
+		infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, (void *)"");
 	BIO_free(bio);
+	OPENSSL_cleanse(text, len);	/* it held a private key */
+	free(text);
 	if (infos == NULL) {
 		(void)snprintf(what, sizeof(what), "%s: not PEM", path);
 		fail(err, errlen, what);
@@ -154,6 +157,43 @@ out:
 	if (rc == -1)
 		cert_clear(c);
 	return rc;
+}
+
+/*
+ * The CAs a client certificate must chain to: into the store, and named to
+ * the client in the handshake.
+ */
+static int
+load_client_ca(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509_INFO)	*infos;
+	X509_STORE		*store = SSL_CTX_get_cert_store(ctx);
+	X509_INFO		*xi;
+	char			 what[CONFIG_PATH_MAX + 32];
+	int			 i, n = 0;
+
+	if ((infos = read_pem(path, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 == NULL)
+			continue;
+		if (X509_STORE_add_cert(store, xi->x509) != 1 ||
+		    SSL_CTX_add_client_CA(ctx, xi->x509) != 1) {
+			sk_X509_INFO_pop_free(infos, X509_INFO_free);
+			(void)snprintf(what, sizeof(what), "tls-client-ca %s",
+			    path);
+			return fail(err, errlen, what);
+		}
+		n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (n == 0) {
+		(void)snprintf(err, errlen, "tls-client-ca %s: no certificate",
+		    path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Every CRL of the file into the store, which then checks the chain. */
@@ -276,9 +316,7 @@ setup(struct tls_ctx *t, const struct config_listener *l, char *err,
     size_t errlen)
 {
 	const struct config_tls	*c = &l->tls;
-	STACK_OF(X509_NAME)	*cas;
 	SSL_CTX			*ctx = t->ctx;
-	char			 what[CONFIG_PATH_MAX + 32];
 	int			 mode = SSL_VERIFY_NONE;
 
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
@@ -305,15 +343,9 @@ setup(struct tls_ctx *t, const struct config_listener *l, char *err,
 	    (unsigned)strnlen(l->id, SSL_MAX_SID_CTX_LENGTH)) != 1)
 		return fail(err, errlen, "session id context");
 
-	if (c->client_ca[0] != '\0') {
-		(void)snprintf(what, sizeof(what), "tls-client-ca %s",
-		    c->client_ca);
-		if (SSL_CTX_load_verify_locations(ctx, c->client_ca,
-		    NULL) != 1 || (cas = SSL_load_client_CA_file(
-		    c->client_ca)) == NULL)
-			return fail(err, errlen, what);
-		SSL_CTX_set_client_CA_list(ctx, cas);
-	}
+	if (c->client_ca[0] != '\0' &&
+	    load_client_ca(ctx, c->client_ca, err, errlen) == -1)
+		return -1;
 	if (c->crl[0] != '\0' && load_crl(ctx, c->crl, err, errlen) == -1)
 		return -1;
 	if (c->verify == CONFIG_VERIFY_OPTIONAL)

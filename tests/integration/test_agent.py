@@ -573,6 +573,16 @@ def sighup_reload_keeps_connections():
         assert a.proc.p.poll() is None
         assert ask(kept).startswith(b"HTTP/1.1 200 ")
         scrape(p_new)
+        # a FIFO in its place: refused at once, not waited on in the loop
+        os.unlink(conf)
+        os.mkfifo(conf)
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reload.conf: not a regular file")
+        t0 = time.monotonic()
+        assert ask(kept).startswith(b"HTTP/1.1 200 ")
+        scrape(p_new)
+        assert time.monotonic() - t0 < 2
+        os.unlink(conf)
         # removing a listener closes its socket
         write_conf("reload.conf", text.format(
             sock=W.hap.sock, p=port, cidr="127.0.0.0/8", extra=""))

@@ -133,7 +133,9 @@ listener clear {{
 }}
 """)
     a = Agent(W.work, ["-f", conf], name="tls")
-    a.wait_listening("127.0.0.1", ports["clear"])
+    # every one: under valgrind, binding them one by one takes seconds
+    for p in ports.values():
+        a.wait_listening("127.0.0.1", p)
     _shared["agent"] = (a, ports, log)
     return _shared["agent"]
 
@@ -488,6 +490,7 @@ def crl_rotation_on_sighup():
                      listener="crl", reason="revoked_client_certificate")
     try:
         a.wait_listening("127.0.0.1", clear)
+        a.wait_listening("127.0.0.1", port)
         assert tls_get(port, client_ctx("client"))[0] == "HTTP/1.1 200 OK"
         assert refused(port, client_ctx("revoked")) is not None
         wait_for(lambda: revoked_count() == 1, 5, "the revoked one counted")
@@ -502,10 +505,60 @@ def crl_rotation_on_sighup():
 
 
 @test
+def special_files_refused_without_blocking():
+    """A FIFO where a certificate, CA or CRL file should be: refused at
+    once by -n (it used to block in OpenSSL's open), and on a reload of a
+    running agent, which keeps serving its old configuration."""
+    c = certs()
+    fifo = os.path.join(W.work, "cert.fifo")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    for key in ("tls-certificate", "tls-client-ca", "tls-crl"):
+        files = {"tls-certificate": c["server.pem"],
+                 "tls-client-ca": c["client-ca.pem"]}
+        files[key] = fifo
+        body = "".join(f"{k} {v}\n" for k, v in files.items())
+        conf = write_conf("fifo-tls.conf",
+                          "listener x {\n  bind 127.0.0.1:1\n" + body + "}\n")
+        r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 1 and \
+            f"{fifo}: not a regular file" in r.stderr, (key, r)
+
+    d = os.path.join(W.work, "fiforot")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    pem = os.path.join(d, "server.pem")
+    shutil.copy(c["server.pem"], pem)
+    os.chmod(pem, 0o644)
+    port = free_port_block(2)
+    conf = write_conf("fiforot.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{port + 1}\n"
+                      f"listener x {{\n  bind 127.0.0.1:{port}\n"
+                      f"  tls-certificate {pem}\n}}\n")
+    a = Agent(W.work, ["-f", conf], name="fiforot")
+    try:
+        a.wait_listening("127.0.0.1", port + 1)
+        a.wait_listening("127.0.0.1", port)
+        os.unlink(pem)
+        os.mkfifo(pem)
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "not a regular file")
+        t0 = time.monotonic()
+        assert tls_get(port, client_ctx(None))[0] == "HTTP/1.1 200 OK"
+        status, _, _ = harness.http_get(f"http://127.0.0.1:{port + 1}/metrics")
+        assert status == 200 and time.monotonic() - t0 < 2
+    finally:
+        a.stop()
+
+
+@test
 def check_config_reads_the_files():
     c = certs()
     for body, want in [
-            (f"tls-certificate {W.work}/missing.pem\n", "missing.pem: cannot open"),
+            (f"tls-certificate {W.work}/missing.pem\n",
+             "missing.pem: No such file or directory"),
+            (f"tls-certificate {W.work}\n", f"{W.work}: not a regular file"),
             (f"tls-certificate {c['client-ca.key']}\n", "no certificate"),
             (f"tls-certificate {c['ca.pem']}\n", "no private key"),
             (f"tls-certificate {c['server.pem']}\ntls-ciphers NOPE\n",
@@ -515,7 +568,7 @@ def check_config_reads_the_files():
         conf = write_conf("bad-tls.conf",
                           "listener x {\n  bind 127.0.0.1:1\n" + body + "}\n")
         r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=10)
         assert r.returncode == 1 and want in r.stderr, (want, r)
     # a key that is not the certificate's
     mixed = os.path.join(W.work, "mixed.pem")
