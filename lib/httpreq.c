@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -64,15 +65,55 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* A reg-name or IPv4 byte (RFC 3986 3.2.2): unreserved, %, sub-delims. */
+static int
+is_reg_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    is_digit((char)c) || (c != '\0' && strchr("-._~%!$&'()*+,;=", c));
+}
+
+/*
+ * An authority as a request may carry one, in its target or its Host
+ * (RFC 9110 4.2.1, 7.2): a host, an IP literal in brackets or a name,
+ * not empty, then an optional ":" and port digits; no userinfo.
+ */
+static int
+authority_ok(const char *p, const char *end)
+{
+	const char	*h = p;
+
+	if (p < end && *p == '[') {
+		for (p++; p < end && *p != ']'; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				return 0;
+		if (p == end || p == h + 1)
+			return 0;
+		p++;
+	} else {
+		for (; p < end && *p != ':'; p++)
+			if (!is_reg_name_char((unsigned char)*p))
+				return 0;
+		if (p == h)
+			return 0;
+	}
+	if (p < end && *p++ != ':')
+		return 0;
+	for (; p < end; p++)
+		if (!is_digit(*p))
+			return 0;
+	return 1;
+}
+
 /*
  * An absolute-form target (RFC 9112 3.2.2), "http://host:port/path?q":
- * moves *t past the scheme and authority to the path. 0, or -1 when it
- * is not one.
+ * moves *t past the scheme and authority to the path. 0, -1 when it is
+ * not one, 400 when its authority is malformed.
  */
 static int
 absolute_form(const char **t, const char *end)
 {
-	const char	*p = *t;
+	const char	*p = *t, *a;
 
 	if (end - p > 7 && strncasecmp(p, "http://", 7) == 0)
 		p += 7;
@@ -80,8 +121,10 @@ absolute_form(const char **t, const char *end)
 		p += 8;
 	else
 		return -1;
-	while (p < end && *p != '/' && *p != '?')
-		p++;
+	for (a = p; p < end && *p != '/' && *p != '?'; p++)
+		;
+	if (!authority_ok(a, p))
+		return 400;
 	*t = p;
 	return 0;
 }
@@ -123,7 +166,7 @@ parse_request_line(const char *p, const char *eol, struct http_request *req)
 	for (q = t; q < sp2; q++)
 		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
 			return 400;
-	if (*t != '/' && absolute_form(&t, sp2) == -1)
+	if (*t != '/' && absolute_form(&t, sp2) != 0)
 		return 400;
 	q = memchr(t, '?', (size_t)(sp2 - t));
 	if (t == sp2 || t == q) {	/* "http://host" or "http://host?x" */
@@ -154,17 +197,22 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 {
 	const char	*end, *p, *eol, *colon, *v, *ve, *lim;
 	struct http_str	 conn = { NULL, 0 };
-	size_t		 nhdr = 0;
+	size_t		 nhdr = 0, empty;
 	uint64_t	 clen = 0;
 	int		 rc, clen_seen = 0, hosts = 0;
 
 	memset(req, 0, sizeof(*req));
 	lim = buf + (len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD);
 
-	/* The request line. Tolerate empty lines before it (RFC 9112 2.2). */
+	/*
+	 * The request line. A few empty lines before it are ignored (RFC
+	 * 9112 2.2: at least one); more is a malformed request, not a long
+	 * one.
+	 */
 	p = buf;
-	while (p < lim && (*p == '\r' || *p == '\n'))
-		p++;
+	for (empty = 0; p < lim && (*p == '\r' || *p == '\n'); p++)
+		if (*p == '\n' && ++empty > HTTP_MAX_EMPTY_LINES)
+			return 400;
 	if ((eol = line_end(p, lim)) == NULL)
 		return len >= HTTP_MAX_HEAD ? 414 : HTTP_PARSE_INCOMPLETE;
 	end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
@@ -203,8 +251,13 @@ http_request_parse(const char *buf, size_t len, struct http_request *req)
 
 			if (str_ieq(n, nl, "Connection"))
 				conn = val;
-			else if (str_ieq(n, nl, "Host"))
+			else if (str_ieq(n, nl, "Host")) {
+				/* empty, or an authority (RFC 9112 3.2) */
+				if (val.len > 0 &&
+				    !authority_ok(val.s, val.s + val.len))
+					return 400;
 				hosts++;
+			}
 			else if (str_ieq(n, nl, "Accept"))
 				req->accept = val;
 			else if (str_ieq(n, nl, "Accept-Encoding"))

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define HTTP_MAX_HEAD		8192	/* request line and headers */
+#define HTTP_MAX_EMPTY_LINES	4	/* ignored before the request line */
 #define HTTP_MAX_HEADERS	100
 
 enum http_parse {

@@ -115,6 +115,19 @@ test_refusals(void **state)
 		/* absolute-form needs a scheme */
 		{ "GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
 		{ "GET x/metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		/* and a well-formed authority, as Host (RFC 9110 4.2.1, 7.2) */
+		{ "GET http://[::1/metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET http:///metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET http://[]/ HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET http://u@lb/ HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET http://lb:80x/ HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: ::1\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400 },
+		{ "GET / HTTP/1.0\r\nHost: x/y\r\n\r\n", 400 },
+		/* more empty lines before the request than a client sends */
+		{ "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
 	};
 	struct http_request	 r;
 	size_t			 i;
@@ -156,6 +169,18 @@ test_forms(void **state)
 	    HTTP_PARSE_OK);
 	assert_int_equal(r.minor, 9);
 	assert_true(r.keep_alive);
+	/* authorities as they come: names, IPv4, IPv6, ports, empty Host */
+	assert_int_equal(parse("GET http://[2001:db8::1]/ HTTP/1.1\r\n"
+	    "Host: [2001:db8::1]:8088\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(parse("GET http://192.0.2.1:80/ HTTP/1.1\r\n"
+	    "Host: 192.0.2.1\r\n\r\n", &r), HTTP_PARSE_OK);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: lb.example:\r\n\r\n",
+	    &r), HTTP_PARSE_OK);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost:\r\n\r\n", &r),
+	    HTTP_PARSE_OK);
+	/* up to four empty lines before the request line are ignored */
+	assert_int_equal(parse("\r\n\n\r\n\r\nGET / HTTP/1.1\r\nHost: x"
+	    "\r\n\r\n", &r), HTTP_PARSE_OK);
 	/* HTTP/1.0 needs no Host; a tab in a value is fine */
 	assert_int_equal(parse("GET / HTTP/1.0\r\nA: b\tc\r\n\r\n", &r),
 	    HTTP_PARSE_OK);
