@@ -418,15 +418,22 @@ scrape_configs:
         prom.stop()
 
 
+def own_copy(src, folder, name):
+    """A copy of a test file the test may replace, in a folder of its own
+    that any user can read."""
+    d = os.path.join(W.work, folder)
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    path = os.path.join(d, name)
+    shutil.copy(src, path)
+    os.chmod(path, 0o644)
+    return path
+
+
 @test
 def rotation_on_sighup():
     c = certs()
-    d = os.path.join(W.work, "rot")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
-    pem = os.path.join(d, "listener.pem")
-    shutil.copy(c["server.pem"], pem)
-    os.chmod(pem, 0o644)
+    pem = own_copy(c["server.pem"], "rot", "listener.pem")
     port = free_port_block(1)
     conf = write_conf("rot.conf", f"stats-socket {W.hap.sock}\n"
                       f"listener rot {{\n  bind 127.0.0.1:{port}\n"
@@ -466,12 +473,7 @@ def crl_rotation_on_sighup():
     """A client certificate revoked by a new CRL is refused after a
     reload; the listener never stopped accepting."""
     c = certs()
-    d = os.path.join(W.work, "crlrot")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
-    crl = os.path.join(d, "crl.pem")
-    shutil.copy(c["crl.pem"], crl)
-    os.chmod(crl, 0o644)
+    crl = own_copy(c["crl.pem"], "crlrot", "crl.pem")
     port, clear = free_port_block(2), None
     clear = port + 1
     conf = write_conf("crlrot.conf", f"stats-socket {W.hap.sock}\n"
@@ -525,12 +527,7 @@ def special_files_refused_without_blocking():
         assert r.returncode == 1 and \
             f"{fifo}: not a regular file" in r.stderr, (key, r)
 
-    d = os.path.join(W.work, "fiforot")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
-    pem = os.path.join(d, "server.pem")
-    shutil.copy(c["server.pem"], pem)
-    os.chmod(pem, 0o644)
+    pem = own_copy(c["server.pem"], "fiforot", "server.pem")
     port = free_port_block(2)
     conf = write_conf("fiforot.conf", f"stats-socket {W.hap.sock}\n"
                       f"listen 127.0.0.1:{port + 1}\n"
