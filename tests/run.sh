@@ -5,7 +5,8 @@
 # suites under valgrind, UDP and SCTP against a real IPVS in a qemu VM,
 # HAProxy 2.2 and 3.0 from Debian chroots beside this machine's 2.6, and
 # 2.0, 2.4, 2.8, 3.2 and 3.4 built from upstream's tarballs (HAPROXY_SOURCES,
-# default ../shared/reference/haproxy: skipped, saying so, without them),
+# the one input from outside the clone, checked against the hashes in
+# tests/tools/haproxy-sources.sha256; skipped, saying so, without them),
 # builds, lints, installs, runs and purges the
 # Debian package, then runs the tests again with AddressSanitizer and
 # UndefinedBehaviorSanitizer under gcc and under clang, and fuzzes every

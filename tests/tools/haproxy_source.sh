@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A HAProxy release built from its upstream source tarball, with OpenSSL,
 # PCRE2 and its Prometheus exporter, for the releases amphorae ship that no
-# Debian release here packages (../shared/reference/haproxy/README.md).
+# Debian release here packages.
 #
 #   tests/tools/haproxy_source.sh VERSION TARBALL   prints a command that
 #                                                   runs it
 #
-# The tarball must be listed in the SHA256SUMS beside it, with that hash.
+# The tarball must have the hash tests/tools/haproxy-sources.sha256 gives
+# its name (upstream's release tags, as git archive makes them).
 # 2.0 to 2.4 do not compile against OpenSSL 3: they are built, and run, in
 # a Debian bullseye chroot (OpenSSL 1.1.1; tests/tools/haproxy_chroot.sh);
 # later ones on this machine. The exporter is a contrib object before 2.4
@@ -26,8 +27,7 @@ fail() { echo "haproxy_source.sh: $*" >&2; exit 1; }
     fail "VERSION is x.y.z, not '$version'"
 major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
 name=$(basename "$tarball")
-sums=$(dirname "$tarball")/SHA256SUMS
-[ -f "$sums" ] || fail "no SHA256SUMS beside $tarball"
+sums=$here/haproxy-sources.sha256
 sum=$(sha256sum "$tarball" | cut -d' ' -f1)
 grep -qx "$sum  $name" "$sums" || fail "$name: sha256 $sum is not in $sums"
 
