@@ -41,6 +41,8 @@
 #define CHUNK_TAIL	2		/* "\r\n" */
 #define LINGER_MS	2000		/* hearing the peer out before close */
 #define LINGER_MAX	(1u << 20)	/* and at most this much of it */
+/* An HTTP/1.0 body held back until its length is known (see held_end) */
+#define HELD_MAX	(OUTPUT_BUDGET / 4)
 /* Prometheus gives up at its scrape timeout: answer a little before. */
 #define TIMEOUT_MARGIN(ms)	((ms) - (ms) / 10)
 
@@ -87,6 +89,7 @@ struct http_conn {
 	int			 minor;		/* HTTP/1.<minor> */
 	int			 gzip;
 	int			 chunked;	/* HTTP/1.1: chunked body */
+	struct evbuffer		*held;		/* HTTP/1.0: the body so far */
 	enum expo_format	 format;
 	unsigned		 scopes;
 	/* a response body in progress */
@@ -179,6 +182,9 @@ stream_end(struct http_conn *c)
 	c->figures = NULL;
 	gzip_stream_free(c->gz);
 	c->gz = NULL;
+	if (c->held != NULL)	/* its pieces are credited as they are freed */
+		evbuffer_free(c->held);
+	c->held = NULL;
 	c->l->agent->out_bytes -= c->gz_cost;
 	c->gz_cost = 0;
 	memory_settle_soon(c->l->agent);
@@ -768,9 +774,79 @@ stream_share(const struct agent *a)
 }
 
 /*
- * Renders more of the body while its share is not queued and the
- * output budget allows. Returns 1 when the body is complete, 0 when more
- * is to come, -1 on failure.
+ * The head of a 200 with the body to come: its length when it is known
+ * (length >= 0), else chunks (HTTP/1.1) or the close (HTTP/1.0).
+ */
+static void
+response_head(struct http_conn *c, struct evbuffer *out, ssize_t length)
+{
+	char	 framing[48];
+
+	if (length >= 0)
+		snprintf(framing, sizeof(framing), "Content-Length: %zd\r\n",
+		    length);
+	else
+		strlcpy(framing, c->chunked ? "Transfer-Encoding: chunked\r\n" :
+		    "", sizeof(framing));
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 200 OK\r\n"
+	    "%s"
+	    "Content-Type: %s\r\n"
+	    "%s"
+	    "Vary: Accept, Accept-Encoding\r\n"
+	    "Connection: %s\r\n"
+	    "%s\r\n",
+	    date_header(),
+	    c->format == EXPO_OPENMETRICS ? EXPO_CONTENT_TYPE_OPENMETRICS :
+	    EXPO_CONTENT_TYPE_TEXT,
+	    c->gzip ? "Content-Encoding: gzip\r\n" : "",
+	    c->keep_alive ? "keep-alive" : "close", framing);
+}
+
+/*
+ * HTTP/1.0 has no chunks: to keep the connection, a body needs its length
+ * in the head, so it is held back until complete. whole: it is, and goes
+ * out with its length. Else it grew past HELD_MAX or the output budget:
+ * the head goes out now, the connection will close, and the rest streams.
+ */
+static void
+held_end(struct http_conn *c, int whole)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (!whole)
+		c->keep_alive = 0;
+	response_head(c, out, whole ?
+	    (ssize_t)evbuffer_get_length(c->held) : -1);
+	/* moves its chains, pieces by reference included: no copy */
+	evbuffer_add_buffer(out, c->held);
+	evbuffer_free(c->held);
+	c->held = NULL;
+}
+
+/*
+ * Whether the body may take need more bytes now: within the response's
+ * share of what is queued, and the output budget (waiting for it if not).
+ * A body held back never waits: past its bound it streams instead.
+ */
+static int
+stream_room(struct http_conn *c, size_t need)
+{
+	struct agent	*a = c->l->agent;
+
+	if (c->held != NULL &&
+	    (evbuffer_get_length(c->held) + need > HELD_MAX ||
+	    a->out_bytes + need > OUTPUT_BUDGET))
+		held_end(c, 0);
+	if (c->held == NULL && evbuffer_get_length(bufferevent_get_output(
+	    c->bev)) >= stream_share(a))
+		return 0;
+	return budget_take(c, need);
+}
+
+/*
+ * Renders more of the body while stream_room() allows. Returns 1 when the
+ * body is complete, 0 when more is to come, -1 on failure.
  */
 static int
 stream_more(struct http_conn *c)
@@ -781,18 +857,19 @@ stream_more(struct http_conn *c)
 	struct piece		*p;
 	int			 done = 0, rc;
 
-	while (!done && evbuffer_get_length(out) < stream_share(a)) {
+	while (!done) {
 		if (c->gzip && c->gz == NULL) {
-			if (!budget_take(c, gzip_stream_cost()))
+			if (!stream_room(c, gzip_stream_cost()))
 				return 0;
 			if ((c->gz = gzip_stream_new()) == NULL)
 				return -1;
 			c->gz_cost = gzip_stream_cost();
 			a->out_bytes += c->gz_cost;
 		}
-		if (!budget_take(c, sizeof(*p) + CHUNK_HEAD + CHUNK_SIZE +
+		if (!stream_room(c, sizeof(*p) + CHUNK_HEAD + CHUNK_SIZE +
 		    CHUNK_TAIL))
 			return 0;
+		out = c->held != NULL ? c->held : bufferevent_get_output(c->bev);
 		if (!c->gzip) {
 			if ((p = piece_new(a, &piece, CHUNK_SIZE)) == NULL)
 				return -1;
@@ -823,7 +900,9 @@ stream_more(struct http_conn *c)
 	}
 	if (!done)
 		return 0;
-	if (c->chunked)
+	if (c->held != NULL)
+		held_end(c, 1);
+	else if (c->chunked)
 		evbuffer_add(out, "0\r\n\r\n", 5);
 	return 1;
 }
@@ -898,24 +977,20 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 		http_error(c, 500, NULL);
 		return;
 	}
-	/* HTTP/1.0 has no chunks: the end of the body is the close */
+	/*
+	 * HTTP/1.0 has no chunks: a body kept alive for is held back until
+	 * its length is known (held_end), else it ends with the close. A
+	 * HEAD response ends with its head, whatever the version.
+	 */
 	c->chunked = c->minor >= 1;
-	if (!c->chunked)
+	if (!c->chunked && c->keep_alive && !c->head_only)
+		c->held = evbuffer_new();
+	if (!c->chunked && !c->head_only && c->held == NULL)
 		c->keep_alive = 0;
-	evbuffer_add_printf(out,
-	    "HTTP/1.1 200 OK\r\n"
-	    "%s"
-	    "Content-Type: %s\r\n"
-	    "%s"
-	    "Vary: Accept, Accept-Encoding\r\n"
-	    "Connection: %s\r\n"
-	    "%s\r\n",
-	    date_header(),
-	    c->format == EXPO_OPENMETRICS ? EXPO_CONTENT_TYPE_OPENMETRICS :
-	    EXPO_CONTENT_TYPE_TEXT,
-	    c->gzip ? "Content-Encoding: gzip\r\n" : "",
-	    c->keep_alive ? "keep-alive" : "close",
-	    c->chunked ? "Transfer-Encoding: chunked\r\n" : "");
+	if (c->held == NULL)
+		response_head(c, out, -1);
+	else
+		out = c->held;
 	if (r->ref != NULL && r->ref->ok) {
 		c->ref = r->ref;
 		snap_ref_hold(c->ref);

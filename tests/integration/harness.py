@@ -485,9 +485,10 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def split_responses(data):
+def split_responses(data, heads=()):
     """Splits back-to-back HTTP/1.1 responses with chunked or sized bodies
-    into [(status, headers, body)]."""
+    into [(status, headers, body)]; those numbered in heads answer HEAD
+    requests: no body, whatever their headers say (RFC 9112 6.3)."""
     out = []
     while data:
         head, _, rest = data.partition(b"\r\n\r\n")
@@ -495,7 +496,9 @@ def split_responses(data):
         hdrs = {k.strip().lower(): v.strip() for k, _, v in
                 (x.partition(":") for x in lines[1:])}
         body = b""
-        if hdrs.get("transfer-encoding") == "chunked":
+        if len(out) in heads:
+            pass
+        elif hdrs.get("transfer-encoding") == "chunked":
             while True:
                 size, _, rest = rest.partition(b"\r\n")
                 n = int(size, 16)

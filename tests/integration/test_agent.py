@@ -364,6 +364,40 @@ def http_semantics():
 
 
 @test
+def http10_keep_alive_is_kept():
+    """Defect: HTTP/1.0 with Connection: keep-alive was closed after each
+    /metrics, its body having no length (1.0 has no chunks). The body is
+    now held until complete and goes out with its Content-Length, plain
+    or gzip; the connection stays for the next request."""
+    import gzip
+    ka = b"Connection: keep-alive\r\n"
+    req = (b"GET /metrics HTTP/1.0\r\n" + ka + b"\r\n"
+           b"GET /metrics HTTP/1.0\r\nAccept-Encoding: gzip\r\n" + ka +
+           b"\r\n"
+           b"HEAD /metrics HTTP/1.0\r\n" + ka + b"\r\n"
+           b"GET /metrics?scope=exporter HTTP/1.0\r\n" + ka + b"\r\n"
+           b"GET /metrics HTTP/1.0\r\n\r\n")    # this one closes
+    got = split_responses(http_raw("127.0.0.1", W.port, req), heads=(2,))
+    assert [g[0] for g in got] == [200] * 5, [g[0] for g in got]
+    conn = [h.get("connection") for _, h, _ in got]
+    assert conn == ["keep-alive"] * 4 + ["close"], conn
+    for i in (0, 1, 3):
+        assert int(got[i][1]["content-length"]) == len(got[i][2])
+    assert "content-length" not in got[4][1]    # ended by the close
+    assert "transfer-encoding" not in got[4][1]
+    plain = expfmt.parse(got[0][2].decode())
+    zipped = expfmt.parse(gzip.decompress(got[1][2]).decode())
+    last = expfmt.parse(got[4][2].decode())
+    for fams in (plain, zipped, last):
+        assert len(fams["octavia_member_weight"].samples) == len(
+            W.hap.m["members"])
+        assert len(fams) == len(plain)
+    scoped = expfmt.parse(got[3][2].decode())
+    assert "octavia_member_weight" not in scoped and \
+        scoped["octavia_exporter_haproxy_up"].value() == 1
+
+
+@test
 def once_prints_one_scrape():
     r = subprocess.run(agent_cmd("--once", "-s", W.hap.sock),
                        capture_output=True, timeout=20)

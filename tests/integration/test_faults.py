@@ -30,8 +30,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import harness  # noqa: E402
 from harness import (  # noqa: E402
-    Agent, BrokenStatsSocket, HAProxy, Skip, http_get, scrape, wait_log,
-    write_conf)
+    Agent, BrokenStatsSocket, HAProxy, Skip, http_get, http_raw, scrape,
+    split_responses, wait_log, write_conf)
 from testnet import free_port_block, wait_for  # noqa: E402
 
 TESTS = []
@@ -274,15 +274,16 @@ def half_an_answer_then_silence():
 
 class BigHAProxy:
     """HAProxy with 10,000 members (200 listeners x 50): a read long
-    enough to kill it in the middle of."""
+    enough to kill it in the middle of; or listeners x 50 members."""
 
-    def __init__(self, name):
+    def __init__(self, name, listeners=200):
         self.sock = os.path.join(W.work, f"{name}.sock")
         self.cfg = os.path.join(W.work, f"{name}.cfg")
         man = os.path.join(W.work, f"{name}.json")
         subprocess.run([sys.executable, os.path.join(
             HERE, "..", "tools", "octavia_haproxy_cfg.py"), "--scenario",
-            "scale", "--listeners", "200", "--members", "50", "--socket",
+            "scale", "--listeners", str(listeners), "--members", "50",
+            "--socket",
             self.sock, "--base-port", str(free_port_block(220)),
             "--agent-port", str(free_port_block(1)), "--config", self.cfg,
             "--manifest", man], check=True)
@@ -347,6 +348,39 @@ def haproxy_killed_mid_read_then_restarted():
             v, n = up_big(port)
             assert v == 1 and n == 10_000, (attempt, v, n)
         assert cut > 0, "never killed in the middle of a read"
+    finally:
+        a.stop()
+        hap.stop()
+
+
+@test
+def http10_keep_alive_past_the_held_bound_streams_and_closes():
+    """An HTTP/1.0 body kept alive for is held until its length is known,
+    up to HELD_MAX (8 MiB, http.c): 1,000 members' text (~10 MB) goes out
+    as it renders and the connection closes after it; their gzip (~1.3
+    MB) goes out with its length and keeps the connection."""
+    import gzip
+    hap = BigHAProxy("held", listeners=20)
+    hap.start()
+    conf, port = agent_on("held", hap.sock, timeout="30s")
+    a = Agent(W.work, ["-f", conf], name="held")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        ka = b"Connection: keep-alive\r\n\r\n"
+        req = (b"GET /metrics HTTP/1.0\r\nAccept-Encoding: gzip\r\n" + ka +
+               b"GET /metrics HTTP/1.0\r\n" + ka +
+               b"GET /metrics HTTP/1.0\r\n" + ka)    # never answered
+        got = split_responses(http_raw("127.0.0.1", port, req, timeout=60))
+        assert len(got) == 2, [g[:2] for g in got]
+        (st1, h1, zipped), (st2, h2, plain) = got
+        assert st1 == st2 == 200
+        assert h1["connection"] == "keep-alive"
+        assert int(h1["content-length"]) == len(zipped)
+        assert h2["connection"] == "close" and "content-length" not in h2
+        for body in (gzip.decompress(zipped), plain):
+            assert len(body) > 8 << 20
+            assert body.count(b"\noctavia_member_weight{") == 1000
+            assert body.endswith(b"\n")
     finally:
         a.stop()
         hap.stop()
