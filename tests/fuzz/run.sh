@@ -26,7 +26,7 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot; do
+for t in accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot tlshello; do
     mkdir -p "$seeds/$t" "$build/corpus/$t"
 done
 # HAProxy's answers (two leading bytes: the piece size, or scopes and size)
@@ -46,6 +46,7 @@ for ofx in "$top"/tests/fixtures/haproxy-*; do
     { printf '\x1f\x40'; cat "$ofx/info-stat.txt"; } >"$seeds/expo/info-stat-$v.txt"
 done
 cp "$top"/tests/fixtures/http/*.req "$seeds/httpreq/"
+cp "$top"/tests/fixtures/tls/*.hello "$seeds/tlshello/"
 cp "$top"/tests/fixtures/keepalived/*.conf "$seeds/lvsconf/"
 cp "$top"/tests/fixtures/ipvs/*.bin "$seeds/ipvs/"
 cp "$top/packaging/etc/amphora-prometheus-agent.conf" "$seeds/config/packaged"
