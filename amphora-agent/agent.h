@@ -58,6 +58,13 @@
 #define OUTPUT_BUDGET		(32u << 20)
 #define OUTPUT_STALL_MS		1000
 /*
+ * TLS handshakes in progress in OpenSSL, all listeners together: from a
+ * whole ClientHello to the end (before it, a connection holds no TLS
+ * state). Past it, or past a listener's tls-handshake-limit, the oldest
+ * makes room.
+ */
+#define HANDSHAKES_MAX		256
+/*
  * When no response has been in flight, nor a connection closed, for
  * MEMORY_QUIET_MS, what the allocator keeps free goes back to the system:
  * a burst leaves no lasting RSS behind.
@@ -90,6 +97,9 @@ struct agent_listener {
 	uint64_t		 tls_versions[CONFIG_TLS__COUNT];
 	size_t			 nconns;
 	TAILQ_HEAD(, http_conn)	 conns;
+	/* TLS handshakes OpenSSL has, oldest first (tls-handshake-limit) */
+	size_t			 nhandshakes;
+	TAILQ_HEAD(, http_conn)	 handshakes;
 };
 
 /*
@@ -232,6 +242,7 @@ struct agent {
 	char			*zscratch;	/* and after */
 	size_t			 nconns;	/* all listeners together */
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
+	size_t			 nhandshakes;	/* against HANDSHAKES_MAX */
 	size_t			 out_bytes;	/* against OUTPUT_BUDGET */
 	size_t			 nstreams;	/* responses being sent */
 	TAILQ_HEAD(, http_conn)	 out_waiters;	/* for some of it, in turn */

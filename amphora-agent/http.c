@@ -15,6 +15,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
+#include "tlshello.h"
 
 #define OUT_LOW		(256u << 10)	/* render more below this queued */
 #define OUT_HIGH	(1024u << 10)	/* and stop above this */
@@ -52,6 +54,12 @@ struct http_conn {
 	struct bufferevent	*bev;
 	SSL			*ssl;		/* TLS: its session */
 	struct tls_ctx		*tls;		/* and the context it came from */
+	/* TLS, until its ClientHello is whole: a placeholder bev, no SSL */
+	struct event		*hello;
+	size_t			 hello_need;	/* its SO_RCVLOWAT */
+	int			 handshaking;	/* OpenSSL has it, not done */
+	TAILQ_ENTRY(http_conn)	 hs_entry;	/* in l->handshakes */
+	struct timespec		 hs_start;
 	int			 handshaken;
 	int			 tls_version;	/* CONFIG_TLS_*, -1 */
 	struct scrape_waiter	 waiter;
@@ -407,6 +415,18 @@ request_end(struct http_conn *c, const char *term)
 	    AGENT_NAME, (long)getpid(), &e));
 }
 
+/* A TLS handshake in OpenSSL ended (done, failed, or its connection). */
+static void
+handshake_end(struct http_conn *c)
+{
+	if (!c->handshaking)
+		return;
+	TAILQ_REMOVE(&c->l->handshakes, c, hs_entry);
+	c->l->nhandshakes--;
+	c->l->agent->nhandshakes--;
+	c->handshaking = 0;
+}
+
 void
 http_conn_free(struct http_conn *c)
 {
@@ -425,6 +445,9 @@ http_conn_free(struct http_conn *c)
 		event_free(c->waiter.deadline);
 	if (c->head_timer != NULL)
 		event_free(c->head_timer);
+	if (c->hello != NULL)
+		event_free(c->hello);
+	handshake_end(c);
 	TAILQ_REMOVE(&c->l->conns, c, entry);
 	c->l->nconns--;
 	a->nconns--;
@@ -541,7 +564,7 @@ http_head_expired(evutil_socket_t fd, short ev, void *arg)
 		http_conn_free(c);
 		return;
 	}
-	if (c->ssl != NULL && !c->handshaken) {
+	if (c->tls != NULL && !c->handshaken) {
 		tls_failed(c, EXPO_TLS_TIMEOUT, 0);
 		return;
 	}
@@ -898,8 +921,6 @@ stream_more(struct http_conn *c)
 		if (rc == -1)
 			return -1;
 	}
-	if (!done)
-		return 0;
 	if (c->held != NULL)
 		held_end(c, 1);
 	else if (c->chunked)
@@ -1204,6 +1225,7 @@ http_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {	/* the TLS handshake is done */
 		c->handshaken = 1;
+		handshake_end(c);
 		if ((c->tls_version = tls_version(c->ssl)) >= 0)
 			c->l->tls_versions[c->tls_version]++;
 		return;
@@ -1234,13 +1256,168 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	http_conn_free(c);
 }
 
-/* "address:port" of the peer on fd ("[v6]:port"), or "?". */
+/* c's bufferevent, in use from now: callbacks, watermark, timeouts. */
+static int
+conn_attach(struct http_conn *c, struct bufferevent *bev)
+{
+	struct timeval	 idle = timeval_from_ms(c->l->conf.idle_timeout_ms);
+
+	c->bev = bev;
+	if ((c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev),
+	    out_changed, c)) == NULL)
+		return -1;
+	bufferevent_setcb(bev, http_read, http_write, http_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+	/* libevent writes 16 KiB a turn by default: 570 turns for 9 MB */
+	bufferevent_set_max_single_write(bev, OUT_HIGH);
+	bufferevent_set_timeouts(bev, &idle, &idle);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/*
+ * Closes the TLS handshake of scope (or of any listener when NULL) that
+ * OpenSSL has had longest, to admit a new one; counted with reason.
+ */
+static void
+handshake_evict(struct agent *a, const struct agent_listener *scope,
+    enum expo_reject reason)
+{
+	struct agent_listener	*l;
+	struct http_conn	*c, *oldest = NULL;
+	struct timespec		 now;
+
+	TAILQ_FOREACH(l, &a->listeners, entry) {
+		if (scope != NULL && l != scope)
+			continue;
+		c = TAILQ_FIRST(&l->handshakes);
+		if (c != NULL && (oldest == NULL || timespec_elapsed(
+		    &c->hs_start, &oldest->hs_start) > 0))
+			oldest = c;
+	}
+	if (oldest == NULL)
+		return;
+	/* one freed by an earlier call is off its list (handshake_end) */
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+	oldest->l->rejected[reason]++;
+	clock_now(&now);
+	if (log_peer_allowed())
+		log_info("listener %s: closed %s, its TLS handshake %.1f s "
+		    "old, to admit another (%s)", oldest->l->conf.id,
+		    oldest->peer, timespec_elapsed(&oldest->hs_start, &now),
+		    expo_reject_names[reason]);
+	http_conn_free(oldest);
+}
+
+/*
+ * The ClientHello is whole, or OpenSSL is to say what came instead: the
+ * connection is handed to OpenSSL, within the handshake caps.
+ */
+static void
+tls_begin(struct http_conn *c)
+{
+	struct agent_listener	*l = c->l;
+	struct agent		*a = l->agent;
+	struct bufferevent	*bev = NULL;
+	int			 fd = bufferevent_getfd(c->bev), one = 1;
+
+	event_free(c->hello);
+	c->hello = NULL;
+	if (c->hello_need > 1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one,
+		    sizeof(one));
+	if (l->nhandshakes >= l->conf.tls.handshake_limit)
+		handshake_evict(a, l, EXPO_REJECT_HANDSHAKE_LIMIT);
+	if (a->nhandshakes >= HANDSHAKES_MAX)
+		handshake_evict(a, NULL, EXPO_REJECT_AGENT_HANDSHAKE_LIMIT);
+	if ((c->ssl = tls_ssl_new(c->tls)) != NULL)
+		bev = bufferevent_openssl_socket_new(a->base, fd, c->ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, 0);
+	if (bev == NULL) {
+		log_warnx("listener %s: out of memory for a TLS connection",
+		    l->conf.id);
+		ERR_clear_error();
+		http_conn_free(c);
+		return;
+	}
+	bufferevent_setfd(c->bev, -1);		/* the placeholder */
+	bufferevent_free(c->bev);
+	c->bev = bev;
+	/* a client may close without close_notify: EOF */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (conn_attach(c, bev) == -1) {
+		log_warnx("listener %s: out of memory for a TLS connection",
+		    l->conf.id);
+		http_conn_free(c);
+		return;
+	}
+	c->handshaking = 1;
+	clock_now(&c->hs_start);
+	TAILQ_INSERT_TAIL(&l->handshakes, c, hs_entry);
+	l->nhandshakes++;
+	a->nhandshakes++;
+}
+
+/*
+ * What of the ClientHello has arrived, peeked: the connection waits in
+ * the kernel (SO_RCVLOWAT: woken when the bytes it needs are there) until
+ * it is whole, holding no TLS state. Woken with less, the peer closed its
+ * side (or the kernel wants its buffer back: OpenSSL takes it then).
+ */
+static void
+hello_read(evutil_socket_t fd, short ev, void *arg)
+{
+	static uint8_t		 buf[TLS_HELLO_WINDOW];	/* one loop */
+	struct http_conn	*c = arg;
+	struct pollfd		 pfd = { fd, POLLRDHUP, 0 };
+	ssize_t			 n;
+	size_t			 need;
+	int			 lowat;
+
+	(void)ev;
+	if ((n = recv(fd, buf, sizeof(buf), MSG_PEEK)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		tls_failed(c, EXPO_TLS_CLOSED, 0);
+		return;
+	}
+	switch (tls_hello_scan(buf, (size_t)n, &need)) {
+	case TLS_HELLO_MORE:
+		if ((size_t)n < c->hello_need) {
+			if (poll(&pfd, 1, 0) == 1 &&
+			    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+				tls_failed(c, EXPO_TLS_CLOSED, 0);
+				return;
+			}
+			break;
+		}
+		lowat = (int)need;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+		    sizeof(lowat)) == -1)
+			break;
+		c->hello_need = need;
+		return;
+	case TLS_HELLO_TOO_LARGE:
+		tls_failed(c, EXPO_TLS_OVERSIZED_HELLO, 0);
+		return;
+	case TLS_HELLO_WHOLE:
+	case TLS_HELLO_OTHER:
+		break;
+	}
+	tls_begin(c);
+}
+
+/*
+ * A new connection, fd accepted on l. A TLS one waits for its whole
+ * ClientHello (hello_read) with a bufferevent that is not enabled, a
+ * placeholder for the one OpenSSL will drive.
+ */
 void
 http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
 {
 	struct agent		*a = l->agent;
 	struct http_conn	*c;
-	struct timeval		 idle;
 	int			 on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -1256,60 +1433,45 @@ http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
 	    "[%s]:%u" : "%s:%u", c->peer_ip, c->peer_port);
 	/* responses go out whole: do not wait for the client's ACK (Nagle) */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->l = l;
 	c->tls_version = -1;
-	if (l->tls != NULL) {
-		/* ours to free, with the socket (http_conn_free) */
-		if ((c->ssl = tls_ssl_new(l->tls)) != NULL)
-			c->bev = bufferevent_openssl_socket_new(a->base, fd,
-			    c->ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
-		if (c->bev != NULL) {
-			c->tls = l->tls;
-			tls_ctx_hold(c->tls);
-			/* a client may close without close_notify: EOF */
-			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-		}
-	} else
-		c->bev = bufferevent_socket_new(a->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	c->hello_need = 1;
+	if ((c->bev = bufferevent_socket_new(a->base, fd, 0)) == NULL ||
+	    (c->head_timer = evtimer_new(a->base, http_head_expired,
+	    c)) == NULL || (l->tls != NULL ? (c->hello = event_new(a->base,
+	    fd, EV_READ | EV_PERSIST, hello_read, c)) == NULL ||
+	    event_add(c->hello, NULL) == -1 : conn_attach(c, c->bev) == -1)) {
 		log_warnx("listener %s: out of memory for a connection",
 		    l->conf.id);
-		ERR_clear_error();
-		SSL_free(c->ssl);
+		if (c->hello != NULL)
+			event_free(c->hello);
+		if (c->head_timer != NULL)
+			event_free(c->head_timer);
+		if (c->out_cb != NULL)
+			evbuffer_remove_cb_entry(bufferevent_get_output(c->bev),
+			    c->out_cb);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
 		close(fd);
 		free(c);
 		return;
 	}
-	if ((c->head_timer = evtimer_new(a->base, http_head_expired,
-	    c)) == NULL || (c->out_cb = evbuffer_add_cb(
-	    bufferevent_get_output(c->bev), out_changed, c)) == NULL) {
-		log_warnx("listener %s: out of memory for a connection",
-		    l->conf.id);
-		if (c->head_timer != NULL)
-			event_free(c->head_timer);
-		bufferevent_free(c->bev);	/* closes fd unless TLS */
-		if (c->ssl != NULL) {
-			SSL_free(c->ssl);
-			close(fd);
-		}
-		tls_ctx_drop(c->tls);
-		free(c);
-		return;
+	if (l->tls != NULL) {
+		c->tls = l->tls;
+		tls_ctx_hold(c->tls);
 	}
-	c->l = l;
 	c->keep_alive = 1;
 	c->waiter.cb = http_scrape_done;
 	c->waiter.arg = c;
 	TAILQ_INSERT_TAIL(&l->conns, c, entry);
 	l->nconns++;
 	a->nconns++;
-
-	idle = timeval_from_ms(l->conf.idle_timeout_ms);
-	bufferevent_setcb(c->bev, http_read, http_write, http_event, c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
-	/* libevent writes 16 KiB a turn by default: 570 turns for 9 MB */
-	bufferevent_set_max_single_write(c->bev, OUT_HIGH);
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	waiting_begin(c, 1);
+	/* no bufferevent timeout yet: the idle one too, when the shorter */
+	if (c->hello != NULL &&
+	    l->conf.idle_timeout_ms < l->conf.head_timeout_ms) {
+		struct timeval	 idle = timeval_from_ms(l->conf.idle_timeout_ms);
+
+		evtimer_add(c->head_timer, &idle);
+	}
 }

@@ -322,6 +322,7 @@ listeners_apply(struct agent *a, struct config *conf, struct tls_ctx **tls,
 				goto undo;
 			lst[i]->agent = a;
 			TAILQ_INIT(&lst[i]->conns);
+			TAILQ_INIT(&lst[i]->handshakes);
 		}
 		/* addresses no open socket has: open them now */
 		for (j = 0; j < cl->nbinds; j++) {

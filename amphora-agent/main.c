@@ -2,8 +2,10 @@
  * amphora-prometheus-agent: serves an Octavia load balancer's HAProxy
  * statistics as Prometheus metrics labelled with Octavia UUIDs.
  */
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +23,15 @@
 
 #define NSIGS			(sizeof(sigs) / sizeof(sigs[0]))
 #define FD_RESERVE		((rlim_t)32)	/* stats socket, logs, /proc */
+#define FD_RECORDS_MAX		65536		/* reserve_fd_records() */
+/*
+ * What a connection holds, as tests/load/load.py measures it: a clear one,
+ * or a TLS one until its ClientHello is whole, about 3 KiB; an idle TLS
+ * one, its session, about 15; a handshake in OpenSSL, 13 more.
+ */
+#define CONN_KIB		3
+#define CONN_TLS_KIB		15
+#define HANDSHAKE_KIB		13
 
 enum {
 	OPT_LOADBALANCER_ID = 256,
@@ -151,6 +162,33 @@ parse_args(int argc, char **argv, struct cli_options *o)
 		bad_usage("unexpected argument: %s", argv[optind]);
 }
 
+/*
+ * What clients can make the agent hold at most, beside its idle size and
+ * the snapshots responses read, from the configuration and the descriptor
+ * limit: said at start and at each reload.
+ */
+static void
+log_bounds(const struct agent *a)
+{
+	const struct agent_listener	*l;
+	size_t				 hs = 0, kib;
+	int				 tls = 0;
+
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		if (l->tls != NULL) {
+			tls = 1;
+			hs += l->conf.tls.handshake_limit;
+		}
+	if (hs > HANDSHAKES_MAX)
+		hs = HANDSHAKES_MAX;
+	kib = a->max_conns * (tls ? CONN_TLS_KIB : CONN_KIB) +
+	    hs * HANDSHAKE_KIB + OUTPUT_BUDGET / 1024;
+	log_info("bounds: %zu connections of about %d KiB, %zu TLS handshakes "
+	    "of %d KiB, %u MiB of output: %zu MiB at most beside the snapshots",
+	    a->max_conns, tls ? CONN_TLS_KIB : CONN_KIB, hs, HANDSHAKE_KIB,
+	    OUTPUT_BUDGET >> 20, (kib + 1023) / 1024);
+}
+
 static void
 reload(struct agent *a)
 {
@@ -197,6 +235,7 @@ reload(struct agent *a)
 	config_free(&old);
 	log_info("reloaded: %zu listeners, stats socket %s", a->nlisteners,
 	    a->conf.stats_socket);
+	log_bounds(a);
 }
 
 static void
@@ -297,6 +336,52 @@ set_max_conns(struct agent *a)
 	    (size_t)rl.rlim_cur - FD_RESERVE : FD_RESERVE;
 }
 
+static void
+fd_record_made(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+}
+
+/*
+ * libevent keeps a small record for each descriptor number it has ever
+ * watched, as long as the event base lives, made the first time. Made
+ * during a flood of connections, one lands between each connection's
+ * memory and the next: when they close, no page of theirs is wholly free
+ * and none goes back to the system (RSS stayed up by all of it). Made
+ * here for every number the agent may use, they lie together, apart.
+ */
+static void
+reserve_fd_records(struct agent *a)
+{
+	struct event	*ev;
+	int		 probe, fd, last;
+
+	last = (int)(a->max_conns + FD_RESERVE);
+	if (last > FD_RECORDS_MAX)
+		last = FD_RECORDS_MAX;
+	if ((probe = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		return;
+	if ((ev = event_new(a->base, probe, EV_READ, fd_record_made,
+	    NULL)) == NULL) {
+		close(probe);
+		return;
+	}
+	for (fd = probe + 1; fd < last; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)		/* in use */
+			continue;
+		if (dup3(probe, fd, O_CLOEXEC) == -1)
+			break;
+		if (event_assign(ev, a->base, fd, EV_READ, fd_record_made,
+		    NULL) == 0 && event_add(ev, NULL) == 0)
+			event_del(ev);
+		close(fd);
+	}
+	event_free(ev);
+	close(probe);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,6 +440,7 @@ main(int argc, char **argv)
 	if (http_budget_init(a) == -1)
 		fatalx("cannot set up the output budget");
 	set_max_conns(a);
+	reserve_fd_records(a);
 
 	if (a->cli.once) {
 		once_waiter.cb = once_done;
@@ -391,6 +477,7 @@ main(int argc, char **argv)
 	    "%s", AGENT_NAME, AGENT_VERSION, a->conf.stats_socket,
 	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id :
 	    "named by the socket", gzip_backend());
+	log_bounds(a);
 	notify_watchdog_start(a->base);
 	notify_ready("serving %zu listeners", a->nlisteners);
 

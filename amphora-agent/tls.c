@@ -19,6 +19,15 @@
 #include "agent.h"
 
 #define TLS_FILE_MAX	((size_t)4 << 20)	/* a PEM file, at most */
+#define TLS_SESSIONS_MAX	256		/* per listener, for resumption */
+/*
+ * A client's certificate chain: its message at most 16 KiB (OpenSSL's
+ * default, 100 KiB, took 150 junk certificates, each parsed and tried in
+ * the chain: 40 ms of CPU a handshake), refused at its header past it;
+ * and at most 5 CAs between it and tls-client-ca's.
+ */
+#define TLS_CERT_LIST_MAX	(16u << 10)
+#define TLS_VERIFY_DEPTH	5
 
 struct tls_cert {
 	X509		*x509;
@@ -323,6 +332,12 @@ setup(struct tls_ctx *t, const struct config_listener *l, char *err,
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	/* an idle keep-alive connection holds no TLS buffers */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * Sessions kept for resumption by id (TLS 1.2; tickets cost the
+	 * server nothing): OpenSSL's default of 20,480, a few MB, is more
+	 * than the scrapers of a listener ever resume.
+	 */
+	SSL_CTX_sess_set_cache_size(ctx, TLS_SESSIONS_MAX);
 	if (set_versions(ctx, c->versions, err, errlen) == -1)
 		return -1;
 	if (c->ciphers[0] != '\0' &&
@@ -353,6 +368,8 @@ setup(struct tls_ctx *t, const struct config_listener *l, char *err,
 	else if (c->verify == CONFIG_VERIFY_REQUIRED)
 		mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	SSL_CTX_set_verify(ctx, mode, NULL);
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
+	SSL_CTX_set_max_cert_list(ctx, TLS_CERT_LIST_MAX);
 	return 0;
 }
 
@@ -452,6 +469,8 @@ tls_failure(SSL *ssl, unsigned long e)
 		return EXPO_TLS_NO_SHARED_CIPHER;
 	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
 		return EXPO_TLS_NO_CLIENT_CERTIFICATE;
+	case SSL_R_EXCESSIVE_MESSAGE_SIZE:	/* a chain over 16 KiB */
+		return EXPO_TLS_BAD_CLIENT_CERTIFICATE;
 	case SSL_R_CERTIFICATE_VERIFY_FAILED:
 		return verify == X509_V_ERR_CERT_REVOKED ?
 		    EXPO_TLS_REVOKED_CLIENT_CERTIFICATE :

@@ -59,6 +59,7 @@ config_listener_add(struct config *c, const char *id)
 	l->head_timeout_ms = CONFIG_DEFAULT_HEAD_MS;
 	l->tls.versions = CONFIG_TLS_DEFAULT_VERSIONS;
 	l->tls.alpn = CONFIG_ALPN_HTTP11 | CONFIG_ALPN_HTTP10;
+	l->tls.handshake_limit = CONFIG_DEFAULT_HANDSHAKES;
 	return l;
 }
 
@@ -230,6 +231,7 @@ enum {
 	SEEN_TLS_VERSIONS = 1 << 18,
 	SEEN_TLS_ALPN = 1 << 19,
 	SEEN_LOG_REQUESTS = 1 << 20,
+	SEEN_TLS_HANDSHAKE_LIMIT = 1 << 21,
 };
 
 /* a keyword and every TLS version, or a few ALPN names */
@@ -485,7 +487,7 @@ tls_check(struct parser *p, struct config_listener *l)
 	struct config_tls	*t = &l->tls;
 	const unsigned		 tls_keys = SEEN_TLS_CLIENT_CA | SEEN_TLS_VERIFY |
 	    SEEN_TLS_CRL | SEEN_TLS_CIPHERS | SEEN_TLS_CIPHERSUITES |
-	    SEEN_TLS_VERSIONS | SEEN_TLS_ALPN;
+	    SEEN_TLS_VERSIONS | SEEN_TLS_ALPN | SEEN_TLS_HANDSHAKE_LIMIT;
 
 	if (t->ncerts == 0) {
 		if (p->lseen & tls_keys)
@@ -511,6 +513,7 @@ parse_tls(struct parser *p, char **w, int n)
 {
 	struct config_tls	*t = &p->l->tls;
 	struct config_path	*certs;
+	uint64_t		 v;
 
 	if (strcmp(w[0], "tls-versions") == 0) {
 		if (once(p, &p->lseen, SEEN_TLS_VERSIONS, w[0]) == -1)
@@ -558,6 +561,14 @@ parse_tls(struct parser *p, char **w, int n)
 		else
 			return perr(p, "tls-verify: none, optional or required, "
 			    "not \"%s\"", w[1]);
+	} else if (strcmp(w[0], "tls-handshake-limit") == 0) {
+		if (once(p, &p->lseen, SEEN_TLS_HANDSHAKE_LIMIT, w[0]) == -1)
+			return -1;
+		if (dec_u64_str(w[1], CONFIG_MAX_HANDSHAKES, &v) == -1 ||
+		    v == 0)
+			return perr(p, "tls-handshake-limit: 1 to %d, not "
+			    "\"%s\"", CONFIG_MAX_HANDSHAKES, w[1]);
+		t->handshake_limit = (unsigned)v;
 	} else if (strcmp(w[0], "tls-ciphers") == 0) {
 		if (once(p, &p->lseen, SEEN_TLS_CIPHERS, w[0]) == -1)
 			return -1;

@@ -65,6 +65,7 @@ struct config_tls {
 	char			 ciphersuites[CONFIG_CIPHERS_MAX];
 	unsigned		 versions;	/* 1 << CONFIG_TLS_* */
 	unsigned		 alpn;		/* CONFIG_ALPN_* */
+	unsigned		 handshake_limit;	/* in progress at once */
 };
 
 struct config_bind {
@@ -107,6 +108,8 @@ struct config {
 #define CONFIG_DEFAULT_TIMEOUT_MS	5000
 #define CONFIG_DEFAULT_IDLE_MS		50000	/* Octavia's timeout-client-data */
 #define CONFIG_DEFAULT_HEAD_MS		5000	/* timeout-http-request */
+#define CONFIG_DEFAULT_HANDSHAKES	64	/* tls-handshake-limit */
+#define CONFIG_MAX_HANDSHAKES		10000
 #define CONFIG_DEFAULT_LOG_SOCKET	"/dev/log"
 #define CONFIG_DEFAULT_LOG_FACILITY	16	/* local0, Octavia's user_log_facility 0 */
 

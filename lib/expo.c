@@ -14,6 +14,8 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
 	[EXPO_REJECT_EVICTED] = "evicted",
 	[EXPO_REJECT_REQUEST_TIMEOUT] = "request_timeout",
 	[EXPO_REJECT_STALLED_READER] = "stalled_reader",
+	[EXPO_REJECT_HANDSHAKE_LIMIT] = "handshake_limit",
+	[EXPO_REJECT_AGENT_HANDSHAKE_LIMIT] = "agent_handshake_limit",
 };
 
 const char *const expo_tls_failure_names[EXPO_TLS__COUNT] = {
@@ -26,6 +28,7 @@ const char *const expo_tls_failure_names[EXPO_TLS__COUNT] = {
 	[EXPO_TLS_BAD_CLIENT_CERTIFICATE] = "bad_client_certificate",
 	[EXPO_TLS_REVOKED_CLIENT_CERTIFICATE] = "revoked_client_certificate",
 	[EXPO_TLS_CLIENT_ALERT] = "client_alert",
+	[EXPO_TLS_OVERSIZED_HELLO] = "oversized_client_hello",
 	[EXPO_TLS_OTHER] = "other",
 };
 

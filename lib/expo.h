@@ -22,6 +22,8 @@ enum expo_reject {
 	EXPO_REJECT_EVICTED,		/* idle or slow, closed for a new one */
 	EXPO_REJECT_REQUEST_TIMEOUT,	/* no whole request head in time */
 	EXPO_REJECT_STALLED_READER,	/* held output memory, read nothing */
+	EXPO_REJECT_HANDSHAKE_LIMIT,	/* its listener's tls-handshake-limit */
+	EXPO_REJECT_AGENT_HANDSHAKE_LIMIT,	/* the agent's handshake cap */
 	EXPO_REJECT__COUNT		/* must be last */
 };
 
@@ -38,6 +40,7 @@ enum expo_tls_failure {
 	EXPO_TLS_BAD_CLIENT_CERTIFICATE,	/* not signed by tls-client-ca */
 	EXPO_TLS_REVOKED_CLIENT_CERTIFICATE,	/* in tls-crl */
 	EXPO_TLS_CLIENT_ALERT,		/* the client refused us (our cert?) */
+	EXPO_TLS_OVERSIZED_HELLO,	/* a ClientHello over TLS_HELLO_MAX */
 	EXPO_TLS_OTHER,
 	EXPO_TLS__COUNT			/* must be last */
 };

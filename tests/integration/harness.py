@@ -393,6 +393,10 @@ def write_conf(name, text):
 
 
 def wait_log(agent, text, timeout=5):
+    # memcheck runs the agent 20 to 50 times slower: a reload that takes
+    # 50 ms takes seconds, more on a busy machine
+    if ARGS.valgrind:
+        timeout *= 4
     wait_for(lambda: text in agent.log(), timeout, f"'{text}' in the log")
 
 

@@ -218,7 +218,7 @@ test_haproxy_down(void **state)
 	struct expo_agent	 a = agent_figures();
 	struct expo_listener	 d[2] = {
 		{ .listener = "127.0.0.1:8088", .denied = 3,
-		  .rejected = { 4, 5, 6, 7, 8 } },
+		  .rejected = { 4, 5, 6, 7, 8, 9, 10 } },
 		{ .listener = "x\"y" },
 	};
 	char			*out;
@@ -248,6 +248,10 @@ test_haproxy_down(void **state)
 	    "8088\",reason=\"request_timeout\"} 7\n"
 	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
 	    "8088\",reason=\"stalled_reader\"} 8\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"handshake_limit\"} 9\n"
+	    "octavia_exporter_rejected_connections_total{listener=\"127.0.0.1:"
+	    "8088\",reason=\"agent_handshake_limit\"} 10\n"
 	    "octavia_exporter_rejected_connections_total{listener=\"x\\\"y\","
 	    "reason=\"connection_limit\"} 0\n"));
 	assert_non_null(strstr(out, "octavia_exporter_build_info{version="
