@@ -100,8 +100,8 @@ read_pem(const char *path, char *err, size_t errlen)
 	/* read here, not by OpenSSL: a FIFO must not block the loop */
 	if ((text = agent_read_file(path, TLS_FILE_MAX, &len, &why)) == NULL) {
 		if (errno == EFBIG)
-			(void)snprintf(err, errlen, "%s: larger than %lld bytes",
-			    path, (long long)TLS_FILE_MAX);
+			(void)snprintf(err, errlen, "%s: larger than %zu MiB",
+			    path, TLS_FILE_MAX >> 20);
 		else
 			(void)snprintf(err, errlen, "%s: %s", path, why);
 		return NULL;

@@ -18,6 +18,7 @@ which ASan owns); they run in the gcc and clang builds.
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -384,6 +385,211 @@ def http10_keep_alive_past_the_held_bound_streams_and_closes():
     finally:
         a.stop()
         hap.stop()
+
+
+def special_file(path, kind):
+    """Puts a special file of kind at path (whatever was there goes)."""
+    if os.path.lexists(path):
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        s.close()           # the name stays; nothing listens on it
+    elif kind == "device":  # /dev/zero's numbers: endless bytes
+        os.mknod(path, 0o644 | __import__("stat").S_IFCHR,
+                 os.makedev(1, 5))
+    elif kind == "directory":
+        os.mkdir(path)
+    elif kind == "symlink loop":
+        os.symlink(path, path)
+    else:
+        raise ValueError(kind)
+
+
+SPECIAL = ["fifo", "socket", "device", "directory", "symlink loop"]
+# what each is refused for, as the agent says it
+SPECIAL_WHY = {"fifo": ("not a regular file",),
+               "socket": ("No such device",),
+               "device": ("larger than 1 MiB", "larger than 4 MiB"),
+               "directory": ("not a regular file",),
+               "symlink loop": ("Too many levels of symbolic links",)}
+
+
+def says_why(kind, text):
+    return any(why in text for why in SPECIAL_WHY[kind])
+
+
+def answers_within(port, bound=2.0):
+    """A scrape of port answers within bound (ten times it when memcheck
+    or the sanitizers slow the agent down); the seconds it took."""
+    if ARGS.valgrind or ARGS.sanitized:
+        bound *= 10
+    t0 = time.monotonic()
+    status, _, body = http_get(f"http://127.0.0.1:{port}/metrics"
+                               "?scope=exporter", timeout=bound + 3)
+    took = time.monotonic() - t0
+    assert status == 200 and b"octavia_exporter_build_info" in body
+    assert took < bound, took
+    return took
+
+
+@test
+def special_files_where_files_are_read():
+    """Issue 19: every kind of special file where the agent reads a file
+    (its configuration and a certificate, on SIGHUP and under -n) or
+    connects (the stats socket): each refused at once with its reason,
+    and scrapes keep answering within 2 s. (keepalived-dir: test_ipvs;
+    a FIFO as the configuration: test_agent; as a certificate: test_tls.)"""
+    import tlscerts
+    if os.geteuid() != 0:
+        raise Skip("mknod needs root")
+    c = tlscerts.make(os.path.join(W.work, "special-certs"))
+    os.chmod(os.path.join(W.work, "special-certs"), 0o755)
+    d = os.path.join(W.work, "special")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    pem = os.path.join(d, "server.pem")
+    port = free_port_block(2)
+    good = (f"stats-socket {W.hap.sock}\nmin-scrape-interval 0\n"
+            f"listen 127.0.0.1:{port}\n"
+            f"listener tls {{\n  bind 127.0.0.1:{port + 1}\n"
+            f"  tls-certificate {pem}\n}}\n")
+    conf = os.path.join(d, "agent.conf")
+
+    def restore():
+        for path in (conf, pem):
+            special_file(path, "fifo")      # whatever it was, gone
+            os.unlink(path)
+        shutil.copy(c["server.pem"], pem)
+        os.chmod(pem, 0o644)
+        with open(conf, "w") as f:
+            f.write(good)
+        os.chmod(conf, 0o644)
+    restore()
+    a = Agent(W.work, ["-f", conf], name="special")
+    worst = 0.0
+    try:
+        a.wait_listening("127.0.0.1", port)
+        a.wait_listening("127.0.0.1", port + 1)
+        for kind in SPECIAL:
+            for path in (conf, pem):
+                special_file(path, kind)
+                r = subprocess.run(harness.agent_cmd("-n", "-f", conf),
+                                   capture_output=True, text=True,
+                                   timeout=10)
+                assert r.returncode == 1 and says_why(kind, r.stderr), \
+                    (kind, path, r.stderr)
+                n = a.log().count("keeping the running configuration")
+                a.proc.p.send_signal(signal.SIGHUP)
+                wait_for(lambda: a.log().count("keeping the running "
+                         "configuration") == n + 1, 20, f"{kind} refused")
+                last = [ln for ln in a.log().splitlines()
+                        if "keeping the running configuration" in ln][-1]
+                assert says_why(kind, last), (kind, last)
+                worst = max(worst, answers_within(port))
+                restore()
+        # the stats socket: each kind where HAProxy's socket should be
+        sock = os.path.join(d, "lb.sock")
+        with open(conf, "w") as f:
+            f.write(good.replace(W.hap.sock, sock))
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, f"stats socket {sock}")
+        for kind in SPECIAL:
+            special_file(sock, kind)
+            t0 = time.monotonic()
+            status, _, body = http_get(f"http://127.0.0.1:{port}/metrics"
+                                       "?scope=exporter", timeout=5)
+            worst = max(worst, time.monotonic() - t0)
+            assert status == 200 and \
+                b"\noctavia_exporter_haproxy_up 0\n" in body, kind
+        special_file(sock, "fifo")
+        os.unlink(sock)
+        assert a.proc.p.poll() is None
+        print(f"  {len(SPECIAL)} kinds x configuration, certificate (-n "
+              f"and SIGHUP) and stats socket: slowest scrape beside them "
+              f"{worst * 1e3:.0f} ms")
+    finally:
+        a.stop()
+        restore()
+
+
+@test
+def files_truncated_while_read():
+    """The configuration and a certificate rewritten (truncated, then
+    written in pieces) while SIGHUPs arrive: every reload either applies a
+    whole file or keeps the running configuration, and the agent keeps
+    answering (it reads with read(2), never a mapping a truncation would
+    turn into SIGBUS)."""
+    import tlscerts
+    c = tlscerts.make(os.path.join(W.work, "trunc-certs"))
+    os.chmod(os.path.join(W.work, "trunc-certs"), 0o755)
+    d = os.path.join(W.work, "trunc")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    pem = os.path.join(d, "server.pem")
+    conf = os.path.join(d, "agent.conf")
+    port = free_port_block(2)
+    text = (f"stats-socket {W.hap.sock}\nmin-scrape-interval 0\n"
+            f"listen 127.0.0.1:{port}\n"
+            f"listener tls {{\n  bind 127.0.0.1:{port + 1}\n"
+            f"  tls-certificate {pem}\n}}\n").encode()
+    cert = open(c["server.pem"], "rb").read()
+    for path, data in ((conf, text), (pem, cert)):
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o644)
+    a = Agent(W.work, ["-f", conf], name="trunc")
+    stop = threading.Event()
+
+    def rewrite(path, data):
+        rnd = random.Random(path)
+        with open(path, "r+b", buffering=0) as f:
+            while not stop.is_set():
+                f.truncate(0)
+                f.seek(0)
+                for i in range(0, len(data), 64):
+                    f.write(data[i:i + 64])
+                    if rnd.random() < 0.3:
+                        time.sleep(0.0005)
+    try:
+        a.wait_listening("127.0.0.1", port)
+        a.wait_listening("127.0.0.1", port + 1)
+        writers = [threading.Thread(target=rewrite, args=(p, d_),
+                                    daemon=True)
+                   for p, d_ in ((conf, text), (pem, cert))]
+        for t in writers:
+            t.start()
+        worst = 0.0
+        for _ in range(100):
+            a.proc.p.send_signal(signal.SIGHUP)
+            time.sleep(0.02)
+            if _ % 10 == 0:
+                worst = max(worst, answers_within(port))
+        stop.set()
+        for t in writers:
+            t.join(5)
+        with open(conf, "wb") as f:
+            f.write(text)
+        with open(pem, "wb") as f:
+            f.write(cert)
+        n = a.log().count("reloaded:")
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: a.log().count("reloaded:") > n, 20, "a reload")
+        assert a.proc.p.poll() is None
+        worst = max(worst, answers_within(port))
+        log = a.log()
+        print(f"  100 SIGHUPs while both files were rewritten: "
+              f"{log.count('reloaded:')} reloads applied, "
+              f"{log.count('keeping the running configuration')} kept "
+              f"the running one; slowest scrape {worst * 1e3:.0f} ms")
+    finally:
+        stop.set()
+        a.stop()
 
 
 def rss_mb(pid):
