@@ -442,7 +442,8 @@ def answers_within(port, bound=2.0):
 def special_files_where_files_are_read():
     """Issue 19: every kind of special file where the agent reads a file
     (its configuration and a certificate, on SIGHUP and under -n) or
-    connects (the stats socket): each refused at once with its reason,
+    connects (the stats socket, the access log's socket): each refused at
+    once with its reason,
     and scrapes keep answering within 2 s. (keepalived-dir: test_ipvs;
     a FIFO as the configuration: test_agent; as a certificate: test_tls.)"""
     import tlscerts
@@ -509,10 +510,25 @@ def special_files_where_files_are_read():
                 b"\noctavia_exporter_haproxy_up 0\n" in body, kind
         special_file(sock, "fifo")
         os.unlink(sock)
+        # the access log's socket: each kind where syslog's should be
+        log = os.path.join(d, "log.sock")
+        with open(conf, "w") as f:
+            f.write(f"stats-socket {W.hap.sock}\nlog-socket {log}\n"
+                    f"listener clear {{\n  bind 127.0.0.1:{port}\n"
+                    f"  log-requests yes\n}}\n")
+        n = a.log().count("reloaded:")
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: a.log().count("reloaded:") > n, 20, "a reload")
+        for kind in SPECIAL:
+            special_file(log, kind)
+            for _ in range(3):
+                worst = max(worst, answers_within(port))
+        special_file(log, "fifo")
+        os.unlink(log)
         assert a.proc.p.poll() is None
         print(f"  {len(SPECIAL)} kinds x configuration, certificate (-n "
-              f"and SIGHUP) and stats socket: slowest scrape beside them "
-              f"{worst * 1e3:.0f} ms")
+              f"and SIGHUP), stats socket and log socket: slowest scrape "
+              f"beside them {worst * 1e3:.0f} ms")
     finally:
         a.stop()
         restore()
