@@ -424,6 +424,18 @@ def says_why(kind, text):
     return any(why in text for why in SPECIAL_WHY[kind])
 
 
+def certs_and_folder(name):
+    """Certificates made by the openssl CLI and a folder for the test's
+    files, both its own and readable by any user: (paths, folder)."""
+    import tlscerts
+    c = tlscerts.make(os.path.join(W.work, f"{name}-certs"))
+    os.chmod(os.path.join(W.work, f"{name}-certs"), 0o755)
+    d = os.path.join(W.work, name)
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    return c, d
+
+
 def answers_within(port, bound=2.0):
     """A scrape of port answers within bound (ten times it when memcheck
     or the sanitizers slow the agent down); the seconds it took."""
@@ -446,14 +458,9 @@ def special_files_where_files_are_read():
     once with its reason,
     and scrapes keep answering within 2 s. (keepalived-dir: test_ipvs;
     a FIFO as the configuration: test_agent; as a certificate: test_tls.)"""
-    import tlscerts
     if os.geteuid() != 0:
         raise Skip("mknod needs root")
-    c = tlscerts.make(os.path.join(W.work, "special-certs"))
-    os.chmod(os.path.join(W.work, "special-certs"), 0o755)
-    d = os.path.join(W.work, "special")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
+    c, d = certs_and_folder("special")
     pem = os.path.join(d, "server.pem")
     port = free_port_block(2)
     good = (f"stats-socket {W.hap.sock}\nmin-scrape-interval 0\n"
@@ -541,12 +548,7 @@ def files_truncated_while_read():
     whole file or keeps the running configuration, and the agent keeps
     answering (it reads with read(2), never a mapping a truncation would
     turn into SIGBUS)."""
-    import tlscerts
-    c = tlscerts.make(os.path.join(W.work, "trunc-certs"))
-    os.chmod(os.path.join(W.work, "trunc-certs"), 0o755)
-    d = os.path.join(W.work, "trunc")
-    os.makedirs(d, exist_ok=True)
-    os.chmod(d, 0o755)
+    c, d = certs_and_folder("trunc")
     pem = os.path.join(d, "server.pem")
     conf = os.path.join(d, "agent.conf")
     port = free_port_block(2)

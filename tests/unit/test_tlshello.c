@@ -178,8 +178,18 @@ static void
 test_not_a_client_hello(void **state)
 {
 	static const char	 get[] = "GET /metrics HTTP/1.1\r\n";
+	static const struct {
+		size_t	 at, n;
+		uint8_t	 bytes[2];
+	} broken[] = {
+		{ 0, 1, { 21 } },		/* an alert record */
+		{ 0, 1, { 0x80 } },		/* an SSLv2-style header */
+		{ 1, 1, { 4 } },		/* a version 4.x */
+		{ 3, 2, { 0, 0 } },		/* a record of 0 bytes */
+		{ 3, 2, { 0x40, 0x01 } },	/* of 2^14 + 1 */
+	};
 	uint8_t			 rec[1200], msg[1024];
-	size_t			 len, mlen, need;
+	size_t			 len, mlen, need, i;
 	uint8_t			*p;
 
 	(void)state;
@@ -194,23 +204,13 @@ test_not_a_client_hello(void **state)
 
 	p = hello("openssl-tls12", &len);
 	mlen = payload(p, len, msg);
-	/* an alert record, an SSLv2-style header, a version 4.x */
-	memcpy(rec, p, len);
-	rec[0] = 21;
-	assert_int_equal(tls_hello_scan(rec, len, &need), TLS_HELLO_OTHER);
-	rec[0] = 0x80;
-	assert_int_equal(tls_hello_scan(rec, len, &need), TLS_HELLO_OTHER);
-	rec[0] = 22;
-	rec[1] = 4;
-	assert_int_equal(tls_hello_scan(rec, len, &need), TLS_HELLO_OTHER);
-	/* a record of 0 bytes, of 2^14 + 1 */
-	rec[1] = 3;
-	rec[3] = 0;
-	rec[4] = 0;
-	assert_int_equal(tls_hello_scan(rec, len, &need), TLS_HELLO_OTHER);
-	rec[3] = 0x40;
-	rec[4] = 0x01;
-	assert_int_equal(tls_hello_scan(rec, len, &need), TLS_HELLO_OTHER);
+	/* a real hello with its first record's header broken */
+	for (i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		memcpy(rec, p, len);
+		memcpy(rec + broken[i].at, broken[i].bytes, broken[i].n);
+		assert_int_equal(tls_hello_scan(rec, len, &need),
+		    TLS_HELLO_OTHER);
+	}
 	/* another handshake message first (a ServerHello, 2) */
 	msg[0] = 2;
 	assert_int_equal(tls_hello_scan(rec, records(msg, mlen, 16384, rec),
