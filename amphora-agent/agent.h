@@ -303,7 +303,7 @@ const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 struct figures {
 	struct expo_agent	 ea;
 	char			 loadbalancer_id[CONFIG_ID_MAX];
-	struct expo_listener	 listeners[];	/* then their ids */
+	struct expo_listener	 listeners[];	/* then their certificates, ids */
 };
 
 /* One allocation, the caller's to free; NULL when out of memory. */
@@ -340,6 +340,9 @@ struct tls_ctx	*tls_ctx_new(const struct config_listener *, char *err,
 		    size_t errlen);
 void		 tls_ctx_hold(struct tls_ctx *);
 void		 tls_ctx_drop(struct tls_ctx *);	/* NULL allowed */
+/* What it serves and trusts, and until when: its array, and how many. */
+size_t		 tls_ctx_certs(const struct tls_ctx *,
+		    const struct expo_cert **);
 /* One context per TLS listener of conf, NULL for the others; all or none. */
 int		 tls_ctxs_new(const struct config *conf, struct tls_ctx ***,
 		    char *err, size_t errlen);

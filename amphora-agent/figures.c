@@ -30,13 +30,22 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	struct figures		*f;
 	struct expo_agent	*ea;
 	struct agent_listener	*l;
+	const struct expo_cert	*certs;
+	struct expo_cert	*cert;
+	char			*ids;
 	struct timespec		 now;
-	size_t			 i = 0;
+	size_t			 i = 0, ncerts = 0, n;
 
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		if (l->tls != NULL)
+			ncerts += tls_ctx_certs(l->tls, &certs);
+	/* the listeners, their certificates, then their ids */
 	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->listeners[0]) +
-	    a->nlisteners * CONFIG_ID_MAX);
+	    ncerts * sizeof(*cert) + a->nlisteners * CONFIG_ID_MAX);
 	if (f == NULL)
 		return NULL;
+	cert = (struct expo_cert *)(void *)&f->listeners[a->nlisteners];
+	ids = (char *)&cert[ncerts];
 	ea = &f->ea;
 	ea->socket_queries = a->scraper.queries;
 	ea->csv_errors = a->scraper.csv_errors;
@@ -60,10 +69,16 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 		ea->snapshot_age = timespec_elapsed(&r->ref->taken, &now);
 	}
 	TAILQ_FOREACH(l, &a->listeners, entry) {
-		char *id = (char *)&f->listeners[a->nlisteners] +
-		    i * CONFIG_ID_MAX;
+		char *id = ids + i * CONFIG_ID_MAX;
 
 		strlcpy(id, l->conf.id, CONFIG_ID_MAX);
+		if (l->tls != NULL) {
+			n = tls_ctx_certs(l->tls, &certs);
+			memcpy(cert, certs, n * sizeof(*cert));
+			f->listeners[i].certs = cert;
+			f->listeners[i].ncerts = n;
+			cert += n;
+		}
 		f->listeners[i].listener = id;
 		f->listeners[i].denied = l->denied;
 		memcpy(f->listeners[i].rejected, l->rejected,

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -41,6 +42,8 @@ struct tls_ctx {
 	struct tls_cert	*certs;		/* the first is the default */
 	size_t		 ncerts;
 	unsigned	 alpn;		/* CONFIG_ALPN_* */
+	struct expo_cert *expiry;	/* what it serves and trusts, until */
+	size_t		 nexpiry;
 };
 
 static void
@@ -68,6 +71,7 @@ tls_ctx_drop(struct tls_ctx *t)
 	for (i = 0; i < t->ncerts; i++)
 		cert_clear(&t->certs[i]);
 	free(t->certs);
+	free(t->expiry);
 	free(t);
 }
 
@@ -373,6 +377,127 @@ setup(struct tls_ctx *t, const struct config_listener *l, char *err,
 	return 0;
 }
 
+/* Seconds since the epoch of an ASN.1 time, or -1. */
+static int64_t
+asn1_seconds(const ASN1_TIME *t)
+{
+	struct tm	 tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* Who a name is: its common name, else the whole name, as text. */
+static void
+name_text(const X509_NAME *n, char *dst, size_t len)
+{
+	if (X509_NAME_get_text_by_NID((X509_NAME *)n, NID_commonName, dst,
+	    (int)len) <= 0)
+		(void)X509_NAME_oneline(n, dst, (int)len);
+}
+
+/* Who a certificate is for: its first DNS name, else its subject's. */
+static void
+cert_name(X509 *x, char *dst, size_t len)
+{
+	GENERAL_NAMES	*sans;
+	GENERAL_NAME	*gn;
+	int		 i;
+
+	dst[0] = '\0';
+	sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
+		gn = sk_GENERAL_NAME_value(sans, i);
+		if (gn->type == GEN_DNS) {
+			(void)snprintf(dst, len, "%.*s",
+			    ASN1_STRING_length(gn->d.dNSName),
+			    (const char *)ASN1_STRING_get0_data(
+			    gn->d.dNSName));
+			break;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	if (dst[0] == '\0')
+		name_text(X509_get_subject_name(x), dst, len);
+}
+
+/*
+ * One certificate or CRL more, or the one of the same name and usage
+ * made to end sooner: two of one name (a renewal configured beside the
+ * certificate it replaces) are one series, the one that needs renewing.
+ */
+static int
+expiry_add(struct tls_ctx *t, const char *name, enum expo_cert_usage usage,
+    int64_t until)
+{
+	struct expo_cert	*x;
+	size_t			 i;
+
+	if (until < 0)
+		return 0;
+	for (i = 0; i < t->nexpiry; i++) {
+		x = &t->expiry[i];
+		if (x->usage == usage && strcmp(x->name, name) == 0) {
+			if (until < x->until)
+				x->until = until;
+			return 0;
+		}
+	}
+	if ((x = reallocarray(t->expiry, t->nexpiry + 1,
+	    sizeof(*x))) == NULL)
+		return -1;
+	t->expiry = x;
+	x = &t->expiry[t->nexpiry++];
+	strlcpy(x->name, name, sizeof(x->name));
+	x->usage = usage;
+	x->until = until;
+	return 0;
+}
+
+/*
+ * When what the context serves and trusts stops being valid: the
+ * certificates it serves (not their chains), the client CAs and the CRLs
+ * in its store, for octavia_listener_certificate_expiry_timestamp_seconds
+ * and _crl_next_update_timestamp_seconds.
+ */
+static int
+expiry_collect(struct tls_ctx *t)
+{
+	STACK_OF(X509_OBJECT)	*objs;
+	X509_OBJECT		*o;
+	X509_CRL		*crl;
+	X509			*x;
+	char			 name[EXPO_CERT_NAME_MAX];
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < t->ncerts; i++) {
+		cert_name(t->certs[i].x509, name, sizeof(name));
+		if (expiry_add(t, name, EXPO_CERT_SERVER, asn1_seconds(
+		    X509_get0_notAfter(t->certs[i].x509))) == -1)
+			return -1;
+	}
+	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
+	for (j = 0; objs != NULL && j < sk_X509_OBJECT_num(objs); j++) {
+		o = sk_X509_OBJECT_value(objs, j);
+		if ((x = X509_OBJECT_get0_X509(o)) != NULL) {
+			name_text(X509_get_subject_name(x), name,
+			    sizeof(name));
+			if (expiry_add(t, name, EXPO_CERT_CLIENT_CA,
+			    asn1_seconds(X509_get0_notAfter(x))) == -1)
+				return -1;
+		} else if ((crl = X509_OBJECT_get0_X509_CRL(o)) != NULL) {
+			name_text(X509_CRL_get_issuer(crl), name,
+			    sizeof(name));
+			if (expiry_add(t, name, EXPO_CERT_CRL, asn1_seconds(
+			    X509_CRL_get0_nextUpdate(crl))) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 struct tls_ctx *
 tls_ctx_new(const struct config_listener *l, char *err, size_t errlen)
 {
@@ -395,11 +520,21 @@ tls_ctx_new(const struct config_listener *l, char *err, size_t errlen)
 		fail(err, errlen, "SSL_CTX_new");
 		goto bad;
 	}
-	if (setup(t, l, err, errlen) == 0)
-		return t;
+	if (setup(t, l, err, errlen) == 0) {
+		if (expiry_collect(t) == 0)
+			return t;
+		(void)snprintf(err, errlen, "out of memory");
+	}
 bad:
 	tls_ctx_drop(t);
 	return NULL;
+}
+
+size_t
+tls_ctx_certs(const struct tls_ctx *t, const struct expo_cert **certs)
+{
+	*certs = t->expiry;
+	return t->nexpiry;
 }
 
 int

@@ -18,6 +18,12 @@ const char *const expo_reject_names[EXPO_REJECT__COUNT] = {
 	[EXPO_REJECT_AGENT_HANDSHAKE_LIMIT] = "agent_handshake_limit",
 };
 
+const char *const expo_cert_usage_names[EXPO_CERT__COUNT] = {
+	[EXPO_CERT_SERVER] = "server",
+	[EXPO_CERT_CLIENT_CA] = "client_ca",
+	[EXPO_CERT_CRL] = "crl",
+};
+
 const char *const expo_tls_failure_names[EXPO_TLS__COUNT] = {
 	[EXPO_TLS_TIMEOUT] = "timeout",
 	[EXPO_TLS_CLOSED] = "closed",
@@ -52,7 +58,7 @@ const char *const expo_tls_failure_names[EXPO_TLS__COUNT] = {
 #define VALUE_MAX	((size_t)32)	/* "-18446744073709551615.000000", "%.9g" */
 #define LABEL_VALUE_MAX	((size_t)128)	/* an agent label's, unescaped */
 #define LABEL_KEY_MAX	((size_t)16)	/* "haproxy_version" and NUL */
-#define AGENT_LABELS	2	/* at most, on one line */
+#define AGENT_LABELS	3	/* at most, on one line */
 #define AGENT_LABELS_MAX \
 	(AGENT_LABELS * (LABEL_KEY_MAX + 4 + 2 * LABEL_VALUE_MAX))
 #define HEADER_MAX \
@@ -529,6 +535,43 @@ render_listener_counts(struct expo_cursor *c, const struct metric_family *fam,
 	return 1;
 }
 
+/*
+ * {listener, certificate, usage} of every certificate a TLS listener
+ * serves or trusts, or {listener, issuer} of its CRLs (crl): when each
+ * stops being valid.
+ */
+static int
+render_listener_certs(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop, int crl)
+{
+	const struct expo_agent		*a = &c->agent;
+	const struct expo_listener	*el;
+	const struct expo_cert		*x;
+	struct label			 l[3];
+	char				*p;
+
+	for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
+		el = &a->listeners[c->row];
+		for (; c->sub < el->ncerts; c->sub++) {
+			x = &el->certs[c->sub];
+			if ((x->usage == EXPO_CERT_CRL) != crl)
+				continue;
+			l[0] = (struct label){ "listener", el->listener, 1 };
+			l[1] = (struct label){ crl ? "issuer" : "certificate",
+			    x->name, 1 };
+			l[2] = (struct label){ "usage",
+			    expo_cert_usage_names[x->usage], 0 };
+			if ((p = agent_line(c, fam, out, stop, l,
+			    crl ? 2 : 3)) == NULL)
+				return 0;
+			p = put_u64(p, x->until > 0 ? (uint64_t)x->until : 0);
+			*p++ = '\n';
+			group_end(out, p);
+		}
+	}
+	return 1;
+}
+
 /* The agent's own families: small, and all about the agent. */
 static int
 render_agent(struct expo_cursor *c, const struct metric_family *fam,
@@ -560,6 +603,10 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 		return render_listener_counts(c, fam, out, stop, "version",
 		    config_tls_version_names, CONFIG_TLS__COUNT,
 		    tls_version_count);
+	case AGENT_CERT_EXPIRY:
+	case AGENT_CRL_NEXT_UPDATE:
+		return render_listener_certs(c, fam, out, stop,
+		    fam->src == AGENT_CRL_NEXT_UPDATE);
 	case AGENT_BUILD_INFO:
 		l[0] = (struct label){ "version", a->version, 1 };
 		if ((p = agent_line(c, fam, out, stop, l, 1)) != NULL)

@@ -47,6 +47,29 @@ enum expo_tls_failure {
 
 extern const char *const expo_tls_failure_names[EXPO_TLS__COUNT];
 
+/*
+ * A certificate a TLS listener serves (server), trusts for its clients
+ * (client_ca), or a CRL it checks them with (crl), and until when: its
+ * notAfter, or the CRL's nextUpdate. Named by who it is: a certificate's
+ * first DNS name or its common name, a CRL's issuer's.
+ */
+enum expo_cert_usage {
+	EXPO_CERT_SERVER,
+	EXPO_CERT_CLIENT_CA,
+	EXPO_CERT_CRL,
+	EXPO_CERT__COUNT		/* must be last */
+};
+
+extern const char *const expo_cert_usage_names[EXPO_CERT__COUNT];
+
+#define EXPO_CERT_NAME_MAX	128
+
+struct expo_cert {
+	char			 name[EXPO_CERT_NAME_MAX];
+	enum expo_cert_usage	 usage;
+	int64_t			 until;		/* seconds since the epoch */
+};
+
 /* A listener's own counters. */
 struct expo_listener {
 	const char	*listener;	/* label value; escaped on output */
@@ -56,6 +79,8 @@ struct expo_listener {
 	unsigned	 tls_allowed;
 	uint64_t	 tls_failures[EXPO_TLS__COUNT];
 	uint64_t	 tls_versions[CONFIG_TLS__COUNT];	/* completed */
+	const struct expo_cert	*certs;		/* TLS: what it serves */
+	size_t		 ncerts;
 };
 
 /* What the agent knows of itself at render time. Strings are borrowed. */

@@ -676,6 +676,18 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .name = "exporter_tls_connections_total", .type = MT_COUNTER,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_TLS_CONNECTIONS,
 	    .help = "TLS handshakes completed on a listener, by protocol version" },
+	[FAM_LISTENER_CERTIFICATE_EXPIRY_TIMESTAMP_SECONDS] = {
+	    .name = "listener_certificate_expiry_timestamp_seconds",
+	    .type = MT_GAUGE, .scope = SCOPE_LISTENER, .conv = CONV_AGENT,
+	    .src = AGENT_CERT_EXPIRY,
+	    .help = "When a certificate of a TLS listener expires (its notAfter), "
+	        "by name and usage: server, or client_ca" },
+	[FAM_LISTENER_CRL_NEXT_UPDATE_TIMESTAMP_SECONDS] = {
+	    .name = "listener_crl_next_update_timestamp_seconds",
+	    .type = MT_GAUGE, .scope = SCOPE_LISTENER, .conv = CONV_AGENT,
+	    .src = AGENT_CRL_NEXT_UPDATE,
+	    .help = "When a TLS listener's CRL is due to be replaced (its "
+	        "nextUpdate), by issuer" },
 	[FAM_EXPORTER_BUILD_INFO] = {
 	    .name = "exporter_build_info", .type = MT_GAUGE,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_BUILD_INFO,

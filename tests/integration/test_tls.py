@@ -306,6 +306,82 @@ def long_client_chains_refused_early():
           f"({os.path.getsize(chain):,} bytes of PEM), refused")
 
 
+def openssl_date(args, path):
+    """A date the openssl CLI reads from a file, as seconds since the
+    epoch: the oracle for the agent's own parse."""
+    import calendar
+    out = subprocess.run(["openssl", *args, "-noout", "-in", path],
+                         capture_output=True, text=True, check=True).stdout
+    when = out.strip().split("=", 1)[1]
+    return calendar.timegm(time.strptime(when, "%b %d %H:%M:%S %Y GMT"))
+
+
+def expiry_series(port):
+    """{(listener, name, usage): value} of both families, from port."""
+    _, _, body = harness.http_get(f"http://127.0.0.1:{port}/metrics"
+                                  "?scope=listener")
+    fams = expfmt.parse(body.decode())
+    got = {}
+    for fam, key in (("octavia_listener_certificate_expiry_timestamp_"
+                      "seconds", "certificate"),
+                     ("octavia_listener_crl_next_update_timestamp_"
+                      "seconds", "issuer")):
+        for smp in (fams[fam].samples if fam in fams else []):
+            got[(smp.labels["listener"], smp.labels[key],
+                 smp.labels.get("usage", "crl"))] = smp.value
+    return got
+
+
+@test
+def certificate_expiry_and_crl_next_update():
+    """Issue 20 (the direct deployment's own files): every certificate a
+    TLS listener serves, its client CAs and its CRL, with the date the
+    openssl CLI reads from the same file."""
+    _, ports, _ = shared_agent()
+    c = certs()
+    got = expiry_series(ports["clear"])
+    want = {
+        ("req", "metrics.example", "server"):
+            openssl_date(["x509", "-enddate"], c["server.pem"]),
+        ("req", "other.example", "server"):
+            openssl_date(["x509", "-enddate"], c["sni.pem"]),
+        ("req", "Test Client CA", "client_ca"):
+            openssl_date(["x509", "-enddate"], c["client-ca.pem"]),
+        ("req", "Test Client CA", "crl"):
+            openssl_date(["crl", "-nextupdate"], c["crl.pem"]),
+    }
+    for k, v in want.items():
+        assert got.get(k) == v, (k, got.get(k), v)
+    # a listener without a client CA has server certificates only; a
+    # clear one has none
+    assert {k[2] for k in got if k[0] == "plain"} == {"server"}
+    assert not any(k[0] == "clear" for k in got)
+    print(f"  {len(got)} series; req's server certificate until "
+          f"{time.strftime('%Y-%m-%d', time.gmtime(want[list(want)[0]]))}")
+    # a certificate replaced by one ending in 2 days: the series follow
+    # the file at the reload
+    pem = own_copy(c["server.pem"], "expiry", "listener.pem")
+    short = os.path.join(W.work, "expiry", "short.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj",
+                    "/CN=soon.example", "-days", "2", "-keyout", short,
+                    "-out", short + ".crt"], check=True, capture_output=True)
+    a, port = tls_agent("expiry", pem)
+    try:
+        assert list(expiry_series(port + 1)) == [
+            ("x", "metrics.example", "server")]
+        with open(pem, "w") as f:
+            f.write(open(short + ".crt").read() + open(short).read())
+        a.proc.p.send_signal(signal.SIGHUP)
+        wait_log(a, "reloaded:")
+        got = expiry_series(port + 1)
+        until = openssl_date(["x509", "-enddate"], short + ".crt")
+        assert got == {("x", "soon.example", "server"): until}, got
+        assert 0 < until - time.time() <= 2 * 86400 + 60
+    finally:
+        a.stop()
+
+
 @test
 def client_certificate_optional_and_none():
     _, ports, _ = shared_agent()
@@ -489,6 +565,24 @@ def own_copy(src, folder, name):
     return path
 
 
+def tls_agent(name, pem, extra=""):
+    """An agent with one TLS listener, x, on port (pem its certificate,
+    extra more of its keys) and a clear one on port + 1: (agent, port)."""
+    port = free_port_block(2)
+    conf = write_conf(f"{name}.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{port + 1}\n"
+                      f"listener x {{\n  bind 127.0.0.1:{port}\n"
+                      f"  tls-certificate {pem}\n{extra}}}\n")
+    a = Agent(W.work, ["-f", conf], name=name)
+    try:
+        a.wait_listening("127.0.0.1", port + 1)
+        a.wait_listening("127.0.0.1", port)
+    except Exception:
+        a.stop()
+        raise
+    return a, port
+
+
 @test
 def rotation_on_sighup():
     c = certs()
@@ -587,15 +681,8 @@ def special_files_refused_without_blocking():
             f"{fifo}: not a regular file" in r.stderr, (key, r)
 
     pem = own_copy(c["server.pem"], "fiforot", "server.pem")
-    port = free_port_block(2)
-    conf = write_conf("fiforot.conf", f"stats-socket {W.hap.sock}\n"
-                      f"listen 127.0.0.1:{port + 1}\n"
-                      f"listener x {{\n  bind 127.0.0.1:{port}\n"
-                      f"  tls-certificate {pem}\n}}\n")
-    a = Agent(W.work, ["-f", conf], name="fiforot")
+    a, port = tls_agent("fiforot", pem)
     try:
-        a.wait_listening("127.0.0.1", port + 1)
-        a.wait_listening("127.0.0.1", port)
         os.unlink(pem)
         os.mkfifo(pem)
         a.proc.p.send_signal(signal.SIGHUP)
@@ -691,24 +778,16 @@ def client_hellos_before_openssl():
     agent now peeks until the ClientHello is whole, holding no TLS state
     meanwhile; refuses one announcing more than 16 KiB at its header;
     and real hellos, cut into 1-byte records or trickled, still work."""
-    c = certs()
-    port = free_port_block(2)
-    conf = write_conf("hello.conf", f"stats-socket {W.hap.sock}\n"
-                      f"listen 127.0.0.1:{port + 1}\n"
-                      f"listener hello {{\n  bind 127.0.0.1:{port}\n"
-                      f"  tls-certificate {c['server.pem']}\n}}\n")
-    a = Agent(W.work, ["-f", conf], name="hello")
+    a, port = tls_agent("hello", certs()["server.pem"])
     fam = "octavia_exporter_tls_handshake_failures_total"
     try:
-        a.wait_listening("127.0.0.1", port + 1)
-        a.wait_listening("127.0.0.1", port)
         # 120,000 bytes announced: closed at the header, counted
         big = b"\x01" + (120_000).to_bytes(3, "big") + bytes(16380)
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(b"\x16\x03\x01\x40\x00" + big)
         assert closed_by_peer(s)
         s.close()
-        wait_for(lambda: counter(port + 1, fam, "hello",
+        wait_for(lambda: counter(port + 1, fam, "x",
                                  "oversized_client_hello") == 1, 5,
                  "an oversized ClientHello counted")
         # a real one cut into records of 1 and 7 bytes, and one trickled
@@ -734,7 +813,7 @@ def client_hellos_before_openssl():
         for m in held:
             m.sock.close()
         assert counter(port + 1, "octavia_exporter_rejected_connections_"
-                       "total", "hello", "handshake_limit") == 0
+                       "total", "x", "handshake_limit") == 0
     finally:
         a.stop()
 
@@ -744,18 +823,10 @@ def handshake_limit_closes_the_oldest():
     """tls-handshake-limit: at it, the handshake OpenSSL has had longest
     (a client that sent its ClientHello and never its Finished) is closed
     for the new one, and counted; scrapers still get through."""
-    c = certs()
-    port = free_port_block(2)
-    conf = write_conf("hslimit.conf", f"stats-socket {W.hap.sock}\n"
-                      f"listen 127.0.0.1:{port + 1}\n"
-                      f"listener hs {{\n  bind 127.0.0.1:{port}\n"
-                      f"  tls-certificate {c['server.pem']}\n"
-                      f"  tls-handshake-limit 4\n}}\n")
-    a = Agent(W.work, ["-f", conf], name="hslimit")
+    a, port = tls_agent("hslimit", certs()["server.pem"],
+                        "  tls-handshake-limit 4\n")
     fam = "octavia_exporter_rejected_connections_total"
     try:
-        a.wait_listening("127.0.0.1", port + 1)
-        a.wait_listening("127.0.0.1", port)
         stuck = []
         for _ in range(10):
             m = MemoryClient(port)
@@ -763,13 +834,13 @@ def handshake_limit_closes_the_oldest():
             m.sock.settimeout(5)
             assert m.sock.recv(5)[:1] == b"\x16"   # the ServerHello
             stuck.append(m)
-        wait_for(lambda: counter(port + 1, fam, "hs", "handshake_limit")
+        wait_for(lambda: counter(port + 1, fam, "x", "handshake_limit")
                  == 6, 5, "six handshakes closed for newer ones")
         # the six oldest went, the four newest stay
         assert all(closed_by_peer(m.sock) for m in stuck[:6])
         assert not any(closed_by_peer(m.sock, 0.2) for m in stuck[6:])
         assert tls_get(port, client_ctx())[0] == "HTTP/1.1 200 OK"
-        assert counter(port + 1, fam, "hs", "handshake_limit") == 7
+        assert counter(port + 1, fam, "x", "handshake_limit") == 7
         assert "to admit another (handshake_limit)" in a.log()
         # the bound, from the configuration: said at start
         assert re.search(r"bounds: \d+ connections of about 15 KiB, 4 TLS "

@@ -328,6 +328,55 @@ test_tls_families(void **state)
 	free(out);
 }
 
+static void
+test_certificate_expiry(void **state)
+{
+	struct expo_agent	 a = agent_figures();
+	struct expo_cert	 certs[] = {
+		{ "metrics.example", EXPO_CERT_SERVER, 2111672889 },
+		{ "Client \"CA\"", EXPO_CERT_CLIENT_CA, 1800000000 },
+		{ "Client \"CA\"", EXPO_CERT_CRL, 1790000000 },
+	};
+	struct expo_listener	 d[2] = {
+		{ .listener = "clear" },
+		{ .listener = "tls", .tls_allowed = 1u << CONFIG_TLS_V1_3,
+		  .certs = certs, .ncerts = 3 },
+	};
+	char			*out;
+
+	(void)state;
+	a.listeners = d;
+	a.nlisteners = 2;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	/* whole seconds, not %g's nine digits; names escaped */
+	assert_non_null(strstr(out, "# TYPE octavia_listener_certificate_"
+	    "expiry_timestamp_seconds gauge\n"
+	    "octavia_listener_certificate_expiry_timestamp_seconds{listener="
+	    "\"tls\",certificate=\"metrics.example\",usage=\"server\"} "
+	    "2111672889\n"
+	    "octavia_listener_certificate_expiry_timestamp_seconds{listener="
+	    "\"tls\",certificate=\"Client \\\"CA\\\"\",usage=\"client_ca\"} "
+	    "1800000000\n#"));
+	assert_non_null(strstr(out, "# TYPE octavia_listener_crl_next_update_"
+	    "timestamp_seconds gauge\n"
+	    "octavia_listener_crl_next_update_timestamp_seconds{listener="
+	    "\"tls\",issuer=\"Client \\\"CA\\\"\"} 1790000000\n#"));
+	free(out);
+	/* the listener scope has them; the exporter's does not */
+	out = render(NULL, &a, 1u << SCOPE_LISTENER);
+	assert_non_null(strstr(out, "certificate=\"metrics.example\""));
+	free(out);
+	out = render(NULL, &a, 1u << SCOPE_EXPORTER);
+	assert_null(strstr(out, "octavia_listener_"));
+	free(out);
+	/* none at all: no header */
+	d[1].ncerts = 0;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_null(strstr(out, "expiry_timestamp_seconds"));
+	assert_null(strstr(out, "next_update_timestamp_seconds"));
+	free(out);
+}
+
 /* The real answer: each family once, together, with HELP and TYPE. */
 static void
 test_real_answer_structure(void **state)
@@ -615,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_ms_to_seconds),
 		cmocka_unit_test(test_haproxy_down),
 		cmocka_unit_test(test_tls_families),
+		cmocka_unit_test(test_certificate_expiry),
 		cmocka_unit_test(test_real_answer_structure),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negative_counter),
