@@ -9,7 +9,11 @@ other,
               closed) beside 600 idle keep-alive ones: the agent's
               connection cap (RLIMIT_NOFILE, lowered for the test) full;
   nonreaders  300 clients that ask for everything and never read;
-  malformed   every kind of request the parser refuses, 20 of each.
+  malformed   every kind of request the parser refuses, 20 of each;
+
+then, on a second agent with a TLS listener (tls_halfopen), 3,000
+connections holding part of a ClientHello, 1,000 announcing a 120 KB one
+and 1,000 that never finish their handshake, beside a TLS scraper.
 
 Asserted: every scrape of the legitimate scraper is whole (200, complete
 gzip stream, every family, every member, haproxy_up 1) and promtool
