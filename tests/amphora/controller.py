@@ -641,6 +641,12 @@ def run(st, args, work, pki, hb, compute, sh, neutron):
     tls = ssl.create_default_context(cafile=pki.path("tenant_ca.pem"))
     tls.check_hostname = False
     traffic = Traffic(model, tls)
+    # keepalived schedules to a UDP member once its check has passed again
+    # after the upload: the first counted datagrams once found "no
+    # destination available" (the amphora's kernel log) and went unanswered.
+    # A probe answered first, before the counters are read.
+    wait_for("a UDP echo through the VIP", lambda: udp_echo(5353, 1) == 1,
+             120)
     before, _ = scrape_vip()
     traffic.send()
     time.sleep(3)       # IPVS folds its per-CPU counters every 2 s
