@@ -644,9 +644,12 @@ def run(st, args, work, pki, hb, compute, sh, neutron):
     # keepalived schedules to a UDP member once its check has passed again
     # after the upload: the first counted datagrams once found "no
     # destination available" (the amphora's kernel log) and went unanswered.
-    # A probe answered first, before the counters are read.
+    # A probe answered first, then the counters read.
     wait_for("a UDP echo through the VIP", lambda: udp_echo(5353, 1) == 1,
              120)
+    # IPVS's counters move every 2 s or so: the probe's packet must be in
+    # them before they are read (a run read them first and moved 11)
+    time.sleep(4)
     before, _ = scrape_vip()
     traffic.send()
     time.sleep(3)       # IPVS folds its per-CPU counters every 2 s
