@@ -54,7 +54,7 @@ struct http_conn {
 	struct bufferevent	*bev;
 	SSL			*ssl;		/* TLS: its session */
 	struct tls_ctx		*tls;		/* and the context it came from */
-	/* TLS, until its ClientHello is whole: a placeholder bev, no SSL */
+	/* TLS, until its ClientHello is whole: no SSL, bev not enabled */
 	struct event		*hello;
 	size_t			 hello_need;	/* its SO_RCVLOWAT */
 	int			 handshaking;	/* OpenSSL has it, not done */
@@ -1340,7 +1340,7 @@ tls_begin(struct http_conn *c)
 		http_conn_free(c);
 		return;
 	}
-	bufferevent_setfd(c->bev, -1);		/* the placeholder */
+	bufferevent_setfd(c->bev, -1);		/* the one not enabled */
 	bufferevent_free(c->bev);
 	c->bev = bev;
 	/* a client may close without close_notify: EOF */
@@ -1411,7 +1411,7 @@ hello_read(evutil_socket_t fd, short ev, void *arg)
 /*
  * A new connection, fd accepted on l. A TLS one waits for its whole
  * ClientHello (hello_read) with a bufferevent that is not enabled, a
- * placeholder for the one OpenSSL will drive.
+ * stand-in for the one OpenSSL will drive.
  */
 void
 http_conn_new(struct agent_listener *l, int fd, const struct sockaddr *sa)
