@@ -282,7 +282,11 @@ reader_supervise(int fd, const char *user)
 	pid_t	 worker;
 	int	 status;
 	char	 why[96];
+	sigset_t none;
 
+	/* the agent's signals were held while it forked us */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	(void)prctl(PR_SET_NAME, "ipvs-reader", 0, 0, 0);
 	/* the socket at 3, nothing of the agent's beyond it and stdio */

@@ -391,6 +391,7 @@ main(int argc, char **argv)
 	struct scrape_waiter	 once_waiter;
 	struct tls_ctx		**tls = NULL;
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t		 held, unheld;
 	char			 err[512];
 	size_t			 i;
 
@@ -456,6 +457,16 @@ main(int argc, char **argv)
 		return a->once_status;
 	}
 
+	/*
+	 * Held until their handlers are in: the listeners are bound first,
+	 * and a SIGHUP sent as soon as the port answers must reload, not
+	 * end the agent by its default action.
+	 */
+	sigemptyset(&held);
+	for (i = 0; i < NSIGS; i++)
+		sigaddset(&held, sigs[i]);
+	sigprocmask(SIG_BLOCK, &held, &unheld);
+
 	/* IPVS's reader keeps CAP_NET_ADMIN; the rest of the agent does not */
 	if (ipvs_reader_start(&a->ipvs, a->conf.user) == -1)
 		log_warn("IPVS reader");
@@ -473,6 +484,7 @@ main(int argc, char **argv)
 		if (a->sigev[i] == NULL || evsignal_add(a->sigev[i], NULL) == -1)
 			fatalx("cannot handle signal %d", sigs[i]);
 	}
+	sigprocmask(SIG_SETMASK, &unheld, NULL);
 	log_info("%s %s started: stats socket %s, load balancer %s, gzip by "
 	    "%s", AGENT_NAME, AGENT_VERSION, a->conf.stats_socket,
 	    a->conf.loadbalancer_id[0] ? a->conf.loadbalancer_id :

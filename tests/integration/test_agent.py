@@ -566,6 +566,35 @@ def drops_to_user_nobody():
 
 
 @test
+def sighup_as_soon_as_the_port_answers():
+    """A SIGHUP sent the moment the agent's port accepts reloads it: the
+    listeners are bound before the signal handlers are in, and the
+    signals are held between the two (a found bug: under memcheck the
+    default action of SIGHUP ended the agent there)."""
+    port = free_port_block(1)
+    conf = write_conf("early.conf", f"stats-socket {W.hap.sock}\n"
+                      f"listen 127.0.0.1:{port}\n")
+    for i in range(5):
+        a = Agent(W.work, ["-f", conf], name=f"early{i}")
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert time.monotonic() < deadline, "never listened"
+                assert a.proc.p.poll() is None, a.log()
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    time.sleep(0.001)
+            a.proc.p.send_signal(signal.SIGHUP)
+            wait_log(a, "reloaded")
+            assert a.proc.p.poll() is None
+            scrape(port)
+        finally:
+            a.stop()
+
+
+@test
 def sighup_reload_keeps_connections():
     port, p_new = free_port_block(1), free_port_block(1)
     text = ("stats-socket {sock}\nlistener reload {{\n  bind 127.0.0.1:{p}\n"
