@@ -26,7 +26,7 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot tlshello; do
+for t in accesslog cidr config csv decimal expo haproxycfg httpreq ipvs lvsconf octavia procstat snapshot tlshello; do
     mkdir -p "$seeds/$t" "$build/corpus/$t"
 done
 # HAProxy's answers (two leading bytes: the piece size, or scopes and size)
@@ -48,6 +48,10 @@ done
 cp "$top"/tests/fixtures/http/*.req "$seeds/httpreq/"
 cp "$top"/tests/fixtures/tls/*.hello "$seeds/tlshello/"
 cp "$top"/tests/fixtures/keepalived/*.conf "$seeds/lvsconf/"
+cp "$top"/tests/fixtures/octavia/*.cfg "$seeds/haproxycfg/"
+for ofx in "$top"/tests/fixtures/haproxy-*; do
+    cp "$ofx/haproxy.cfg" "$seeds/haproxycfg/${ofx##*/}.cfg"
+done
 cp "$top"/tests/fixtures/ipvs/*.bin "$seeds/ipvs/"
 cp "$top/packaging/etc/amphora-prometheus-agent.conf" "$seeds/config/packaged"
 sed -n '/^loadbalancer-id  /,/^}/p' "$top/packaging/man/amphora-prometheus-agent.conf.5" \
@@ -76,6 +80,7 @@ dict() {
     httpreq) echo "-dict=$top/tests/fuzz/http.dict" ;;
     config) echo "-dict=$top/tests/fuzz/config.dict" ;;
     lvsconf) echo "-dict=$top/tests/fuzz/lvs.dict" ;;
+    haproxycfg) echo "-dict=$top/tests/fuzz/haproxycfg.dict" ;;
     snapshot|expo|csv) echo "-dict=$top/tests/fuzz/stat.dict" ;;
     esac
 }

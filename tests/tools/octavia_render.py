@@ -83,6 +83,8 @@ class Model:
             listeners=[], pools=[], amphorae=[self.amp], additional_vips=[],
             vip=dm.Vip(load_balancer_id=lb_id, ip_address=vip))
         self.roles = {}
+        self.tls_certs = {}     # the amphora driver's, by object id
+        self.cert_files = {}    # where they are, for the manifest
 
     def uid(self):
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -170,7 +172,8 @@ def render_haproxy(model, version, socket_path):
         haproxy_template=CONF.haproxy_amphora.haproxy_template,
         connection_logging=CONF.haproxy_amphora.connection_logging)
     return templater.build_config(
-        host_amphora=model.amp, listeners=model.lb.listeners, tls_certs={},
+        host_amphora=model.amp, listeners=model.lb.listeners,
+        tls_certs=model.tls_certs,
         haproxy_versions=version.split(".")[:2], socket_path=socket_path)
 
 
@@ -246,7 +249,57 @@ def scale(a, model):
     return ports, lst
 
 
-SCENARIOS = {"mixed": mixed, "scale": scale}
+def tls(a, model):
+    """A TERMINATED_HTTPS listener as Octavia renders one: its certificate
+    and an SNI one in a crt-list, a client CA and CRL, ALPN h2 and
+    http/1.1; its default pool plain HTTP, a second (by an L7 policy on
+    /s) re-encrypting to its member with ALPN h2; beside it an HTTP and a
+    TCP listener. The certificate files are named as the amphora driver
+    names them, under the certificate directory of --socket's folder."""
+    names = ["https", "http", "tcp", "target", "target_bad", "closed",
+             "stats", "promex", "target_tls"]
+    ports = {k: a.base_port + i for i, k in enumerate(names)}
+    lo = "127.0.0.1"
+    certs = os.path.join(os.path.dirname(a.socket), "certs", model.lb.id)
+    CONF.set_override("base_cert_dir", os.path.dirname(certs),
+                      group="haproxy_amphora")
+    pool_a = model.pool("HTTP", "HTTP")
+    model.member(pool_a, "up", lo, ports["target"])
+    pool_s = model.pool("HTTP")
+    pool_s.tls_enabled = True
+    pool_s.alpn_protocols = ["h2", "http/1.1"]
+    pool_s.ca_tls_certificate_id = model.uid()
+    model.member(pool_s, "tls_up", lo, ports["target_tls"])
+    li = model.listener("TERMINATED_HTTPS", ports["https"], pool_a)
+    li.tls_certificate_id = model.uid()
+    li.sni_containers = [dm.SNI(listener_id=li.id, position=0,
+                                tls_container_id=model.uid())]
+    li.client_ca_tls_certificate_id = model.uid()
+    li.client_authentication = "OPTIONAL"
+    li.client_crl_container_id = model.uid()
+    li.alpn_protocols = ["h2", "http/1.1"]
+    model.l7_to_pool(li, pool_s, "/s")
+    model.tls_certs = {
+        li.client_ca_tls_certificate_id: "client_ca.pem",
+        li.client_crl_container_id: "client_crl.pem",
+        pool_s.id: {"ca_cert": os.path.join(certs, "pool_ca.pem")}}
+    model.cert_files = {
+        "crt_list": os.path.join(certs, f"{li.id}.pem"),
+        "default": os.path.join(certs, f"{li.tls_certificate_id}.pem"),
+        "sni": os.path.join(
+            certs, f"{li.sni_containers[0].tls_container_id}.pem"),
+        "client_ca": os.path.join(certs, "client_ca.pem"),
+        "client_crl": os.path.join(certs, "client_crl.pem"),
+        "pool_ca": os.path.join(certs, "pool_ca.pem")}
+    lst = {"https": li.id}
+    lst["http"] = model.listener("HTTP", ports["http"], pool_a).id
+    pool_b = model.pool("TCP", "TCP")
+    model.member(pool_b, "tcp_up", lo, ports["target"])
+    lst["tcp"] = model.listener("TCP", ports["tcp"], pool_b).id
+    return ports, lst
+
+
+SCENARIOS = {"mixed": mixed, "scale": scale, "tls": tls}
 
 
 def haproxy_main(a):
@@ -268,7 +321,7 @@ def haproxy_main(a):
     if "prometheus-exporter-internal-endpoint" not in text:
         text += PROMEX.format(**ports)
     manifest = dict(model.manifest(), socket=a.socket, ports=ports,
-                    listeners=lst, renderer=f"{VERSION}, HAProxy "
+                    listeners=lst, cert_files=model.cert_files, renderer=f"{VERSION}, HAProxy "
                     f"{a.haproxy_version}")
     with open(a.config, "w") as f:
         f.write(text)
