@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "expo.h"
+#include "haproxycfg.h"
 #include "ipvs_reader.h"
 #include "lvsconf.h"
 #include "octavia.h"
@@ -182,6 +183,9 @@ struct scraper {
 	int				 ipvs_up;	/* -1: nothing to read */
 	char				 ipvs_reported[128];
 	struct lvs_set			 lvs;
+	struct hcfg			 hcfg;		/* HAProxy's configuration */
+	int				 hcfg_ok;
+	uint64_t			 hcfg_sig;	/* of its file; 0: none */
 	struct stats_query		*inflight;
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;

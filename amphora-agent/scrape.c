@@ -190,12 +190,133 @@ lvs_refresh(struct scraper *s)
 	    set->n, s->agent->conf.keepalived_dir);
 }
 
+/*
+ * Where HAProxy's configuration is: haproxy-config, else beside the socket
+ * as Octavia puts it (/var/lib/octavia/<lb>.sock, <lb>/haproxy.cfg). The
+ * socket is the last query's, else the configured one when it names one.
+ */
+static int
+hcfg_path(const struct scraper *s, char *path, size_t size)
+{
+	const char	*sock = s->socket[0] != '\0' ? s->socket :
+			    s->agent->conf.stats_socket;
+	char		 id[OCTAVIA_UUID_LEN + 1];
+	int		 n;
+
+	if (s->agent->conf.haproxy_config[0] != '\0')
+		return strlcpy(path, s->agent->conf.haproxy_config, size) <
+		    size ? 0 : -1;
+	if (strchr(sock, '*') != NULL ||
+	    octavia_socket_loadbalancer_id(sock, id) == -1)
+		return -1;
+	n = snprintf(path, size, "%.*s%s/haproxy.cfg",
+	    (int)(strlen(sock) - strlen(id) - sizeof(".sock") + 1), sock, id);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * The file, opened as the keepalived configs are (a regular file, no
+ * link followed, never waited on) and read whole; NULL with *why.
+ */
+static char *
+hcfg_read(const char *path, size_t *len, const char **why)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	*why = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size > HCFG_TEXT_MAX) {
+		*why = S_ISREG(st.st_mode) ? "too large" :
+		    "not a regular file";
+		goto fail;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+		goto fail;
+	/* what is there now: a file rewritten meanwhile reads short */
+	while (got < (size_t)st.st_size && (n = read(fd, text + got,
+	    (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	*len = got;
+	return text;
+fail:
+	if (*why == NULL)
+		*why = strerror(errno);
+	if (fd != -1)
+		close(fd);
+	free(text);
+	return NULL;
+}
+
+/*
+ * HAProxy's configuration, read again when its file changes (its name,
+ * inode, size, time): what says which listeners terminate TLS and which
+ * members are reached over it. Unreadable: those counters are not served,
+ * and why is logged once per change.
+ */
+static void
+hcfg_refresh(struct scraper *s)
+{
+	const struct hcfg_proxy	*p;
+	struct stat		 st;
+	const char		*why;
+	char			 path[512], *text;
+	uint64_t		 sig = 0;
+	size_t			 len, i, tls = 0, members = 0;
+
+	if (hcfg_path(s, path, sizeof(path)) == 0 && stat(path, &st) == 0) {
+		for (i = 0; path[i] != '\0'; i++)
+			sig = (sig ^ (uint8_t)path[i]) * 1099511628211ULL;
+		sig ^= (uint64_t)st.st_ino * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)st.st_size * 31 ^ (uint64_t)st.st_mtim.tv_sec *
+		    1000000007ULL ^ (uint64_t)st.st_mtim.tv_nsec;
+		sig |= 1;	/* 0: no file */
+	}
+	if (sig == s->hcfg_sig)
+		return;
+	s->hcfg_sig = sig;
+	hcfg_free(&s->hcfg);
+	s->hcfg_ok = 0;
+	if (sig == 0)
+		return;
+	if ((text = hcfg_read(path, &len, &why)) == NULL) {
+		log_warnx("HAProxy configuration %s: %s: the TLS counters of "
+		    "listeners, pools and members are not served", path, why);
+		return;
+	}
+	if (hcfg_parse(&s->hcfg, text, len) == -1) {
+		log_warnx("HAProxy configuration %s: too large or out of "
+		    "memory", path);
+		return;
+	}
+	s->hcfg_ok = 1;
+	for (i = 0; i < s->hcfg.nproxies; i++) {
+		p = &s->hcfg.proxy[i];
+		if ((p->sides & HCFG_FRONTEND) && p->tls)
+			tls++;
+		if (p->sides & HCFG_BACKEND)
+			for (len = 0; len < p->nservers; len++)
+				members += s->hcfg.server[p->first + len].tls;
+	}
+	log_info("HAProxy configuration %s: %zu TLS listeners, %zu members "
+	    "over TLS", path, tls, members);
+}
+
 void
 scrape_free(struct scraper *s)
 {
 	stats_query_free(s->inflight);
 	s->inflight = NULL;
 	lvs_clear(&s->lvs);
+	hcfg_free(&s->hcfg);
+	s->hcfg_ok = 0;
+	s->hcfg_sig = 0;
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
 	snap_ref_drop(s->next);
@@ -402,6 +523,8 @@ scrape_start(struct scraper *s)
 	}
 	s->next->refs = 1;
 	snapshot_init(&s->next->snap, &snap_limits);
+	hcfg_refresh(s);
+	s->next->snap.cfg = s->hcfg_ok ? &s->hcfg : NULL;
 	clock_now(&s->inflight_start);
 	s->queries++;
 	s->busy = s->starting = s->waiting_haproxy = 1;

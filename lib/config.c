@@ -222,6 +222,7 @@ enum {
 	SEEN_PROJECT_ID = 1 << 10,
 	SEEN_LOG_SOCKET = 1 << 11,
 	SEEN_LOG_FACILITY = 1 << 12,
+	SEEN_HAPROXY_CONFIG = 1 << 22,
 	/* in a listener block */
 	SEEN_TLS_CLIENT_CA = 1 << 13,
 	SEEN_TLS_VERIFY = 1 << 14,
@@ -367,6 +368,11 @@ parse_global(struct parser *p, char **w, int n)
 			return -1;
 		return parse_path(p, w[0], w[1], c->keepalived_dir,
 		    sizeof(c->keepalived_dir));
+	} else if (strcmp(w[0], "haproxy-config") == 0) {
+		if (once(p, &p->seen, SEEN_HAPROXY_CONFIG, w[0]) == -1)
+			return -1;
+		return parse_path(p, w[0], w[1], c->haproxy_config,
+		    sizeof(c->haproxy_config));
 	} else if (strcmp(w[0], "project-id") == 0) {
 		if (once(p, &p->seen, SEEN_PROJECT_ID, w[0]) == -1)
 			return -1;

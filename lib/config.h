@@ -93,6 +93,7 @@ struct config {
 	char			 loadbalancer_id[CONFIG_ID_MAX];
 	char			 stats_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char			 keepalived_dir[256];	/* Octavia's LVS configs */
+	char			 haproxy_config[256];	/* "": by the socket */
 	char			 netns[CONFIG_NAME_MAX];
 	char			 user[CONFIG_NAME_MAX];
 	char			 project_id[CONFIG_ID_MAX];	/* for the log */

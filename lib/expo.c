@@ -96,6 +96,18 @@ static const char code_tails[][TAIL_MAX] = {
 	",code=\"4xx\"} ", ",code=\"5xx\"} ", ",code=\"other\"} ",
 };
 #define NCODES	(sizeof(code_tails) / sizeof(code_tails[0]))
+/* The label of an extra counter in a family of several, by column. */
+static const char ext_tails[EXT__COUNT][TAIL_MAX] = {
+	[EXT_H2_HEADERS_RCVD] = ",type=\"headers\"} ",
+	[EXT_H2_DATA_RCVD] = ",type=\"data\"} ",
+	[EXT_H2_SETTINGS_RCVD] = ",type=\"settings\"} ",
+	[EXT_H2_RST_STREAM_RCVD] = ",type=\"rst_stream\"} ",
+	[EXT_H2_GOAWAY_RCVD] = ",type=\"goaway\"} ",
+	[EXT_H2_RST_STREAM_RESP] = ",type=\"rst_stream\"} ",
+	[EXT_H2_GOAWAY_RESP] = ",type=\"goaway\"} ",
+	[EXT_H2_CONN_PROTOCOL_ERRORS] = ",level=\"connection\"} ",
+	[EXT_H2_STRM_PROTOCOL_ERRORS] = ",level=\"stream\"} ",
+};
 
 /* States each scope's status family lists, in HAProxy's order. */
 static const uint8_t listener_states[] = { STATE_DOWN, STATE_UP };
@@ -424,6 +436,56 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 	return 1;
 }
 
+/*
+ * An extra counter, or several labelled by column: only the rows whose
+ * modules have it (a TCP listener has no TLS series, not a NaN one).
+ */
+static int
+render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
+    struct wbuf *out, size_t stop)
+{
+	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
+	const struct snap_ext	*e;
+	const struct snap_row	*r;
+	const char		*tail;
+	unsigned		 n = fam->n > 1 ? fam->n : 1;
+	uint32_t		 bit;
+	char			*p, *end;
+	int			 col;
+
+	for (; c->sub < n; c->sub++, c->row = 0) {
+		col = fam->src + (int)c->sub;
+		bit = (uint32_t)1 << col;
+		tail = n > 1 ? ext_tails[col] : plain_tail;
+		if (!(c->snap->ext_present & bit))
+			continue;
+		while (c->row < rs->n) {
+			/* no header for a family without a sample */
+			e = snap_row_ext(c->snap, &rs->row[c->row]);
+			if (e == NULL || !(e->have & bit)) {
+				c->row++;
+				continue;
+			}
+			if ((p = lines_begin(c, fam, out, stop)) == NULL)
+				return 0;
+			end = out->data + out->len + EXPO_ROOM_MIN -
+			    EXPO_LINE_MAX;
+			for (; c->row < rs->n && p < end; c->row++) {
+				r = &rs->row[c->row];
+				e = snap_row_ext(c->snap, r);
+				if (e == NULL || !(e->have & bit))
+					continue;
+				p = put_series(p, c, r->labels, r->labels_len,
+				    tail);
+				p = put_u64(p, e->v[col]);
+				*p++ = '\n';
+			}
+			group_end(out, p);
+		}
+	}
+	return 1;
+}
+
 /* Rows of a listener, pool or member family, from where the cursor is. */
 static int
 render_rows(struct expo_cursor *c, const struct metric_family *fam,
@@ -435,6 +497,8 @@ render_rows(struct expo_cursor *c, const struct metric_family *fam,
 		return render_status_rows(c, fam, out, stop);
 	case CONV_HRSP:
 		return render_code_rows(c, fam, out, stop);
+	case CONV_EXT:
+		return render_ext_rows(c, fam, out, stop);
 	default:
 		return render_value_rows(c, fam, out, stop);
 	}

@@ -634,6 +634,170 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .scope = SCOPE_MEMBER, .conv = CONV_INT, .src = COL_IPVS_OUTPKTS,
 	    .help = "Packets from the member (UDP and SCTP, from IPVS)" },
 
+	/*
+	 * HAProxy's extra counters (2.4 on; HTTP/1's 2.6 on), only for the
+	 * objects that have the module: TLS for a listener with a TLS bind
+	 * and a member reached over TLS (and its pool), HTTP/2 and HTTP/1 for
+	 * an HTTP listener, HTTP/1 for an HTTP pool and HTTP/2 for one whose
+	 * members speak it. A TCP listener has none of them.
+	 */
+	[FAM_LISTENER_TLS_SESSIONS_TOTAL] = {
+	    .name = "listener_tls_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_SSL_SESS,
+	    .help = "TLS handshakes that made a new session (full handshakes) (TLS listeners)" },
+	[FAM_LISTENER_TLS_REUSED_SESSIONS_TOTAL] = {
+	    .name = "listener_tls_reused_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_SSL_REUSED_SESS,
+	    .help = "TLS handshakes that resumed a session (TLS listeners)" },
+	[FAM_LISTENER_TLS_FAILED_HANDSHAKES_TOTAL] = {
+	    .name = "listener_tls_failed_handshakes_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_SSL_FAILED_HANDSHAKE,
+	    .help = "TLS handshakes that failed (TLS listeners)" },
+	[FAM_LISTENER_HTTP2_FRAMES_RECEIVED_TOTAL] = {
+	    .name = "listener_http2_frames_received_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_HEADERS_RCVD, .n = 5,
+	    .help = "HTTP/2 frames received, by type (headers, data, settings, rst_stream, goaway)" },
+	[FAM_LISTENER_HTTP2_FRAMES_SENT_TOTAL] = {
+	    .name = "listener_http2_frames_sent_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_RST_STREAM_RESP, .n = 2,
+	    .help = "HTTP/2 frames sent, by type (rst_stream, goaway)" },
+	[FAM_LISTENER_HTTP2_PROTOCOL_ERRORS_TOTAL] = {
+	    .name = "listener_http2_protocol_errors_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_CONN_PROTOCOL_ERRORS, .n = 2,
+	    .help = "HTTP/2 protocol errors detected, by level (connection, stream)" },
+	[FAM_LISTENER_HTTP2_CURRENT_CONNECTIONS] = {
+	    .name = "listener_http2_current_connections", .type = MT_GAUGE,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_OPEN_CONNECTIONS,
+	    .help = "HTTP/2 connections open" },
+	[FAM_LISTENER_HTTP2_CURRENT_STREAMS] = {
+	    .name = "listener_http2_current_streams", .type = MT_GAUGE,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_OPEN_STREAMS,
+	    .help = "HTTP/2 streams open" },
+	[FAM_LISTENER_HTTP2_CONNECTIONS_TOTAL] = {
+	    .name = "listener_http2_connections_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_TOTAL_CONNECTIONS,
+	    .help = "HTTP/2 connections opened" },
+	[FAM_LISTENER_HTTP2_STREAMS_TOTAL] = {
+	    .name = "listener_http2_streams_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H2_TOTAL_STREAMS,
+	    .help = "HTTP/2 streams opened" },
+	[FAM_LISTENER_HTTP1_CURRENT_CONNECTIONS] = {
+	    .name = "listener_http1_current_connections", .type = MT_GAUGE,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_OPEN_CONNECTIONS,
+	    .help = "HTTP/1 connections open" },
+	[FAM_LISTENER_HTTP1_CURRENT_STREAMS] = {
+	    .name = "listener_http1_current_streams", .type = MT_GAUGE,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_OPEN_STREAMS,
+	    .help = "HTTP/1 streams open" },
+	[FAM_LISTENER_HTTP1_CONNECTIONS_TOTAL] = {
+	    .name = "listener_http1_connections_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_TOTAL_CONNECTIONS,
+	    .help = "HTTP/1 connections opened" },
+	[FAM_LISTENER_HTTP1_STREAMS_TOTAL] = {
+	    .name = "listener_http1_streams_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_TOTAL_STREAMS,
+	    .help = "HTTP/1 streams opened" },
+	[FAM_LISTENER_HTTP1_BYTES_IN_TOTAL] = {
+	    .name = "listener_http1_bytes_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_BYTES_IN,
+	    .help = "Bytes received over HTTP/1" },
+	[FAM_LISTENER_HTTP1_BYTES_OUT_TOTAL] = {
+	    .name = "listener_http1_bytes_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_BYTES_OUT,
+	    .help = "Bytes sent over HTTP/1" },
+	[FAM_LISTENER_HTTP1_SPLICED_BYTES_IN_TOTAL] = {
+	    .name = "listener_http1_spliced_bytes_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_SPLICED_BYTES_IN,
+	    .help = "Bytes of those received over HTTP/1 that were spliced" },
+	[FAM_LISTENER_HTTP1_SPLICED_BYTES_OUT_TOTAL] = {
+	    .name = "listener_http1_spliced_bytes_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_LISTENER, .conv = CONV_EXT, .src = EXT_H1_SPLICED_BYTES_OUT,
+	    .help = "Bytes of those sent over HTTP/1 that were spliced" },
+	[FAM_POOL_TLS_SESSIONS_TOTAL] = {
+	    .name = "pool_tls_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_SSL_SESS,
+	    .help = "TLS handshakes that made a new session (full handshakes) (members over TLS)" },
+	[FAM_POOL_TLS_REUSED_SESSIONS_TOTAL] = {
+	    .name = "pool_tls_reused_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_SSL_REUSED_SESS,
+	    .help = "TLS handshakes that resumed a session (members over TLS)" },
+	[FAM_POOL_TLS_FAILED_HANDSHAKES_TOTAL] = {
+	    .name = "pool_tls_failed_handshakes_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_SSL_FAILED_HANDSHAKE,
+	    .help = "TLS handshakes that failed (members over TLS)" },
+	[FAM_POOL_HTTP2_FRAMES_RECEIVED_TOTAL] = {
+	    .name = "pool_http2_frames_received_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_HEADERS_RCVD, .n = 5,
+	    .help = "HTTP/2 frames received, by type (headers, data, settings, rst_stream, goaway)" },
+	[FAM_POOL_HTTP2_FRAMES_SENT_TOTAL] = {
+	    .name = "pool_http2_frames_sent_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_RST_STREAM_RESP, .n = 2,
+	    .help = "HTTP/2 frames sent, by type (rst_stream, goaway)" },
+	[FAM_POOL_HTTP2_PROTOCOL_ERRORS_TOTAL] = {
+	    .name = "pool_http2_protocol_errors_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_CONN_PROTOCOL_ERRORS, .n = 2,
+	    .help = "HTTP/2 protocol errors detected, by level (connection, stream)" },
+	[FAM_POOL_HTTP2_CURRENT_CONNECTIONS] = {
+	    .name = "pool_http2_current_connections", .type = MT_GAUGE,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_OPEN_CONNECTIONS,
+	    .help = "HTTP/2 connections open" },
+	[FAM_POOL_HTTP2_CURRENT_STREAMS] = {
+	    .name = "pool_http2_current_streams", .type = MT_GAUGE,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_OPEN_STREAMS,
+	    .help = "HTTP/2 streams open" },
+	[FAM_POOL_HTTP2_CONNECTIONS_TOTAL] = {
+	    .name = "pool_http2_connections_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_TOTAL_CONNECTIONS,
+	    .help = "HTTP/2 connections opened" },
+	[FAM_POOL_HTTP2_STREAMS_TOTAL] = {
+	    .name = "pool_http2_streams_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H2_TOTAL_STREAMS,
+	    .help = "HTTP/2 streams opened" },
+	[FAM_POOL_HTTP1_CURRENT_CONNECTIONS] = {
+	    .name = "pool_http1_current_connections", .type = MT_GAUGE,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_OPEN_CONNECTIONS,
+	    .help = "HTTP/1 connections open" },
+	[FAM_POOL_HTTP1_CURRENT_STREAMS] = {
+	    .name = "pool_http1_current_streams", .type = MT_GAUGE,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_OPEN_STREAMS,
+	    .help = "HTTP/1 streams open" },
+	[FAM_POOL_HTTP1_CONNECTIONS_TOTAL] = {
+	    .name = "pool_http1_connections_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_TOTAL_CONNECTIONS,
+	    .help = "HTTP/1 connections opened" },
+	[FAM_POOL_HTTP1_STREAMS_TOTAL] = {
+	    .name = "pool_http1_streams_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_TOTAL_STREAMS,
+	    .help = "HTTP/1 streams opened" },
+	[FAM_POOL_HTTP1_BYTES_IN_TOTAL] = {
+	    .name = "pool_http1_bytes_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_BYTES_IN,
+	    .help = "Bytes received over HTTP/1" },
+	[FAM_POOL_HTTP1_BYTES_OUT_TOTAL] = {
+	    .name = "pool_http1_bytes_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_BYTES_OUT,
+	    .help = "Bytes sent over HTTP/1" },
+	[FAM_POOL_HTTP1_SPLICED_BYTES_IN_TOTAL] = {
+	    .name = "pool_http1_spliced_bytes_in_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_SPLICED_BYTES_IN,
+	    .help = "Bytes of those received over HTTP/1 that were spliced" },
+	[FAM_POOL_HTTP1_SPLICED_BYTES_OUT_TOTAL] = {
+	    .name = "pool_http1_spliced_bytes_out_total", .type = MT_COUNTER,
+	    .scope = SCOPE_POOL, .conv = CONV_EXT, .src = EXT_H1_SPLICED_BYTES_OUT,
+	    .help = "Bytes of those sent over HTTP/1 that were spliced" },
+	[FAM_MEMBER_TLS_SESSIONS_TOTAL] = {
+	    .name = "member_tls_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_MEMBER, .conv = CONV_EXT, .src = EXT_SSL_SESS,
+	    .help = "TLS handshakes that made a new session (full handshakes) (members over TLS)" },
+	[FAM_MEMBER_TLS_REUSED_SESSIONS_TOTAL] = {
+	    .name = "member_tls_reused_sessions_total", .type = MT_COUNTER,
+	    .scope = SCOPE_MEMBER, .conv = CONV_EXT, .src = EXT_SSL_REUSED_SESS,
+	    .help = "TLS handshakes that resumed a session (members over TLS)" },
+	[FAM_MEMBER_TLS_FAILED_HANDSHAKES_TOTAL] = {
+	    .name = "member_tls_failed_handshakes_total", .type = MT_COUNTER,
+	    .scope = SCOPE_MEMBER, .conv = CONV_EXT, .src = EXT_SSL_FAILED_HANDSHAKE,
+	    .help = "TLS handshakes that failed (members over TLS)" },
+
 	/* The agent's own. */
 	[FAM_EXPORTER_HAPROXY_UP] = {
 	    .name = "exporter_haproxy_up", .type = MT_GAUGE,

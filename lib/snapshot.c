@@ -6,6 +6,7 @@
 
 #include "csv.h"
 #include "decimal.h"
+#include "haproxycfg.h"
 #include "octavia.h"
 #include "opstatus.h"
 #include "snapshot.h"
@@ -120,6 +121,35 @@ const char *const stat_col_names[COL__COUNT] = {
 	[COL_STATUS] = "status",
 };
 
+const char *const ext_col_names[EXT__COUNT] = {
+	[EXT_SSL_SESS] = "ssl_sess",
+	[EXT_SSL_REUSED_SESS] = "ssl_reused_sess",
+	[EXT_SSL_FAILED_HANDSHAKE] = "ssl_failed_handshake",
+	[EXT_H2_HEADERS_RCVD] = "h2_headers_rcvd",
+	[EXT_H2_DATA_RCVD] = "h2_data_rcvd",
+	[EXT_H2_SETTINGS_RCVD] = "h2_settings_rcvd",
+	[EXT_H2_RST_STREAM_RCVD] = "h2_rst_stream_rcvd",
+	[EXT_H2_GOAWAY_RCVD] = "h2_goaway_rcvd",
+	[EXT_H2_RST_STREAM_RESP] = "h2_rst_stream_resp",
+	[EXT_H2_GOAWAY_RESP] = "h2_goaway_resp",
+	[EXT_H2_CONN_PROTOCOL_ERRORS] = "h2_detected_conn_protocol_errors",
+	[EXT_H2_STRM_PROTOCOL_ERRORS] = "h2_detected_strm_protocol_errors",
+	[EXT_H2_OPEN_CONNECTIONS] = "h2_open_connections",
+	[EXT_H2_OPEN_STREAMS] = "h2_backend_open_streams",
+	[EXT_H2_TOTAL_CONNECTIONS] = "h2_total_connections",
+	[EXT_H2_TOTAL_STREAMS] = "h2_backend_total_streams",
+	[EXT_H1_OPEN_CONNECTIONS] = "h1_open_connections",
+	[EXT_H1_OPEN_STREAMS] = "h1_open_streams",
+	[EXT_H1_TOTAL_CONNECTIONS] = "h1_total_connections",
+	[EXT_H1_TOTAL_STREAMS] = "h1_total_streams",
+	[EXT_H1_BYTES_IN] = "h1_bytes_in",
+	[EXT_H1_BYTES_OUT] = "h1_bytes_out",
+	[EXT_H1_SPLICED_BYTES_IN] = "h1_spliced_bytes_in",
+	[EXT_H1_SPLICED_BYTES_OUT] = "h1_spliced_bytes_out",
+};
+
+_Static_assert(EXT__COUNT <= 32, "extra presence bits must fit a uint32_t");
+
 /*
  * Columns the agent reads that came after HAProxy 2.0 (Octavia's focal
  * amphorae): the longest times and the idle connections. They count as
@@ -159,6 +189,7 @@ struct name_index {
 static struct name_index col_index = { stat_col_names, COL__COUNT, {0}, 0 };
 static struct name_index info_index = { info_field_names, INFO__COUNT, {0},
 	0 };
+static struct name_index ext_index = { ext_col_names, EXT__COUNT, {0}, 0 };
 
 static const char *const	*sort_names;
 
@@ -228,6 +259,9 @@ snapshot_free(struct snapshot *s)
 	for (i = 0; i < SCOPE__COUNT; i++)
 		free(s->rows[i].row);
 	memset(s->rows, 0, sizeof(s->rows));
+	free(s->ext);
+	s->ext = NULL;
+	s->next = s->ext_cap = 0;
 	free(s->fields);
 	s->fields = NULL;
 	free(s->map);
@@ -480,6 +514,12 @@ parse_header(struct snapshot *s, char *p, char *nl)
 		s->map[i] = col;
 		if (col >= 0)
 			s->idx[col] = (int)i;
+		else if ((col = name_lookup(&ext_index, s->fields[i].s,
+		    s->fields[i].len)) >= 0 &&
+		    !(s->ext_present & (uint32_t)1 << col)) {
+			s->map[i] = COL__COUNT + col;
+			s->ext_present |= (uint32_t)1 << col;
+		}
 	}
 	if (s->idx[COL_PXNAME] < 0 || s->idx[COL_SVNAME] < 0)
 		return fail(s, "show stat: header lacks pxname or svname");
@@ -492,9 +532,84 @@ parse_header(struct snapshot *s, char *p, char *nl)
 	return 0;
 }
 
+/*
+ * The modules a row has. HTTP/1 and HTTP/2 for an HTTP listener, HTTP/1
+ * for an HTTP pool: "show stat" says the mode. The rest only HAProxy's
+ * configuration says: a listener's TLS bind, a member's TLS, a pool's
+ * members speaking HTTP/2. Without it none of those.
+ */
+static unsigned
+row_modules(struct snapshot *s, int scope, const struct snap_row *r,
+    const struct csv_field *f)
+{
+	const struct csv_field		*px = &f[s->idx[COL_PXNAME]];
+	const struct csv_field		*sv = &f[s->idx[COL_SVNAME]];
+	const struct hcfg_proxy		*p;
+	const struct hcfg_server	*m;
+	unsigned			 mods = 0;
+
+	if (scope == SCOPE_LISTENER && r->http)
+		mods |= MOD_H1 | MOD_H2;
+	else if (scope == SCOPE_POOL && r->http)
+		mods |= MOD_H1;
+	if (s->cfg == NULL)
+		return mods;
+	if (scope == SCOPE_LISTENER) {
+		p = hcfg_proxy(s->cfg, px->s, px->len, HCFG_FRONTEND);
+		return mods | (p != NULL && p->tls ? MOD_TLS : 0);
+	}
+	/* a pool's members follow it: look it up once for them all */
+	p = s->last_backend;
+	if (p == NULL || strnlen(p->name, px->len + 1) != px->len ||
+	    memcmp(p->name, px->s, px->len) != 0)
+		p = s->last_backend = hcfg_proxy(s->cfg, px->s, px->len,
+		    HCFG_BACKEND);
+	if (p == NULL)
+		return mods;
+	if (scope == SCOPE_POOL)
+		return mods | (p->tls ? MOD_TLS : 0) |
+		    (r->http && p->h2 ? MOD_H2 : 0);
+	m = hcfg_server(s->cfg, p, sv->s, sv->len);
+	return m != NULL && m->tls ? MOD_TLS : 0;
+}
+
+/* Keeps the extra counters of the row's modules that HAProxy gave. */
+static int
+row_keep_ext(struct snapshot *s, struct snap_row *r,
+    const struct snap_ext *e)
+{
+	struct snap_ext	*p;
+	uint32_t	 keep = 0;
+	size_t		 ncap;
+	int		 c;
+
+	for (c = 0; c < EXT__COUNT; c++)
+		if (r->mods & ext_col_module(c))
+			keep |= (uint32_t)1 << c;
+	if ((keep &= e->have) == 0)
+		return 0;
+	/* an extra record weighs less than a row: it counts as one */
+	if (++s->total > s->lim.max_mem / sizeof(struct snap_row))
+		return fail(s, "show stat: rows over the memory cap");
+	if (s->next == s->ext_cap) {
+		ncap = s->ext_cap ? s->ext_cap * 2 : 16;
+		if ((p = reallocarray(s->ext, ncap, sizeof(*p))) == NULL)
+			return fail(s, "out of memory");
+		s->ext = p;
+		s->ext_cap = ncap;
+	}
+	p = &s->ext[s->next++];
+	for (c = 0; c < EXT__COUNT; c++)
+		p->v[c] = (keep & (uint32_t)1 << c) != 0 ? e->v[c] : 0;
+	p->have = keep;
+	r->ext = (uint32_t)s->next;
+	return 0;
+}
+
 /* The end of a row parsed either way: identify, check, keep. */
 static int
-row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f)
+row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f,
+    const struct snap_ext *e)
 {
 	struct snap_row	*dst;
 	int		 scope;
@@ -505,6 +620,10 @@ row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f)
 	}
 	r->http = s->idx[COL_MODE] >= 0 &&
 	    strcmp(f[s->idx[COL_MODE]].s, "http") == 0;
+	r->ext = 0;
+	if (e->have != 0 && (r->mods = (uint8_t)row_modules(s, scope, r,
+	    f)) != 0 && row_keep_ext(s, r, e) == -1)
+		return -1;
 	r->state = STATE_UNKNOWN;
 	r->op = OP_UNKNOWN;
 	if (s->have_status) {
@@ -533,6 +652,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 {
 	struct csv_field	*f = s->fields;
 	struct snap_row		 r;
+	struct snap_ext		 ext;
 	size_t			 i;
 	char			*q = p, *start, d;
 	const char		*e;
@@ -544,6 +664,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 		return 0;
 	}
 	memset(&r, 0, offsetof(struct snap_row, v));
+	ext.have = 0;
 	for (i = 0;; i++) {
 		if (i == s->ncols) {
 			s->malformed++;		/* more fields than columns */
@@ -568,11 +689,17 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 				r.v[col] = x;
 				r.have |= (uint64_t)1 << col;
 			}
+		} else if (col >= COL__COUNT && (e = dec_u64(q, nl,
+		    UINT64_MAX, &x)) != NULL && (*e == ',' || *e == '\n')) {
+			/* an extra counter: a number, or none */
+			ext.v[col - COL__COUNT] = x;
+			ext.have |= (uint32_t)1 << (col - COL__COUNT);
+			q += e - q;
 		} else
 			while (*q != ',' && *q != '\n')
 				q++;
 		d = *q;
-		if (col >= COL__NUMERIC) {
+		if (col >= COL__NUMERIC && col < COL__COUNT) {
 			f[i].s = start;
 			f[i].len = (size_t)(q - start);
 			*q = '\0';
@@ -583,7 +710,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 	}
 	if (i + 1 != s->ncols)
 		goto malformed;
-	return row_finish(s, &r, f);
+	return row_finish(s, &r, f, &ext);
 malformed:
 	s->malformed++;
 	return 0;
@@ -596,8 +723,10 @@ parse_row(struct snapshot *s, char *p, char *nl)
 	struct csv		 c;
 	struct csv_field	*f = s->fields;
 	struct snap_row		 r;
+	struct snap_ext		 ext;
 	size_t			 nf, i;
 	int			 col, neg;
+	uint64_t		 x;
 
 	csv_init(&c, p, (size_t)(nl + 1 - p), s->lim.max_record);
 	if (csv_next(&c, f, CSV_MAX_FIELDS, &nf) != CSV_RECORD) {
@@ -613,8 +742,17 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		return 0;
 	}
 	memset(&r, 0, offsetof(struct snap_row, v));
+	ext.have = 0;
 	for (i = 0; i < nf; i++) {
-		if ((col = s->map[i]) < 0 || col >= COL__NUMERIC)
+		if ((col = s->map[i]) >= COL__COUNT) {
+			if (parse_int(f[i].s, f[i].len, &x, &neg) == 0 &&
+			    !neg) {
+				ext.v[col - COL__COUNT] = x;
+				ext.have |= (uint32_t)1 << (col - COL__COUNT);
+			}
+			continue;
+		}
+		if (col < 0 || col >= COL__NUMERIC)
 			continue;
 		if (f[i].len == 0) {
 			r.v[col] = 0;
@@ -628,7 +766,7 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		if (neg)
 			r.neg |= (uint64_t)1 << col;
 	}
-	return row_finish(s, &r, f);
+	return row_finish(s, &r, f, &ext);
 }
 
 size_t

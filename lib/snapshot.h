@@ -130,6 +130,64 @@ enum stat_col {
 	COL__COUNT
 };
 
+/*
+ * HAProxy's extra counters, the columns after show stat's "-" (2.4 on),
+ * by the module that counts them: TLS, then HTTP/2, then HTTP/1 (2.6 on).
+ */
+enum ext_col {
+	EXT_SSL_SESS,
+	EXT_SSL_REUSED_SESS,
+	EXT_SSL_FAILED_HANDSHAKE,
+	EXT_H2_HEADERS_RCVD,		/* frames received, by type */
+	EXT_H2_DATA_RCVD,
+	EXT_H2_SETTINGS_RCVD,
+	EXT_H2_RST_STREAM_RCVD,
+	EXT_H2_GOAWAY_RCVD,
+	EXT_H2_RST_STREAM_RESP,		/* frames sent, by type */
+	EXT_H2_GOAWAY_RESP,
+	EXT_H2_CONN_PROTOCOL_ERRORS,	/* errors, by level */
+	EXT_H2_STRM_PROTOCOL_ERRORS,
+	EXT_H2_OPEN_CONNECTIONS,
+	EXT_H2_OPEN_STREAMS,
+	EXT_H2_TOTAL_CONNECTIONS,
+	EXT_H2_TOTAL_STREAMS,
+	EXT_H1_OPEN_CONNECTIONS,
+	EXT_H1_OPEN_STREAMS,
+	EXT_H1_TOTAL_CONNECTIONS,
+	EXT_H1_TOTAL_STREAMS,
+	EXT_H1_BYTES_IN,
+	EXT_H1_BYTES_OUT,
+	EXT_H1_SPLICED_BYTES_IN,
+	EXT_H1_SPLICED_BYTES_OUT,
+	EXT__COUNT
+};
+
+/* The modules a row has: whose extra counters are its own. */
+enum snap_module {
+	MOD_TLS = 1 << 0,	/* a listener with a TLS bind; a member over
+				 * TLS, and its pool */
+	MOD_H2 = 1 << 1,	/* an HTTP listener; a pool whose members
+				 * speak HTTP/2 */
+	MOD_H1 = 1 << 2,	/* an HTTP listener or pool */
+};
+
+extern const char *const ext_col_names[EXT__COUNT];
+
+/* The module an extra column belongs to. */
+static inline unsigned
+ext_col_module(enum ext_col c)
+{
+	return c <= EXT_SSL_FAILED_HANDSHAKE ? MOD_TLS :
+	    c <= EXT_H2_TOTAL_STREAMS ? MOD_H2 : MOD_H1;
+}
+
+/* A row's extra counters: only those of its modules, where HAProxy has
+ * them. */
+struct snap_ext {
+	uint64_t	 v[EXT__COUNT];
+	uint32_t	 have;		/* bit per enum ext_col */
+};
+
 extern const char *const info_field_names[INFO__COUNT];
 extern const char *const stat_col_names[COL__COUNT];
 
@@ -157,6 +215,8 @@ struct snap_row {
 	uint8_t		 op;		/* enum op_status (opstatus.h) */
 	uint8_t		 ipvs;		/* from IPVS: has only what it has */
 	uint8_t		 labels_len;
+	uint8_t		 mods;		/* enum snap_module */
+	uint32_t	 ext;		/* its snap_ext + 1; 0: none */
 	char		 labels[SNAP_LABELS_MAX];
 	uint64_t	 v[COL__NUMERIC];
 };
@@ -181,6 +241,8 @@ enum snapshot_phase {
 };
 
 struct csv_field;
+struct hcfg;
+struct hcfg_proxy;
 
 struct snapshot {
 	struct snapshot_limits	 lim;
@@ -191,6 +253,13 @@ struct snapshot {
 	int			 have_status;
 	uint8_t			 op;		/* the load balancer's op_status */
 	struct snap_rows	 rows[SCOPE__COUNT];	/* by scope */
+	struct snap_ext		*ext;		/* rows' extra counters */
+	size_t			 next;
+	size_t			 ext_cap;
+	uint32_t		 ext_present;	/* bit per enum ext_col */
+	/* HAProxy's configuration, when the caller read it, for the TLS
+	 * and HTTP/2 of pools and members (it must outlive the parse) */
+	const struct hcfg	*cfg;
 	size_t			 malformed;	/* rows skipped as broken */
 	size_t			 hidden;	/* rows that are not Octavia's */
 	const char		*error;		/* why a parse failed */
@@ -204,6 +273,7 @@ struct snapshot {
 	size_t			 ncols;
 	int			*map;		/* CSV column -> enum stat_col */
 	int			 idx[COL__COUNT]; /* and back */
+	const struct hcfg_proxy	*last_backend;	/* of the last member row */
 	struct csv_field	*fields;
 };
 
@@ -256,6 +326,13 @@ static inline int
 snap_row_neg(const struct snap_row *r, enum stat_col c)
 {
 	return (r->neg >> c) & 1;
+}
+
+/* A row's extra counters, NULL without. */
+static inline const struct snap_ext *
+snap_row_ext(const struct snapshot *s, const struct snap_row *r)
+{
+	return r->ext != 0 ? &s->ext[r->ext - 1] : NULL;
 }
 
 #endif

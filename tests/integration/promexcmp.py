@@ -186,7 +186,7 @@ def labels_are_the_config_uuids(port, m):
         for fam in fams.values():
             if not fam.name.startswith(f"octavia_{scope}_"):
                 continue
-            kind = {"state", "code"}
+            kind = {"state", "code", "type", "level"}
             if fam.name.endswith("_operating_status"):
                 kind = {"status"}
             for s in fam.samples:

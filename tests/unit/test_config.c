@@ -74,6 +74,7 @@ static const char good[] =
     "loadbalancer-id      b081ed89-f6f8-48cb-a498-5e12705e2cf9\n"
     "stats-socket         /var/lib/octavia/b081ed89.sock\n"
     "keepalived-dir       /var/lib/octavia/lvs\n"
+    "haproxy-config       /var/lib/octavia/b081ed89/haproxy.cfg\n"
     "netns                amphora-haproxy      # optional\n"
     "user                 nobody\n"
     "min-scrape-interval  1500ms\n"
@@ -111,13 +112,15 @@ test_parse_file(void **state)
 	assert_string_equal(c.stats_socket, "/var/lib/octavia/b081ed89.sock");
 	assert_string_equal(c.netns, "amphora-haproxy");
 	assert_string_equal(c.keepalived_dir, "/var/lib/octavia/lvs");
+	assert_string_equal(c.haproxy_config,
+	    "/var/lib/octavia/b081ed89/haproxy.cfg");
 	assert_string_equal(c.user, "nobody");
 	assert_int_equal(c.min_scrape_interval_ms, 1500);
 	assert_int_equal(c.scrape_timeout_ms, 5000);
 	assert_int_equal(c.nlisteners, 2);
 	l = config_listener_find(&c, "fb57d764-470a-4b6b-8820-627452f55b96");
 	assert_non_null(l);
-	assert_int_equal(l->line, 10);
+	assert_int_equal(l->line, 11);
 	assert_int_equal(l->nbinds, 2);
 	assert_string_equal(l->binds[1].text, "[2001:db8::10]:8088");
 	assert_int_equal(l->ncidrs, 2);
@@ -185,6 +188,10 @@ test_errors_name_file_and_line(void **state)
 		{ "netns a/b\n", "x.conf:1: netns: bad name \"a/b\"" },
 		{ "keepalived-dir lvs\n", "x.conf:1: keepalived-dir: not an "
 		  "absolute path under 256 bytes: \"lvs\"" },
+		{ "haproxy-config haproxy.cfg\n", "x.conf:1: haproxy-config: "
+		  "not an absolute path under 256 bytes: \"haproxy.cfg\"" },
+		{ "haproxy-config /a\nhaproxy-config /b\n",
+		  "x.conf:2: haproxy-config given twice" },
 		{ "loadbalancer-id a\"b\n",
 		  "x.conf:1: loadbalancer-id: bad id \"a\"b\"" },
 		{ "min-scrape-interval 1h\n", "x.conf:1: min-scrape-interval: "

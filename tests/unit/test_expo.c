@@ -386,7 +386,7 @@ test_real_answer_structure(void **state)
 	size_t			 len, families = 0, samples = 0;
 	char			*buf = fixture_load("info-stat.txt", &len);
 	char			*out, *line, *save, last[128] = "";
-	char			 seen[160][128];
+	char			 seen[FAM__COUNT][128];
 	size_t			 i;
 
 	(void)state;
@@ -404,6 +404,7 @@ test_real_answer_structure(void **state)
 			for (i = 0; i < families; i++)
 				if (strcmp(seen[i], name) == 0)
 					fail_msg("%s twice", name);
+			assert_true(families < FAM__COUNT);
 			strcpy(seen[families++], name);
 			strcpy(last, name);
 			continue;

@@ -9,6 +9,7 @@
 
 #include "csv.h"
 #include "fixture.h"
+#include "haproxycfg.h"
 #include "snapshot.h"
 
 static const struct snapshot_limits lim = { 65536, 64u << 20 };
@@ -683,6 +684,126 @@ test_overlong_record_fed(void **state)
 	snapshot_free(&s);
 }
 
+/* The extra columns of module m this release's header has. */
+static uint32_t
+release_cols(const struct snapshot *s, unsigned m)
+{
+	uint32_t	 bits = 0;
+	int		 c;
+
+	for (c = 0; c < EXT__COUNT; c++)
+		if (ext_col_module(c) & m)
+			bits |= (uint32_t)1 << c;
+	return bits & s->ext_present;
+}
+
+/* The row has exactly the extra counters of modules mods that the
+ * release prints. */
+static void
+assert_modules(const struct snapshot *s, const struct snap_row *r,
+    unsigned mods)
+{
+	const struct snap_ext	*e = snap_row_ext(s, r);
+	uint32_t		 want = release_cols(s, mods);
+
+	if (want == 0) {
+		assert_null(e);
+		return;
+	}
+	assert_non_null(e);
+	assert_int_equal(e->have, want);
+}
+
+/* text with suffix added at the end of the line that starts at at. */
+static char *
+line_append(const char *text, const char *at, const char *suffix)
+{
+	const char	*eol = strchr(at + 1, '\n');
+	size_t		 head = (size_t)(eol - text), n = strlen(suffix);
+	char		*out = malloc(strlen(text) + n + 1);
+
+	memcpy(out, text, head);
+	memcpy(out + head, suffix, n);
+	strcpy(out + head + n, eol);
+	return out;
+}
+
+/*
+ * HAProxy's extra counters (the columns after "-", 2.4 on), kept only for
+ * the rows whose modules they are: without HAProxy's configuration,
+ * HTTP/1 and HTTP/2 for HTTP listeners and HTTP/1 for HTTP pools; with
+ * the capture's own configuration, its first bind made TLS and its first
+ * server reached over TLS with ALPN h2, TLS on those three rows and
+ * HTTP/2 on that pool. Run over every release's capture: 2.0 and 2.2
+ * print none, 2.4 no HTTP/1.
+ */
+static void
+test_extra_counters_by_module(void **state)
+{
+	struct snapshot		 s;
+	struct hcfg		 cfg;
+	const struct snap_row	*r;
+	size_t			 len, i, tls_rows = 0;
+	char			*buf, *text, *t1, *t2;
+	char			 fe[37] = "", be[74] = "", sv[37] = "";
+	char			 want[SNAP_LABELS_MAX];
+	int			 pass, sc;
+
+	(void)state;
+	text = fixture_load("haproxy.cfg", &len);
+	assert_int_equal(sscanf(strstr(text, "\nfrontend ") + 10, "%36s",
+	    fe), 1);
+	assert_int_equal(sscanf(strstr(text, "\nbackend ") + 9, "%73s", be),
+	    1);
+	assert_int_equal(sscanf(strstr(text, "\n    server ") + 12, "%36s",
+	    sv), 1);
+	t1 = line_append(text, strstr(text, "\n    bind "), " ssl crt /x.pem");
+	t2 = line_append(t1, strstr(t1, "\n    server "), " ssl alpn h2");
+	free(text);
+	free(t1);
+	assert_int_equal(hcfg_parse(&cfg, t2, strlen(t2)), 0);
+
+	for (pass = 0; pass < 2; pass++) {
+		buf = fixture_load("info-stat.txt", &len);
+		snapshot_init(&s, &lim);
+		s.cfg = pass ? &cfg : NULL;
+		assert_int_equal(snapshot_parse(&s, buf, len), 0);
+		for (sc = SCOPE_LISTENER; sc <= SCOPE_MEMBER; sc++)
+			for (i = 0; i < s.rows[sc].n; i++) {
+				unsigned	 m = 0;
+
+				r = &s.rows[sc].row[i];
+				if (sc == SCOPE_LISTENER) {
+					snprintf(want, sizeof(want),
+					    "listener=\"%s\"", fe);
+					m = r->http ? MOD_H1 | MOD_H2 : 0;
+				} else if (sc == SCOPE_POOL) {
+					snprintf(want, sizeof(want),
+					    "pool=\"%.36s\",listener=\"%s\"",
+					    be, be + 37);
+					m = r->http ? MOD_H1 : 0;
+					if (pass && r->http &&
+					    strcmp(r->labels, want) == 0)
+						m |= MOD_H2;
+				} else
+					snprintf(want, sizeof(want),
+					    "member=\"%s\",pool=\"%.36s\","
+					    "listener=\"%s\"", sv, be,
+					    be + 37);
+				if (pass && strcmp(r->labels, want) == 0) {
+					m |= MOD_TLS;
+					tls_rows++;
+				}
+				assert_modules(&s, r, m);
+			}
+		snapshot_free(&s);
+		free(buf);
+	}
+	/* the frontend, the backend and its member */
+	assert_int_equal(tls_rows, 3);
+	hcfg_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -703,6 +824,7 @@ main(void)
 		cmocka_unit_test(test_names_with_nul_bytes),
 		cmocka_unit_test(test_fed_in_pieces),
 		cmocka_unit_test(test_overlong_record_fed),
+		cmocka_unit_test(test_extra_counters_by_module),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
