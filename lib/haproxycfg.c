@@ -274,15 +274,17 @@ finish(struct hcfg *c)
 
 	for (i = 0; i < c->nproxies; i++) {
 		px = &c->proxy[i];
-		qsort(c->server + px->first, px->nservers, sizeof(*c->server),
-		    server_cmp);
+		if (px->nservers > 1)
+			qsort(c->server + px->first, px->nservers,
+			    sizeof(*c->server), server_cmp);
 		for (k = 0; k < px->nservers; k++) {
 			/* a listen section: TLS on either side */
 			px->tls |= c->server[px->first + k].tls;
 			px->h2 |= c->server[px->first + k].h2;
 		}
 	}
-	qsort(c->proxy, c->nproxies, sizeof(*c->proxy), proxy_cmp);
+	if (c->nproxies > 1)
+		qsort(c->proxy, c->nproxies, sizeof(*c->proxy), proxy_cmp);
 }
 
 int

@@ -89,7 +89,7 @@ mkdir -p "$build/findings"
 printf '%-10s %12s %10s %11s %8s %8s %s\n' target runs runs/s cov/edges \
     features corpus findings
 failed=0
-for t in ${FUZZ_TARGETS:-accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot}; do
+for t in ${FUZZ_TARGETS:-accesslog cidr config csv decimal expo httpreq ipvs lvsconf octavia procstat snapshot tlshello haproxycfg}; do
     [ -x "$build/tests/fuzz/fuzz_$t" ] || { echo "no target $t" >&2; exit 2; }
     log=$build/fuzz_$t.log
     rc=0
@@ -99,7 +99,7 @@ for t in ${FUZZ_TARGETS:-accesslog cidr config csv decimal expo httpreq ipvs lvs
         "$build/corpus/$t" "$seeds/$t" >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
