@@ -75,6 +75,8 @@ python3 tests/integration/test_faults.py --agent $agent \
     --valgrind build-gcc/memcheck/faults
 python3 tests/integration/test_tls.py --agent $agent \
     --valgrind build-gcc/memcheck/tls
+python3 tests/integration/test_haproxy_tls.py --agent $agent \
+    --valgrind build-gcc/memcheck/haproxy_tls
 
 # the Debian package: built, linted, installed, run as its unit, purged
 tests/package/run.sh

@@ -188,6 +188,9 @@ class HAProxy:
             if len(f) > 17:
                 states[f[1]] = f[17]
         r = self.m["member_roles"]
+        if self.scenario == "tls":
+            return (states.get(r["up"]) == "UP" and
+                    states.get(r["tcp_up"]) == "UP")
         if self.scenario == "states":
             return (states.get(r["down"]) == "DOWN" and
                     states.get(r["rising"]) == "DOWN")

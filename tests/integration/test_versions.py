@@ -20,13 +20,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import harness  # noqa: E402
 import promexcmp  # noqa: E402
-from harness import metrics_md, scrape  # noqa: E402
+import expfmt  # noqa: E402
+from harness import http_get, metrics_md, scrape  # noqa: E402
 
 TESTS = []
 test = harness.collector(TESTS)
@@ -164,6 +166,98 @@ def values_equal_own_promex():
                 (fam, labels, want, a, b)
     assert set(r.only_agent) == NO_REFERENCE[short], r.only_agent
     r.assert_meaningful()
+
+
+# The label a column of HAProxy's extra counters has in a family of
+# several (lib/expo.c's ext_tails).
+EXT_LABEL = {
+    "h2_headers_rcvd": ("type", "headers"), "h2_data_rcvd": ("type", "data"),
+    "h2_settings_rcvd": ("type", "settings"),
+    "h2_rst_stream_rcvd": ("type", "rst_stream"),
+    "h2_goaway_rcvd": ("type", "goaway"),
+    "h2_rst_stream_resp": ("type", "rst_stream"),
+    "h2_goaway_resp": ("type", "goaway"),
+    "h2_detected_conn_protocol_errors": ("level", "connection"),
+    "h2_detected_strm_protocol_errors": ("level", "stream"),
+}
+
+
+def extra_table():
+    """[(family, type, CSV columns, promex names)]: METRICS.md's rows E1
+    on, the families of HAProxy's extra counters."""
+    rows = []
+    for line in open(ARGS.metrics_md):
+        m = re.match(r"^\| E\d+ \| `([a-z0-9_]+)` \| (\w+) \|", line)
+        if m:
+            cols = [c.strip() for c in line.split("|")]
+            rows.append((m.group(1), m.group(2),
+                         [x.strip(" `") for x in cols[5].split(",")],
+                         [x.strip(" `") for x in cols[6].split(",")]))
+    assert len(rows) == 39, len(rows)
+    return rows
+
+
+def promex_extra(text, table):
+    """HAProxy's exporter's extra counters in the agent's names."""
+    fams = expfmt.parse(text)
+    out = {}
+    for name, _, csv, pms in table:
+        for col, pm in zip(csv, pms):
+            for smp in (fams[pm].samples if pm in fams else []):
+                lab = promexcmp._labels(pm, {k: v for k, v in
+                                             smp.labels.items() if k != "mod"})
+                if lab is None:
+                    continue
+                if col in EXT_LABEL:
+                    lab[EXT_LABEL[col][0]] = EXT_LABEL[col][1]
+                out[(name, tuple(sorted(lab.items())))] = smp.value
+    return out
+
+
+@test
+def extra_counters_as_the_release_prints_them():
+    """Issue 20: the extra counters each release prints (2.4: TLS and
+    HTTP/2; 2.6 on: HTTP/1 too; 2.0 and 2.2: none) as the agent's
+    families, for the objects with the layer (this shape: HTTP listeners
+    and pools, no TLS); from 3.0 equal to the release's own exporter's
+    ?extra-counters series by series."""
+    full, short = release()
+    ver = tuple(map(int, short.split(".")))
+    table = extra_table()
+    W.hap.traffic()
+    fams, _, _ = scrape(W.port)
+    served = sorted(n for n, _, _, _ in table if n in fams)
+    want = []
+    for n, t, _, _ in table:
+        if ver >= (2, 4) and n.startswith("octavia_listener_http2_") or \
+                ver >= (2, 6) and re.match(
+                    r"octavia_(listener|pool)_http1_", n):
+            want.append(n)
+            assert fams[n].type == t, (n, fams[n].type, t)
+    assert served == sorted(want), (served, want)
+    if ver < (3, 0):
+        print(f"  HAProxy {full}: {len(served)} families of extra counters "
+              f"(its exporter has none to compare with)")
+        return
+    names = {n for n, _, _, _ in table}
+    time.sleep(1.1)     # a fresh snapshot on each side of the reference
+    a1 = {k: v for k, v in promexcmp.agent_flat(scrape(W.port)[0]).items()
+          if k[0] in names}
+    _, _, body = http_get(f"http://127.0.0.1:{W.hap.m['ports']['promex']}"
+                          "/metrics?extra-counters")
+    ref = promex_extra(body.decode(), table)
+    time.sleep(1.1)
+    a2 = promexcmp.agent_flat(scrape(W.port)[0])
+    missing = sorted(k for k in a1 if k not in ref)
+    assert not missing, missing[:5]
+    bad = [(k, ref[k], a1[k], a2[k]) for k in a1
+           if not min(a1[k], a2[k]) <= ref[k] <= max(a1[k], a2[k])]
+    moved = sum(1 for k in a1 if ref[k] > 0)
+    print(f"  HAProxy {full}: {len(served)} families of extra counters, "
+          f"{len(a1)} series equal to its exporter's ?extra-counters "
+          f"({moved} non-zero); {len(bad)} differ")
+    assert not bad, bad[:5]
+    assert moved > 0
 
 
 @test

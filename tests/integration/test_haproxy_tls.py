@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""HAProxy's TLS, HTTP/2 and HTTP/1 counters (its "extra counters"): a
+TERMINATED_HTTPS listener as Octavia's templater renders it (Debian's
+python3-octavia, tests/tools/octavia_render.py --scenario tls), with a
+crt-list of a default and an SNI certificate, a client CA and CRL, ALPN h2
+and http/1.1, and a pool re-encrypting to a TLS member; certificates made
+by the openssl CLI (tests/tools/tlscerts.py); clients that are curl,
+openssl s_client and Python's ssl, each doing a known thing; the agent
+reads the configuration where Octavia puts it, beside the socket.
+
+    test_haproxy_tls.py --agent BIN [-k NAME]
+"""
+import atexit
+import http.server
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import harness  # noqa: E402
+import tlscerts  # noqa: E402
+from harness import Agent, HAProxy, scrape  # noqa: E402
+from testnet import free_port_block, wait_for  # noqa: E402
+
+TESTS = []
+test = harness.collector(TESTS)
+ARGS = W = None     # set by harness.run() before the tests run
+_lb = {}
+
+
+class TLSMember:
+    """The re-encrypting pool's member: HTTPS on its port, ALPN
+    http/1.1, the certificate HAProxy verifies against the pool's CA."""
+
+    def __init__(self, port, c):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(c["server.pem"])
+        ctx.set_alpn_protocols(["http/1.1"])
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                   Handler)
+        self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+
+def lb():
+    """HAProxy with Octavia's TERMINATED_HTTPS configuration, laid out as
+    in an amphora (<dir>/<lb>.sock, <dir>/<lb>/haproxy.cfg, the
+    certificates under certs/<lb>/), and an agent told only the socket."""
+    if _lb:
+        return _lb
+    hap = HAProxy(W.work, name="tls", scenario="tls")
+    m = hap.m
+    c = tlscerts.make(os.path.join(W.work, "tlscerts"))
+    f = m["cert_files"]
+    os.makedirs(os.path.dirname(f["default"]), exist_ok=True)
+    for src, dst in (("server.pem", "default"), ("sni.pem", "sni"),
+                     ("client-ca.pem", "client_ca"), ("crl.pem", "client_crl"),
+                     ("ca.pem", "pool_ca")):
+        shutil.copy(c[src], f[dst])
+    with open(f["crt_list"], "w") as out:
+        out.write(f"{f['default']}\n{f['sni']}\n")
+    d = os.path.join(W.work, "octavia")
+    os.makedirs(os.path.join(d, m["loadbalancer"]))
+    sock = os.path.join(d, f"{m['loadbalancer']}.sock")
+    cfg = os.path.join(d, m["loadbalancer"], "haproxy.cfg")
+    text = open(hap.cfg).read()
+    assert f"stats socket {hap.sock} " in text
+    with open(cfg, "w") as out:
+        out.write(text.replace(f"stats socket {hap.sock} ",
+                               f"stats socket {sock} "))
+    hap.cfg, hap.sock = cfg, sock
+    TLSMember(m["ports"]["target_tls"], c)
+    hap.start()
+    port = free_port_block(1)
+    a = Agent(W.work, ["-s", sock, "-l", f"127.0.0.1:{port}"],
+              name="tls-agent")
+    a.wait_listening("127.0.0.1", port)
+    _lb.update(hap=hap, m=m, c=c, port=port, agent=a, cfg=cfg)
+    return _lb
+
+
+def series(fams, name):
+    """{labels tuple: value} of a family, {} when it is not served."""
+    fam = fams.get(name)
+    if fam is None:
+        return {}
+    return {tuple(sorted(s.labels.items())): s.value for s in fam.samples}
+
+
+def value(fams, name, **labels):
+    for s in fams[name].samples:
+        if all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    raise AssertionError(f"{name}{labels}: no such series")
+
+
+def curl(url, *args):
+    """curl as a user would run it, through the listener's name."""
+    port = url.split(":")[2].split("/")[0]
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                        "%{http_version} %{http_code}", "--resolve",
+                        f"metrics.example:{port}:127.0.0.1", "--cacert",
+                        _lb["c"]["ca.pem"], *args, url],
+                       capture_output=True, text=True)
+    return r.stdout
+
+
+def s_client(port, *args):
+    """openssl s_client: its output, the handshake done or refused."""
+    return subprocess.run(["openssl", "s_client", "-connect",
+                           f"127.0.0.1:{port}", "-servername",
+                           "metrics.example", *args],
+                          input="", stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          timeout=20).stdout
+
+
+def h2_protocol_error(port):
+    """HTTP/2 done wrong: after the preface and SETTINGS, a DATA frame on
+    stream 0, which RFC 9113 6.1 makes a connection PROTOCOL_ERROR."""
+    ctx = ssl.create_default_context(cafile=_lb["c"]["ca.pem"])
+    ctx.set_alpn_protocols(["h2"])
+    with socket.create_connection(("127.0.0.1", port), 5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="metrics.example") as s:
+            assert s.selected_alpn_protocol() == "h2"
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" +
+                      bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]) +
+                      bytes([0, 0, 0, 0, 0, 0, 0, 0, 0]))
+            data = b""
+            s.settimeout(5)
+            try:
+                while True:
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    data += b
+            except (socket.timeout, ssl.SSLError, ConnectionError):
+                pass
+    # a GOAWAY (type 7) with PROTOCOL_ERROR (1) came back
+    assert b"\x00\x00\x00\x01" in data and len(data) > 9, data
+
+
+@test
+def terminated_https_counters_equal_what_clients_did():
+    """Each client does one known thing; each counter of the listener
+    moves by exactly what they did, and only the objects with the layer
+    have its series."""
+    b = lb()
+    m, a = b["m"], b["agent"]
+    https = m["ports"]["https"]
+    li = m["listeners"]
+    url = f"https://metrics.example:{https}"
+    before, _, _ = scrape(b["port"])
+    for name in ("tls_sessions_total", "tls_reused_sessions_total",
+                 "tls_failed_handshakes_total"):
+        assert value(before, f"octavia_listener_{name}",
+                     listener=li["https"]) == 0, name
+    # HTTP/2: three clients, a request each
+    for _ in range(3):
+        assert curl(url + "/", "--http2") == "2 200"
+    # HTTP/1.1: two, and three more to the re-encrypting pool (/s)
+    for _ in range(2):
+        assert curl(url + "/", "--http1.1") == "1.1 200"
+    for _ in range(3):
+        assert curl(url + "/s/x", "--http1.1") == "1.1 200"
+    # a session made, then resumed (TLS 1.2 session ids)
+    sess = os.path.join(W.work, "tls.sess")
+    out = s_client(https, "-tls1_2", "-sess_out", sess)
+    assert "New, TLSv1.2" in out, out[-400:]
+    out = s_client(https, "-tls1_2", "-sess_in", sess)
+    assert "Reused, TLSv1.2" in out, out[-400:]
+    # four handshakes that fail: a refused version, no shared cipher
+    # (RSA key exchange against an ECDSA certificate), a client
+    # certificate of a CA nobody trusts, and a revoked one
+    assert curl(url + "/", "--tls-max", "1.1").startswith("0 ")
+    assert "Cipher is (NONE)" in s_client(https, "-tls1_2", "-cipher",
+                                          "AES128-SHA")
+    c = b["c"]
+    for who in ("stranger", "revoked"):
+        out = s_client(https, "-tls1_2", "-cert", c[f"{who}.crt"], "-key",
+                       c[f"{who}.key"])
+        assert {"stranger": "alert unknown ca", "revoked":
+                "alert certificate revoked"}[who] in out, out[-400:]
+    # and HTTP/2 done wrong
+    h2_protocol_error(https)
+
+    # HAProxy counts at its own pace: the last handshake is in
+    def settled():
+        f, _, _ = scrape(b["port"])
+        return value(f, "octavia_listener_tls_failed_handshakes_total",
+                     listener=li["https"]) == 4
+    wait_for(settled, 10, "the failed handshakes counted")
+    fams, _, _ = scrape(b["port"])
+    got = {n: value(fams, f"octavia_listener_{n}", listener=li["https"],
+                    **kw) for n, kw in (
+        ("tls_sessions_total", {}), ("tls_reused_sessions_total", {}),
+        ("tls_failed_handshakes_total", {}),
+        ("http2_connections_total", {}), ("http2_streams_total", {}),
+        ("http2_frames_received_total", {"type": "headers"}),
+        ("http2_protocol_errors_total", {"level": "connection"}),
+        ("http2_frames_sent_total", {"type": "goaway"}),
+        ("http1_connections_total", {}), ("http1_streams_total", {}))}
+    want = {
+        # full handshakes: 3 h2, 5 h1.1, the first s_client, the bad h2
+        "tls_sessions_total": 10, "tls_reused_sessions_total": 1,
+        "tls_failed_handshakes_total": 4,
+        "http2_connections_total": 4, "http2_streams_total": 3,
+        "http2_frames_received_total": 3,
+        "http2_protocol_errors_total": 1, "http2_frames_sent_total": 1,
+        # HTTP/1 carries curl's five and s_client's two (no ALPN)
+        "http1_connections_total": 7, "http1_streams_total": 5}
+    assert got == want, (got, want)
+    print(f"  TERMINATED_HTTPS listener {li['https']}: " + ", ".join(
+        f"{k} {v:g}" for k, v in got.items()))
+
+    # the layers: TLS only where TLS is, HTTP only where HTTP is
+    tls_l = series(fams, "octavia_listener_tls_sessions_total")
+    assert [dict(k)["listener"] for k in tls_l] == [li["https"]]
+    h1_l = {dict(k)["listener"] for k in series(
+        fams, "octavia_listener_http1_connections_total")}
+    assert h1_l == {li["https"], li["http"]}, h1_l
+    tls_m = series(fams, "octavia_member_tls_sessions_total")
+    reused_m = series(fams, "octavia_member_tls_reused_sessions_total")
+    tls_up = m["member_roles"]["tls_up"]
+    assert [dict(k)["member"] for k in tls_m] == [tls_up], tls_m
+    made = sum(tls_m.values()) + sum(reused_m.values())
+    assert 1 <= made <= 3, (tls_m, reused_m)    # http-reuse safe pools
+    tls_p = series(fams, "octavia_pool_tls_sessions_total")
+    assert list(tls_p.values()) == list(tls_m.values()), (tls_p, tls_m)
+    assert len(series(fams, "octavia_pool_http2_streams_total")) == 1
+    # the HTTP pools: the TLS listener's two, the HTTP listener's one
+    assert len(series(fams, "octavia_pool_http1_streams_total")) == 3
+    print(f"  the re-encrypting pool's member: {made:g} handshakes for 3 "
+          f"requests ({sum(reused_m.values()):g} resumed)")
+    assert "HAProxy configuration" in a.log()
+    assert "1 TLS listeners, 1 members over TLS" in a.log()
+
+
+@test
+def configuration_read_again_when_it_changes():
+    b = lb()
+    a = b["agent"]
+    n = a.log().count("HAProxy configuration")
+    time.sleep(0.01)
+    with open(b["cfg"], "a") as f:
+        f.write("# touched\n")
+    # read at the next query of HAProxy (min-scrape-interval 1s)
+    wait_for(lambda: scrape(b["port"]) and a.log().count(
+        "HAProxy configuration") == n + 1, 10, "a second read")
+    time.sleep(1.1)
+    scrape(b["port"])
+    assert a.log().count("HAProxy configuration") == n + 1
+
+
+@test
+def unreadable_configuration_serves_no_tls_series():
+    """Octavia writes haproxy.cfg for root alone (0600): an agent that
+    runs as its own user reads none of it, says why, and serves every
+    family but the TLS ones and the pools' HTTP/2."""
+    b = lb()
+    os.chmod(b["cfg"], 0o600)
+    port = free_port_block(1)
+    a = Agent(W.work, ["-s", b["hap"].sock, "-l", f"127.0.0.1:{port}",
+                       "-f", harness.write_conf(
+                           "nobody.conf", "user nobody\n")], name="nobody")
+    try:
+        a.wait_listening("127.0.0.1", port)
+        fams, _, _ = scrape(port)
+        assert "Permission denied: the TLS counters" in a.log(), a.log()
+        assert not series(fams, "octavia_listener_tls_sessions_total")
+        assert not series(fams, "octavia_member_tls_sessions_total")
+        assert not series(fams, "octavia_pool_http2_streams_total")
+        assert series(fams, "octavia_listener_http2_streams_total")
+    finally:
+        a.stop()
+
+
+@test
+def shared_agent_stops_cleanly():
+    """Last: SIGTERM, exit 0 (under ASan, no leak; under memcheck its logs
+    are whole before the harness reads them); HAProxy goes too."""
+    if not _lb:
+        raise harness.Skip("the shared agent did not run")
+    assert _lb["agent"].stop() == 0, _lb["agent"].log()[-1000:]
+    _lb["hap"].stop()
+    _lb.clear()
+
+
+@atexit.register
+def _close():
+    if _lb:
+        _lb["agent"].stop()
+        _lb["hap"].stop()
+
+
+if __name__ == "__main__":
+    sys.exit(harness.run(sys.modules[__name__], __doc__))
