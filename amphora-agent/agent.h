@@ -34,6 +34,7 @@
 #include "expo.h"
 #include "haproxycfg.h"
 #include "ipvs_reader.h"
+#include "opener.h"
 #include "lvsconf.h"
 #include "octavia.h"
 #include "procstat.h"
@@ -241,6 +242,7 @@ struct agent {
 	size_t			 nlisteners;
 	struct scraper		 scraper;
 	struct ipvs_reader	 ipvs;		/* fd -1: none */
+	struct opener		 opener;	/* fd -1: none */
 	struct access_sink	 access;	/* log-requests lines */
 	char			*scratch;	/* text before gzip */
 	char			*zscratch;	/* and after */
@@ -269,6 +271,8 @@ char	*agent_read_file(const char *path, size_t max, size_t *len,
 void	priv_enter_netns(const char *name);
 void	priv_drop(const char *user);
 int	priv_can_bind_low_ports(void);
+int	priv_become_keeping(const char *user, int cap);
+void	priv_drop_cap(int cap);
 
 /* notify.c: systemd's notification protocol; no-ops without systemd */
 void	notify_open(void);

@@ -37,62 +37,6 @@
 #define MAX_SERVICES	4096
 #define MAX_DESTS	65536	/* in one dump, all services together */
 
-/* What keeps CAP_NET_ADMIN, and nothing else, in the reader. */
-static int
-caps_only_net_admin(void)
-{
-	struct __user_cap_header_struct	 hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct	 d[_LINUX_CAPABILITY_U32S_3];
-
-	memset(d, 0, sizeof(d));
-	d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
-	    d[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
-	    CAP_TO_MASK(CAP_NET_ADMIN);
-	return (int)syscall(SYS_capset, &hdr, d);
-}
-
-/* The agent's side: CAP_NET_ADMIN out of every set, for good. */
-void
-ipvs_drop_net_admin(void)
-{
-	struct __user_cap_header_struct	 hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct	 d[_LINUX_CAPABILITY_U32S_3];
-	int				 i = CAP_TO_INDEX(CAP_NET_ADMIN);
-	uint32_t			 m = CAP_TO_MASK(CAP_NET_ADMIN);
-
-	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_NET_ADMIN, 0, 0);
-	if (syscall(SYS_capget, &hdr, d) == -1)
-		fatal("capget");
-	d[i].effective &= ~m;
-	d[i].permitted &= ~m;
-	d[i].inheritable &= ~m;
-	if (syscall(SYS_capset, &hdr, d) == -1)
-		fatal("capset");
-}
-
-/* The user the reader runs as, keeping CAP_NET_ADMIN across the change. */
-static int
-reader_become(const char *user)
-{
-	struct passwd	*pw;
-
-	if (user[0] != '\0' && getuid() == 0) {
-		if ((pw = getpwnam(user)) == NULL)
-			return -1;
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
-		    setgroups(1, &pw->pw_gid) == -1 ||
-		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-			return -1;
-		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	}
-	return caps_only_net_admin();
-}
-
 static int
 send_record(int fd, const struct ipvs_record *r)
 {
@@ -272,6 +216,8 @@ reader_worker(int fd)
 		else
 			reader_dump(nl, fd, &st);
 	}
+	if (nl != NULL)
+		mnl_socket_close(nl);
 	_exit(0);	/* the agent went */
 }
 
@@ -296,7 +242,7 @@ reader_supervise(int fd, const char *user)
 		fd = 3;
 	}
 	(void)close_range(4, ~0U, 0);
-	if (reader_become(user) == -1) {
+	if (priv_become_keeping(user, CAP_NET_ADMIN) == -1) {
 		/* answer each request with why */
 		uint32_t seq;
 

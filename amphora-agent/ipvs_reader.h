@@ -54,8 +54,6 @@ struct ipvs_reader {
  * anything the reader must not hold. -1 when it cannot.
  */
 int	ipvs_reader_start(struct ipvs_reader *, const char *user);
-/* The agent's own CAP_NET_ADMIN, gone for good (the reader has its own). */
-void	ipvs_drop_net_admin(void);
 
 /*
  * Asks for a dump; done(NULL) once its entries are in rd->entries, or

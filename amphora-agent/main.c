@@ -4,6 +4,7 @@
  */
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <linux/capability.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -382,6 +383,19 @@ reserve_fd_records(struct agent *a)
 	close(probe);
 }
 
+/* Octavia's directory: the stats socket's (/var/lib/octavia). */
+static void
+opener_root(const char *socket, char *root, size_t size)
+{
+	const char	*slash = strrchr(socket, '/');
+	size_t		 n = slash != NULL ? (size_t)(slash - socket) : 0;
+
+	if (n == 0 || n >= size)
+		n = 0;		/* "": no file is under it */
+	memcpy(root, socket, n);
+	root[n] = '\0';
+}
+
 int
 main(int argc, char **argv)
 {
@@ -392,6 +406,7 @@ main(int argc, char **argv)
 	struct tls_ctx		**tls = NULL;
 	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	sigset_t		 held, unheld;
+	char			 root[256];
 	char			 err[512];
 	size_t			 i;
 
@@ -437,6 +452,7 @@ main(int argc, char **argv)
 		fatal("scratch");
 	scrape_init(&a->scraper, a);
 	a->ipvs.fd = -1;
+	a->opener.fd = a->opener.pid = -1;
 	a->access.fd = -1;
 	if (http_budget_init(a) == -1)
 		fatalx("cannot set up the output budget");
@@ -470,6 +486,11 @@ main(int argc, char **argv)
 	/* IPVS's reader keeps CAP_NET_ADMIN; the rest of the agent does not */
 	if (ipvs_reader_start(&a->ipvs, a->conf.user) == -1)
 		log_warn("IPVS reader");
+	/* and Octavia's files, those beside the stats socket, CAP_DAC_READ_SEARCH */
+	opener_root(a->conf.stats_socket, root, sizeof(root));
+	if (opener_start(&a->opener, a->conf.user, root,
+	    a->conf.haproxy_config) == -1)
+		log_warn("file opener");
 	a->privileged = priv_can_bind_low_ports();
 	if (listeners_apply(a, &a->conf, tls, 1) == -1)
 		fatalx("cannot serve all listeners");
@@ -478,7 +499,8 @@ main(int argc, char **argv)
 		priv_drop(a->conf.user);
 		a->privileged = priv_can_bind_low_ports();
 	}
-	ipvs_drop_net_admin();
+	priv_drop_cap(CAP_NET_ADMIN);	/* the IPVS reader has its own */
+	priv_drop_cap(CAP_DAC_READ_SEARCH);	/* the opener has its own */
 	for (i = 0; i < NSIGS; i++) {
 		a->sigev[i] = evsignal_new(a->base, sigs[i], on_signal, a);
 		if (a->sigev[i] == NULL || evsignal_add(a->sigev[i], NULL) == -1)
@@ -505,6 +527,7 @@ main(int argc, char **argv)
 		event_free(a->drain_timer);
 	scrape_free(&a->scraper);
 	ipvs_reader_free(&a->ipvs);
+	opener_free(&a->opener);
 	access_sink_close(&a->access);
 	http_budget_free(a);
 	free(a->scratch);

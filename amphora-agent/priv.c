@@ -2,6 +2,7 @@
  * Where the agent lives: the amphora's network namespace, entered before
  * binding, and an unprivileged user, taken on after binding.
  */
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <linux/capability.h>
@@ -80,4 +81,64 @@ priv_can_bind_low_ports(void)
 		return 0;
 	return (data[CAP_TO_INDEX(CAP_NET_BIND_SERVICE)].effective &
 	    CAP_TO_MASK(CAP_NET_BIND_SERVICE)) != 0;
+}
+
+/* Effective and permitted: cap alone (-1: none at all). */
+static int
+caps_only(int cap)
+{
+	struct __user_cap_header_struct	 hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct	 d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (cap >= 0)
+		d[CAP_TO_INDEX(cap)].effective =
+		    d[CAP_TO_INDEX(cap)].permitted = CAP_TO_MASK(cap);
+	return (int)syscall(SYS_capset, &hdr, d);
+}
+
+/*
+ * For a helper process forked before the agent drops its privileges: runs
+ * as user (kept when "" or not root) with cap and no other capability.
+ * -1 when it cannot keep cap.
+ */
+int
+priv_become_keeping(const char *user, int cap)
+{
+	struct passwd	*pw;
+
+	if (user[0] != '\0' && getuid() == 0) {
+		if ((pw = getpwnam(user)) == NULL)
+			return -1;
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
+		    setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+			return -1;
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	return caps_only(cap);
+}
+
+/* The agent's side: cap out of every set, for good (its helper has it). */
+void
+priv_drop_cap(int cap)
+{
+	struct __user_cap_header_struct	 hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct	 d[_LINUX_CAPABILITY_U32S_3];
+	int				 i = CAP_TO_INDEX(cap);
+	uint32_t			 m = CAP_TO_MASK(cap);
+
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, cap, 0, 0);
+	if (syscall(SYS_capget, &hdr, d) == -1)
+		fatal("capget");
+	d[i].effective &= ~m;
+	d[i].permitted &= ~m;
+	d[i].inheritable &= ~m;
+	if (syscall(SYS_capset, &hdr, d) == -1)
+		fatal("capset");
 }

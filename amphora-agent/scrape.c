@@ -215,11 +215,13 @@ hcfg_path(const struct scraper *s, char *path, size_t size)
 }
 
 /*
- * The file, opened as the keepalived configs are (a regular file, no
- * link followed, never waited on) and read whole; NULL with *why.
+ * The file, opened by the file opener when there is one (Octavia writes
+ * it for root alone), else as the keepalived configs are (a regular
+ * file, no link followed, never waited on), and read whole; NULL with
+ * *why.
  */
 static char *
-hcfg_read(const char *path, size_t *len, const char **why)
+hcfg_read(struct opener *o, const char *path, size_t *len, const char **why)
 {
 	struct stat	 st;
 	char		*text = NULL;
@@ -228,7 +230,11 @@ hcfg_read(const char *path, size_t *len, const char **why)
 	int		 fd;
 
 	*why = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (o->started)
+		fd = opener_open(o, path, why);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+		    O_NOFOLLOW);
 	if (fd == -1 || fstat(fd, &st) == -1)
 		goto fail;
 	if (!S_ISREG(st.st_mode) || st.st_size > HCFG_TEXT_MAX) {
@@ -270,7 +276,8 @@ hcfg_refresh(struct scraper *s)
 	uint64_t		 sig = 0;
 	size_t			 len, i, tls = 0, members = 0;
 
-	if (hcfg_path(s, path, sizeof(path)) == 0 && stat(path, &st) == 0) {
+	/* the entry itself: a link put in its place is a change */
+	if (hcfg_path(s, path, sizeof(path)) == 0 && lstat(path, &st) == 0) {
 		for (i = 0; path[i] != '\0'; i++)
 			sig = (sig ^ (uint8_t)path[i]) * 1099511628211ULL;
 		sig ^= (uint64_t)st.st_ino * 0x9e3779b97f4a7c15ULL ^
@@ -285,7 +292,7 @@ hcfg_refresh(struct scraper *s)
 	s->hcfg_ok = 0;
 	if (sig == 0)
 		return;
-	if ((text = hcfg_read(path, &len, &why)) == NULL) {
+	if ((text = hcfg_read(&s->agent->opener, path, &len, &why)) == NULL) {
 		log_warnx("HAProxy configuration %s: %s: the TLS counters of "
 		    "listeners, pools and members are not served", path, why);
 		return;

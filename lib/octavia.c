@@ -59,3 +59,33 @@ octavia_socket_loadbalancer_id(const char *path, char id[OCTAVIA_UUID_LEN + 1])
 	id[OCTAVIA_UUID_LEN] = '\0';
 	return 0;
 }
+
+/* A file name of one component: not empty, ".", ".." nor hidden. */
+static int
+one_component(const char *s)
+{
+	size_t	 n = strcspn(s, "/");
+
+	return n > 0 && n < 256 && s[n] == '\0' && s[0] != '.';
+}
+
+int
+octavia_file_allowed(const char *root, const char *path)
+{
+	size_t	 n = strlen(root);
+
+	if (n < 2 || root[0] != '/' || root[n - 1] == '/' ||
+	    strncmp(path, root, n) != 0 || path[n] != '/')
+		return 0;
+	path += n + 1;
+	if (strncmp(path, "certs/", 6) == 0)
+		path += 6;
+	else if (!(octavia_is_uuid(path, strnlen(path, OCTAVIA_UUID_LEN)) &&
+	    strcmp(path + OCTAVIA_UUID_LEN, "/haproxy.cfg") == 0))
+		return 0;
+	else
+		return 1;
+	return octavia_is_uuid(path, strnlen(path, OCTAVIA_UUID_LEN)) &&
+	    path[OCTAVIA_UUID_LEN] == '/' &&
+	    one_component(path + OCTAVIA_UUID_LEN + 1);
+}

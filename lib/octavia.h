@@ -29,4 +29,13 @@ int	octavia_name_split_backend(const char *name, size_t len,
 int	octavia_socket_loadbalancer_id(const char *path,
 	    char id[OCTAVIA_UUID_LEN + 1]);
 
+/*
+ * Whether path is a file of Octavia's under root (its base directory,
+ * /var/lib/octavia: absolute, no trailing slash), of the two kinds the
+ * agent's file opener hands out: <root>/<lb>/haproxy.cfg, or one file
+ * directly in <root>/certs/<lb>/ (not hidden). 1 or 0; nothing is
+ * resolved, so "..", "." and "//" make a path that is not allowed.
+ */
+int	octavia_file_allowed(const char *root, const char *path);
+
 #endif

@@ -272,25 +272,141 @@ def configuration_read_again_when_it_changes():
     assert a.log().count("HAProxy configuration") == n + 1
 
 
+CAP_DAC_READ_SEARCH = 1 << 2
+
+
+def status(pid):
+    out = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        out[k] = v.strip()
+    return out
+
+
+def opener_of(pid):
+    kids = [int(x) for x in open(f"/proc/{pid}/task/{pid}/children").read()
+            .split()]
+    found = [k for k in kids
+             if open(f"/proc/{k}/comm").read().strip() == "file-opener"]
+    assert len(found) == 1, kids
+    return found[0]
+
+
+def nobody_agent(name):
+    port = free_port_block(1)
+    conf = harness.write_conf(f"{name}.conf", "user nobody\n")
+    a = Agent(W.work, ["-s", _lb["hap"].sock, "-l", f"127.0.0.1:{port}",
+                       "-f", conf], name=name)
+    a.wait_listening("127.0.0.1", port)
+    return a, port
+
+
+def reads_again(a, port, what, n=None):
+    """Scrapes until the log says what once more (the file is looked at
+    when HAProxy is read, at most every min-scrape-interval, 1s)."""
+    n = a.log().count(what) if n is None else n
+    wait_for(lambda: scrape(port) and a.log().count(what) > n, 15,
+             f"'{what}' in the log")
+
+
+def tls_served(port):
+    fams, _, _ = scrape(port)
+    return bool(series(fams, "octavia_listener_tls_sessions_total"))
+
+
 @test
-def unreadable_configuration_serves_no_tls_series():
-    """Octavia writes haproxy.cfg for root alone (0600): an agent that
-    runs as its own user reads none of it, says why, and serves every
-    family but the TLS ones and the pools' HTTP/2."""
+def the_opener_alone_reads_octavia_files():
+    """Octavia writes haproxy.cfg for root alone (0600): the agent, dropped
+    to nobody with no capability, cannot open it, and reads it through its
+    file opener, a child that keeps CAP_DAC_READ_SEARCH alone."""
     b = lb()
     os.chmod(b["cfg"], 0o600)
+    r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                        "--clear-groups", "cat", b["cfg"]],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r
+    a, port = nobody_agent("nobody")
+    try:
+        assert tls_served(port)
+        assert "1 TLS listeners, 1 members over TLS" in a.log()
+        st = status(a.proc.p.pid)
+        assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0, st
+        op = status(opener_of(a.proc.p.pid))
+        assert int(op["CapEff"], 16) == CAP_DAC_READ_SEARCH, op["CapEff"]
+        assert int(op["CapPrm"], 16) == CAP_DAC_READ_SEARCH, op["CapPrm"]
+        assert op["Uid"].split()[0] == "65534", op["Uid"]
+        print("  the agent as nobody, CapEff 0; its file-opener as nobody, "
+              "CapEff CAP_DAC_READ_SEARCH alone; haproxy.cfg 0600 read")
+    finally:
+        a.stop()
+
+
+@test
+def the_opener_refuses_links_fifos_and_other_files():
+    """A symbolic link or a FIFO where haproxy.cfg is: refused, said, no
+    TLS series; the file back: served again. A path outside Octavia's
+    two kinds of files is refused by the opener itself."""
+    b = lb()
+    cfg = b["cfg"]
+    keep = cfg + ".keep"
+    a, port = nobody_agent("links")
+    try:
+        assert tls_served(port)
+        os.rename(cfg, keep)
+        os.symlink(keep, cfg)
+        reads_again(a, port, "symbolic links: the TLS counters")
+        assert not tls_served(port)
+        os.unlink(cfg)
+        os.mkfifo(cfg)
+        t0 = time.monotonic()
+        reads_again(a, port, "not a regular file: the TLS counters")
+        assert not tls_served(port)
+        assert time.monotonic() - t0 < 10
+        os.unlink(cfg)
+        os.rename(keep, cfg)
+        reads_again(a, port, "1 TLS listeners, 1 members over TLS")
+        assert tls_served(port)
+    finally:
+        a.stop()
+        if os.path.exists(keep):
+            if os.path.lexists(cfg):
+                os.unlink(cfg)
+            os.rename(keep, cfg)
+    # asked for another file, the opener says no: haproxy-config names
+    # /etc/shadow, which is neither the one given at start nor Octavia's
     port = free_port_block(1)
+    conf = harness.write_conf("shadow.conf", "user nobody\n")
     a = Agent(W.work, ["-s", b["hap"].sock, "-l", f"127.0.0.1:{port}",
-                       "-f", harness.write_conf(
-                           "nobody.conf", "user nobody\n")], name="nobody")
+                       "-f", conf], name="shadow")
     try:
         a.wait_listening("127.0.0.1", port)
+        scrape(port)
+        with open(conf, "a") as f:
+            f.write("haproxy-config /etc/shadow\n")
+        a.proc.p.send_signal(harness.signal.SIGHUP)
+        reads_again(a, port, "/etc/shadow: not a file of Octavia's", 0)
+    finally:
+        a.stop()
+
+
+@test
+def the_opener_killed_the_agent_serves_on():
+    """The opener killed: the agent serves every family but those its
+    files gave, and says why at the next change of the file."""
+    b = lb()
+    a, port = nobody_agent("killed")
+    try:
+        assert tls_served(port)
+        # SIGTERM: its death as any; memcheck, if there, writes its log
+        os.kill(opener_of(a.proc.p.pid), harness.signal.SIGTERM)
+        time.sleep(0.2)
+        with open(b["cfg"], "a") as f:
+            f.write("# changed\n")
+        reads_again(a, port, "the file opener is gone")
         fams, _, _ = scrape(port)
-        assert "Permission denied: the TLS counters" in a.log(), a.log()
         assert not series(fams, "octavia_listener_tls_sessions_total")
-        assert not series(fams, "octavia_member_tls_sessions_total")
-        assert not series(fams, "octavia_pool_http2_streams_total")
         assert series(fams, "octavia_listener_http2_streams_total")
+        assert a.proc.p.poll() is None
     finally:
         a.stop()
 

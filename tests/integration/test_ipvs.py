@@ -62,9 +62,12 @@ def status(pid):
     return out
 
 
-def children(pid):
+def children(pid, name=None):
+    """pid's children, those named name (their comm) when given."""
     path = f"/proc/{pid}/task/{pid}/children"
-    return [int(x) for x in open(path).read().split()]
+    kids = [int(x) for x in open(path).read().split()]
+    return [k for k in kids if name is None or
+            open(f"/proc/{k}/comm").read().strip() == name]
 
 
 @test
@@ -178,7 +181,7 @@ def only_the_reader_keeps_cap_net_admin():
         agent = status(a.proc.p.pid)
         assert int(agent["CapEff"], 16) == 0, agent["CapEff"]
         assert int(agent["CapPrm"], 16) == 0, agent["CapPrm"]
-        sup = children(a.proc.p.pid)
+        sup = children(a.proc.p.pid, "ipvs-reader")
         assert len(sup) == 1, sup
         wait_for(lambda: len(children(sup[0])) == 1, 5, "the worker")
         for pid in sup + children(sup[0]):
@@ -198,7 +201,7 @@ def a_dead_reader_is_restarted_and_said():
     a, port = agent_with("restart", f"keepalived-dir {lvs_dir()}\n")
     try:
         scrape(port)
-        sup = children(a.proc.p.pid)[0]
+        sup = children(a.proc.p.pid, "ipvs-reader")[0]
         wait_for(lambda: len(children(sup)) == 1, 5, "the worker")
         worker = children(sup)[0]
         os.kill(worker, signal.SIGKILL)

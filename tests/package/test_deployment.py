@@ -182,20 +182,24 @@ def main():
         uid = pwd.getpwnam(USER).pw_uid
         assert st["Uid"] == [str(uid)] * 4, st["Uid"]
         assert int(st["CapEff"][0], 16) == 1 << 10, st["CapEff"]  # bind <1024
-        # the bounding set also has CAP_NET_ADMIN, for the IPVS reader
-        assert int(st["CapBnd"][0], 16) == 1 << 10 | 1 << 12, st["CapBnd"]
-        reader = [int(c) for c in open(
-            f"/proc/{pid}/task/{pid}/children").read().split()]
-        assert len(reader) == 1, reader
-        rst = proc_status(reader[0])
-        assert int(rst["CapEff"][0], 16) == 1 << 12, rst["CapEff"]
-        assert rst["Uid"] == [str(uid)] * 4, rst["Uid"]
+        # the bounding set also has CAP_NET_ADMIN, for the IPVS reader,
+        # and CAP_DAC_READ_SEARCH, for the file opener
+        assert int(st["CapBnd"][0], 16) == 1 << 10 | 1 << 12 | 1 << 2, \
+            st["CapBnd"]
+        kids = {open(f"/proc/{c}/comm").read().strip(): int(c) for c in open(
+            f"/proc/{pid}/task/{pid}/children").read().split()}
+        assert sorted(kids) == ["file-opener", "ipvs-reader"], kids
+        for name, cap in (("ipvs-reader", 1 << 12), ("file-opener", 1 << 2)):
+            rst = proc_status(kids[name])
+            assert int(rst["CapEff"][0], 16) == cap, (name, rst["CapEff"])
+            assert rst["Uid"] == [str(uid)] * 4, (name, rst["Uid"])
         assert st["NoNewPrivs"] == ["1"], st["NoNewPrivs"]
         assert os.stat(f"/proc/{pid}/ns/net").st_ino == \
             os.stat(f"/run/netns/{NETNS}").st_ino
         say(f"PASS started as the unit says: uid {uid} ({USER}), only "
             f"CAP_NET_BIND_SERVICE, no new privileges, in {NETNS}, READY=1; "
-            f"its IPVS reader has CAP_NET_ADMIN alone")
+            f"its IPVS reader has CAP_NET_ADMIN alone, its file opener "
+            f"CAP_DAC_READ_SEARCH alone")
         r = subprocess.run(["ip", "netns", "exec", NETNS, "curl", "-sS",
                             "http://127.0.0.1:9102/metrics"],
                            capture_output=True, check=True)

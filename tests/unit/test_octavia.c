@@ -97,6 +97,47 @@ test_socket_loadbalancer_id(void **state)
 	assert_int_equal(id[0], 'x');
 }
 
+/* The two kinds of files the opener hands out, and nothing else. */
+static void
+test_file_allowed(void **state)
+{
+	static const char *const yes[] = {
+	    "/var/lib/octavia/b081ed89-f6f8-48cb-a498-5e12705e2cf9/haproxy.cfg",
+	    ("/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/"
+	    "fb57d764-470a-4b6b-8820-627452f55b96.pem"),
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/x",
+	};
+	static const char *const no[] = {
+	    "/var/lib/octavia/b081ed89-f6f8-48cb-a498-5e12705e2cf9/haproxy.cfg2",
+	    "/var/lib/octavia/b081ed89-f6f8-48cb-a498-5e12705e2cf9/servers-state",
+	    "/var/lib/octavia/B081ED89-F6F8-48CB-A498-5E12705E2CF9/haproxy.cfg",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/..",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/.",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/.x",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9/a/b",
+	    "/var/lib/octavia/certs/b081ed89-f6f8-48cb-a498-5e12705e2cf9//x",
+	    "/var/lib/octavia/certs/../b081ed89-f6f8-48cb-a498-5e12705e2cf9/x",
+	    "/var/lib/octavia/certs/x/y",
+	    "/var/lib/octavia//b081ed89-f6f8-48cb-a498-5e12705e2cf9/haproxy.cfg",
+	    "/var/lib/octaviaX/b081ed89-f6f8-48cb-a498-5e12705e2cf9/haproxy.cfg",
+	    "/etc/shadow", "", "/var/lib/octavia",
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(octavia_file_allowed("/var/lib/octavia", yes[i]));
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (octavia_file_allowed("/var/lib/octavia", no[i]))
+			fail_msg("allowed: %s", no[i]);
+	/* the root itself must be a plain absolute directory */
+	assert_false(octavia_file_allowed("/var/lib/octavia/", yes[0]));
+	assert_false(octavia_file_allowed("var/lib/octavia", yes[0] + 1));
+	assert_false(octavia_file_allowed("/", "//b081ed89-f6f8-48cb-a498-"
+	    "5e12705e2cf9/haproxy.cfg"));
+}
+
 int
 main(void)
 {
@@ -104,6 +145,7 @@ main(void)
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_backend_split),
 		cmocka_unit_test(test_socket_loadbalancer_id),
+		cmocka_unit_test(test_file_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
