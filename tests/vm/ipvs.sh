@@ -133,7 +133,10 @@ done
 \$N ipvsadm -Ln >ipvsadm.txt
 # the serving process and the reader's capabilities: supervisor, worker
 pid=\$(pgrep -f "agent.conf -d" | head -1)
-sup=\$(tr -d ' ' </proc/\$pid/task/\$pid/children)
+# (its other child is the file opener)
+for c in \$(cat /proc/\$pid/task/\$pid/children); do
+    if [ "\$(cat /proc/\$c/comm)" = ipvs-reader ]; then sup=\$c; fi
+done
 worker=\$(tr -d ' ' </proc/\$sup/task/\$sup/children)
 grep -h CapEff /proc/\$pid/status /proc/\$sup/status /proc/\$worker/status \
     >caps.txt
