@@ -55,6 +55,10 @@ KNOWN = [
      True, "Zed's proxy looks for haproxy_server_server_idle_connections_*,"
      " which HAProxy 2.6 names haproxy_server_idle_connections_*: it serves "
      "none"),
+    ("family only ours", r"octavia_(listener|pool|member)_(tls|http1|http2)"
+     r"_\w+", True, "HAProxy's extra counters (TLS, HTTP/2, HTTP/1), which "
+     "upstream drops; the TLS ones read through the file opener, Octavia's "
+     "haproxy.cfg being root's alone"),
     ("series only ours", r"octavia_\w+ \[UDP/SCTP\]", True,
      "UDP and SCTP listeners, pools and members, from IPVS"),
     ("value", r"octavia_loadbalancer_cpu", False,
