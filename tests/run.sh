@@ -107,7 +107,7 @@ python3 tests/integration/test_versions.py --agent $agent
 # (2.0 focal, 2.4 jammy, 2.8 noble) and the next LTS ones, built from
 # upstream's tarballs in HAPROXY_SOURCES (tests/tools/haproxy_source.sh,
 # cached outside the clone); the captured fixtures run either way
-sources=${HAPROXY_SOURCES:-../shared/reference/haproxy}
+sources=${HAPROXY_SOURCES:-/var/cache/amphora-prometheus-agent/haproxy-sources}
 skipped=()
 for v in 2.0.0 2.4.0 2.8.0 3.2.0 3.4.0; do
     if [ ! -f "$sources/haproxy-$v.tar.xz" ]; then
