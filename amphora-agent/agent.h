@@ -273,6 +273,7 @@ void	priv_drop(const char *user);
 int	priv_can_bind_low_ports(void);
 int	priv_become_keeping(const char *user, int cap);
 void	priv_drop_cap(int cap);
+int	priv_helper_begin(int fd, const char *name);
 
 /* notify.c: systemd's notification protocol; no-ops without systemd */
 void	notify_open(void);

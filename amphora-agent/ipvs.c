@@ -228,20 +228,8 @@ reader_supervise(int fd, const char *user)
 	pid_t	 worker;
 	int	 status;
 	char	 why[96];
-	sigset_t none;
 
-	/* the agent's signals were held while it forked us */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	(void)prctl(PR_SET_NAME, "ipvs-reader", 0, 0, 0);
-	/* the socket at 3, nothing of the agent's beyond it and stdio */
-	if (fd != 3) {
-		if (dup2(fd, 3) == -1)
-			_exit(1);
-		fd = 3;
-	}
-	(void)close_range(4, ~0U, 0);
+	fd = priv_helper_begin(fd, "ipvs-reader");
 	if (priv_become_keeping(user, CAP_NET_ADMIN) == -1) {
 		/* answer each request with why */
 		uint32_t seq;

@@ -93,21 +93,10 @@ opener_main(int sock, const char *user, const char *root, const char *extra)
 {
 	char		 path[PATH_MAX];
 	struct stat	 st;
-	sigset_t	 none;
 	ssize_t		 n;
 	int		 fd;
 
-	/* the agent's signals were held while it forked us */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	(void)prctl(PR_SET_NAME, "file-opener", 0, 0, 0);
-	if (sock != 3) {
-		if (dup2(sock, 3) == -1)
-			_exit(1);
-		sock = 3;
-	}
-	(void)close_range(4, ~0U, 0);
+	sock = priv_helper_begin(sock, "file-opener");
 	/* without the capability it opens what the user may: no more */
 	if (priv_become_keeping(user, CAP_DAC_READ_SEARCH) == -1 &&
 	    priv_become_keeping(user, -1) == -1)

@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,4 +142,25 @@ priv_drop_cap(int cap)
 	d[i].inheritable &= ~m;
 	if (syscall(SYS_capset, &hdr, d) == -1)
 		fatal("capset");
+}
+
+/*
+ * The start of a helper the agent forked (the IPVS reader, the file
+ * opener): the agent's held signals unblocked, killed with the agent,
+ * named, and its socket at 3 with nothing of the agent's beyond it and
+ * stdio. Returns 3; exits when it cannot.
+ */
+int
+priv_helper_begin(int fd, const char *name)
+{
+	sigset_t	 none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	if (fd != 3 && dup2(fd, 3) == -1)
+		_exit(1);
+	(void)close_range(4, ~0U, 0);
+	return 3;
 }
