@@ -173,6 +173,31 @@ struct lvs_set {
 	uint64_t			 signature;
 };
 
+/*
+ * The certificates HAProxy's TLS listeners serve and trust (hcerts.c),
+ * and the files they came from, to see when those change.
+ */
+struct hcerts_listener {
+	char			 listener[OCTAVIA_UUID_LEN + 1];
+	struct expo_cert	*certs;
+	size_t			 ncerts;
+};
+
+struct hcerts_path {
+	char			*path;
+	uint64_t		 mark;		/* as it was when read */
+};
+
+struct hcerts {
+	struct hcerts_listener	*l;
+	size_t			 nl;
+	struct hcerts_path	*paths;		/* every file read */
+	size_t			 npaths;
+	uint64_t		 errors;	/* files not read or parsed */
+	struct timespec		 logged;	/* the last failure said */
+	int			 logged_once;
+};
+
 struct scraper {
 	struct agent			*agent;
 	int				 busy;		/* a read under way */
@@ -187,6 +212,7 @@ struct scraper {
 	struct hcfg			 hcfg;		/* HAProxy's configuration */
 	int				 hcfg_ok;
 	uint64_t			 hcfg_sig;	/* of its file; 0: none */
+	struct hcerts			 hcerts;	/* of its TLS listeners */
 	struct stats_query		*inflight;
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;
@@ -299,6 +325,16 @@ void	scrape_request(struct scraper *, struct scrape_waiter *,
 void	scrape_cancel(struct scraper *, struct scrape_waiter *);
 
 /*
+ * hcerts.c: the certificates of HAProxy's TLS listeners, read again when
+ * cfg was (cfg_read) or a file changed; cfg NULL: none. hcerts_export()
+ * lists the listeners with a certificate in out (room for h->nl).
+ */
+void	hcerts_refresh(struct hcerts *, const struct hcfg *cfg, int cfg_read,
+	    struct opener *);
+size_t	hcerts_export(const struct hcerts *, struct expo_listener_certs *out);
+void	hcerts_free(struct hcerts *);
+
+/*
  * snapref.c: a holder takes a reference with snap_ref_hold() and gives it
  * back with snap_ref_drop() (NULL allowed), then forgets the pointer. The
  * render cache's text lives as long as the snapshot.
@@ -356,6 +392,10 @@ size_t		 tls_ctx_certs(const struct tls_ctx *,
 int		 tls_ctxs_new(const struct config *conf, struct tls_ctx ***,
 		    char *err, size_t errlen);
 void		 tls_ctxs_free(struct tls_ctx **, size_t n);
+/* The expiry of what a PEM file of HAProxy's holds; 0, or -1 with why. */
+int		 tls_pem_expiry(const char *text, size_t len,
+		    enum expo_cert_usage, struct expo_cert **, size_t *n,
+		    const char **why);
 /* A server-side SSL of the context, or NULL. */
 struct ssl_st	*tls_ssl_new(struct tls_ctx *);
 /* Why a handshake failed: the OpenSSL error it ended with (0: none). */

@@ -19,10 +19,49 @@ agent_loadbalancer_id(const struct agent *a)
 	return NULL;
 }
 
+/* Whether one of the agent's own listeners is called id. */
+static int
+own_listener(const struct agent *a, const char *id)
+{
+	const struct agent_listener	*l;
+
+	TAILQ_FOREACH(l, &a->listeners, entry)
+		if (strcmp(l->conf.id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The certificates of HAProxy's TLS listeners into lc, and cert and ids
+ * on, after the agent's own (one listener is never both: the agent's
+ * wins). Returns how many listeners.
+ */
+static size_t
+haproxy_certs(const struct agent *a, struct expo_listener_certs *lc,
+    struct expo_cert *cert, char *ids)
+{
+	const struct hcerts_listener	*hl;
+	size_t				 i, n = 0;
+
+	for (i = 0; i < a->scraper.hcerts.nl; i++) {
+		hl = &a->scraper.hcerts.l[i];
+		if (hl->ncerts == 0 || own_listener(a, hl->listener))
+			continue;
+		memcpy(cert, hl->certs, hl->ncerts * sizeof(*cert));
+		memcpy(ids, hl->listener, sizeof(hl->listener));
+		lc[n++] = (struct expo_listener_certs){ ids, cert,
+		    hl->ncerts };
+		cert += hl->ncerts;
+		ids += sizeof(hl->listener);
+	}
+	return n;
+}
+
 /*
  * The agent's own figures for a response about to render r, copied whole
- * (a reload may free the configuration while the response streams). The
- * caller frees the result; NULL when out of memory.
+ * (a reload may free the configuration, a scrape HAProxy's certificates,
+ * while the response streams). The caller frees the result; NULL when out
+ * of memory.
  */
 struct figures *
 agent_figures(struct agent *a, const struct scrape_result *r)
@@ -31,6 +70,8 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	struct expo_agent	*ea;
 	struct agent_listener	*l;
 	const struct expo_cert	*certs;
+	const struct hcerts	*h = &a->scraper.hcerts;
+	struct expo_listener_certs *lc;
 	struct expo_cert	*cert;
 	char			*ids;
 	struct timespec		 now;
@@ -39,13 +80,18 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	TAILQ_FOREACH(l, &a->listeners, entry)
 		if (l->tls != NULL)
 			ncerts += tls_ctx_certs(l->tls, &certs);
-	/* the listeners, their certificates, then their ids */
+	for (i = 0; i < h->nl; i++)
+		ncerts += h->l[i].ncerts;
+	/* the listeners, HAProxy's, all their certificates, their ids */
 	f = calloc(1, sizeof(*f) + a->nlisteners * sizeof(f->listeners[0]) +
-	    ncerts * sizeof(*cert) + a->nlisteners * CONFIG_ID_MAX);
+	    h->nl * sizeof(*lc) + ncerts * sizeof(*cert) +
+	    a->nlisteners * CONFIG_ID_MAX + h->nl * sizeof(h->l[0].listener));
 	if (f == NULL)
 		return NULL;
-	cert = (struct expo_cert *)(void *)&f->listeners[a->nlisteners];
+	lc = (struct expo_listener_certs *)(void *)&f->listeners[a->nlisteners];
+	cert = (struct expo_cert *)(void *)&lc[h->nl];
 	ids = (char *)&cert[ncerts];
+	i = 0;
 	ea = &f->ea;
 	ea->socket_queries = a->scraper.queries;
 	ea->csv_errors = a->scraper.csv_errors;
@@ -92,5 +138,9 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	}
 	ea->listeners = f->listeners;
 	ea->nlisteners = i;
+	ea->haproxy_certs = lc;
+	ea->nhaproxy_certs = haproxy_certs(a, lc, cert,
+	    ids + a->nlisteners * CONFIG_ID_MAX);
+	ea->cert_file_errors = h->errors;
 	return f;
 }

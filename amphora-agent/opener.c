@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -214,6 +215,52 @@ opener_open(struct opener *o, const char *path, const char **why)
 	*why = said;
 	errno = a.err != 0 ? a.err : EIO;
 	return -1;
+}
+
+/*
+ * A file read whole: opened by the opener when there is one, else as the
+ * opener would (a regular file, no link followed, never waited on). At
+ * most max bytes, and one more allocated, for a parser that writes one;
+ * *st is what it read. A file rewritten meanwhile reads short: what is
+ * there now. NULL with *why.
+ */
+char *
+opener_read(struct opener *o, const char *path, size_t max, size_t *len,
+    struct stat *st, const char **why)
+{
+	char		*text = NULL;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	*why = NULL;
+	if (o->started)
+		fd = opener_open(o, path, why);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+		    O_NOFOLLOW);
+	if (fd == -1 || fstat(fd, st) == -1)
+		goto fail;
+	if (!S_ISREG(st->st_mode) || (uintmax_t)st->st_size > max) {
+		*why = S_ISREG(st->st_mode) ? "too large" :
+		    "not a regular file";
+		goto fail;
+	}
+	if ((text = malloc((size_t)st->st_size + 1)) == NULL)
+		goto fail;
+	while (got < (size_t)st->st_size && (n = read(fd, text + got,
+	    (size_t)st->st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	*len = got;
+	return text;
+fail:
+	if (*why == NULL)
+		*why = strerror(errno);
+	if (fd != -1)
+		close(fd);
+	free(text);
+	return NULL;
 }
 
 void

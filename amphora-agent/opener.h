@@ -6,6 +6,7 @@
 #define OPENER_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <stddef.h>
 
 struct opener {
@@ -21,6 +22,9 @@ int	opener_start(struct opener *, const char *user, const char *root,
 /* A descriptor of path (open for reading, non-blocking), or -1 with why
  * (valid until the next call); waits at most 200 ms. */
 int	opener_open(struct opener *, const char *path, const char **why);
+/* The file read whole, through the opener when it started (opener.c). */
+char	*opener_read(struct opener *, const char *path, size_t max,
+	    size_t *len, struct stat *, const char **why);
 void	opener_free(struct opener *);
 
 #endif

@@ -215,58 +215,12 @@ hcfg_path(const struct scraper *s, char *path, size_t size)
 }
 
 /*
- * The file, opened by the file opener when there is one (Octavia writes
- * it for root alone), else as the keepalived configs are (a regular
- * file, no link followed, never waited on), and read whole; NULL with
- * *why.
- */
-static char *
-hcfg_read(struct opener *o, const char *path, size_t *len, const char **why)
-{
-	struct stat	 st;
-	char		*text = NULL;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
-
-	*why = NULL;
-	if (o->started)
-		fd = opener_open(o, path, why);
-	else
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
-		    O_NOFOLLOW);
-	if (fd == -1 || fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode) || st.st_size > HCFG_TEXT_MAX) {
-		*why = S_ISREG(st.st_mode) ? "too large" :
-		    "not a regular file";
-		goto fail;
-	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
-		goto fail;
-	/* what is there now: a file rewritten meanwhile reads short */
-	while (got < (size_t)st.st_size && (n = read(fd, text + got,
-	    (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	*len = got;
-	return text;
-fail:
-	if (*why == NULL)
-		*why = strerror(errno);
-	if (fd != -1)
-		close(fd);
-	free(text);
-	return NULL;
-}
-
-/*
  * HAProxy's configuration, read again when its file changes (its name,
  * inode, size, time): what says which listeners terminate TLS and which
  * members are reached over it. Unreadable: those counters are not served,
- * and why is logged once per change.
+ * and why is logged once per change. 1 when it was read again.
  */
-static void
+static int
 hcfg_refresh(struct scraper *s)
 {
 	const struct hcfg_proxy	*p;
@@ -286,21 +240,22 @@ hcfg_refresh(struct scraper *s)
 		sig |= 1;	/* 0: no file */
 	}
 	if (sig == s->hcfg_sig)
-		return;
+		return 0;
 	s->hcfg_sig = sig;
 	hcfg_free(&s->hcfg);
 	s->hcfg_ok = 0;
 	if (sig == 0)
-		return;
-	if ((text = hcfg_read(&s->agent->opener, path, &len, &why)) == NULL) {
+		return 1;
+	if ((text = opener_read(&s->agent->opener, path, HCFG_TEXT_MAX, &len,
+	    &st, &why)) == NULL) {
 		log_warnx("HAProxy configuration %s: %s: the TLS counters of "
 		    "listeners, pools and members are not served", path, why);
-		return;
+		return 1;
 	}
 	if (hcfg_parse(&s->hcfg, text, len) == -1) {
 		log_warnx("HAProxy configuration %s: too large or out of "
 		    "memory", path);
-		return;
+		return 1;
 	}
 	s->hcfg_ok = 1;
 	for (i = 0; i < s->hcfg.nproxies; i++) {
@@ -313,6 +268,7 @@ hcfg_refresh(struct scraper *s)
 	}
 	log_info("HAProxy configuration %s: %zu TLS listeners, %zu members "
 	    "over TLS", path, tls, members);
+	return 1;
 }
 
 void
@@ -324,6 +280,7 @@ scrape_free(struct scraper *s)
 	hcfg_free(&s->hcfg);
 	s->hcfg_ok = 0;
 	s->hcfg_sig = 0;
+	hcerts_free(&s->hcerts);
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
 	snap_ref_drop(s->next);
@@ -515,6 +472,7 @@ static void
 scrape_start(struct scraper *s)
 {
 	const struct config	*c = &s->agent->conf;
+	int			 read;
 
 	/*
 	 * Nobody is served the old snapshot once a query is under way: let
@@ -530,8 +488,9 @@ scrape_start(struct scraper *s)
 	}
 	s->next->refs = 1;
 	snapshot_init(&s->next->snap, &snap_limits);
-	hcfg_refresh(s);
+	read = hcfg_refresh(s);
 	s->next->snap.cfg = s->hcfg_ok ? &s->hcfg : NULL;
+	hcerts_refresh(&s->hcerts, s->next->snap.cfg, read, &s->agent->opener);
 	clock_now(&s->inflight_start);
 	s->queries++;
 	s->busy = s->starting = s->waiting_haproxy = 1;

@@ -8,6 +8,7 @@
  * bad file keeps the running contexts, as a bad configuration does.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "agent.h"
 
 #define TLS_FILE_MAX	((size_t)4 << 20)	/* a PEM file, at most */
+#define TLS_EXPIRY_PER_FILE	256		/* CAs or CRLs read of a file */
 #define TLS_SESSIONS_MAX	256		/* per listener, for resumption */
 /*
  * A client's certificate chain: its message at most 16 KiB (OpenSSL's
@@ -423,36 +425,61 @@ cert_name(X509 *x, char *dst, size_t len)
 }
 
 /*
- * One certificate or CRL more, or the one of the same name and usage
- * made to end sooner: two of one name (a renewal configured beside the
- * certificate it replaces) are one series, the one that needs renewing.
+ * One certificate or CRL more in *certs (*n of them), or the one of the
+ * same name and usage made to end sooner: two of one name (a renewal
+ * configured beside the certificate it replaces) are one series, the one
+ * that needs renewing.
  */
 static int
-expiry_add(struct tls_ctx *t, const char *name, enum expo_cert_usage usage,
-    int64_t until)
+expiry_add(struct expo_cert **certs, size_t *n, const char *name,
+    enum expo_cert_usage usage, int64_t until)
 {
 	struct expo_cert	*x;
 	size_t			 i;
 
 	if (until < 0)
 		return 0;
-	for (i = 0; i < t->nexpiry; i++) {
-		x = &t->expiry[i];
+	for (i = 0; i < *n; i++) {
+		x = &(*certs)[i];
 		if (x->usage == usage && strcmp(x->name, name) == 0) {
 			if (until < x->until)
 				x->until = until;
 			return 0;
 		}
 	}
-	if ((x = reallocarray(t->expiry, t->nexpiry + 1,
-	    sizeof(*x))) == NULL)
+	if ((x = reallocarray(*certs, *n + 1, sizeof(*x))) == NULL)
 		return -1;
-	t->expiry = x;
-	x = &t->expiry[t->nexpiry++];
+	*certs = x;
+	x = &x[(*n)++];
 	strlcpy(x->name, name, sizeof(x->name));
 	x->usage = usage;
 	x->until = until;
 	return 0;
+}
+
+/* A certificate's expiry, by who it is for (server) or who it is (CA). */
+static int
+expiry_add_x509(struct expo_cert **certs, size_t *n, X509 *x,
+    enum expo_cert_usage usage)
+{
+	char	 name[EXPO_CERT_NAME_MAX];
+
+	if (usage == EXPO_CERT_SERVER)
+		cert_name(x, name, sizeof(name));
+	else
+		name_text(X509_get_subject_name(x), name, sizeof(name));
+	return expiry_add(certs, n, name, usage,
+	    asn1_seconds(X509_get0_notAfter(x)));
+}
+
+static int
+expiry_add_crl(struct expo_cert **certs, size_t *n, X509_CRL *crl)
+{
+	char	 name[EXPO_CERT_NAME_MAX];
+
+	name_text(X509_CRL_get_issuer(crl), name, sizeof(name));
+	return expiry_add(certs, n, name, EXPO_CERT_CRL,
+	    asn1_seconds(X509_CRL_get0_nextUpdate(crl)));
 }
 
 /*
@@ -468,34 +495,69 @@ expiry_collect(struct tls_ctx *t)
 	X509_OBJECT		*o;
 	X509_CRL		*crl;
 	X509			*x;
-	char			 name[EXPO_CERT_NAME_MAX];
 	size_t			 i;
-	int			 j;
+	int			 j, r = 0;
 
-	for (i = 0; i < t->ncerts; i++) {
-		cert_name(t->certs[i].x509, name, sizeof(name));
-		if (expiry_add(t, name, EXPO_CERT_SERVER, asn1_seconds(
-		    X509_get0_notAfter(t->certs[i].x509))) == -1)
-			return -1;
-	}
+	for (i = 0; r == 0 && i < t->ncerts; i++)
+		r = expiry_add_x509(&t->expiry, &t->nexpiry, t->certs[i].x509,
+		    EXPO_CERT_SERVER);
 	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
-	for (j = 0; objs != NULL && j < sk_X509_OBJECT_num(objs); j++) {
+	for (j = 0; r == 0 && objs != NULL && j < sk_X509_OBJECT_num(objs);
+	    j++) {
 		o = sk_X509_OBJECT_value(objs, j);
-		if ((x = X509_OBJECT_get0_X509(o)) != NULL) {
-			name_text(X509_get_subject_name(x), name,
-			    sizeof(name));
-			if (expiry_add(t, name, EXPO_CERT_CLIENT_CA,
-			    asn1_seconds(X509_get0_notAfter(x))) == -1)
-				return -1;
-		} else if ((crl = X509_OBJECT_get0_X509_CRL(o)) != NULL) {
-			name_text(X509_CRL_get_issuer(crl), name,
-			    sizeof(name));
-			if (expiry_add(t, name, EXPO_CERT_CRL, asn1_seconds(
-			    X509_CRL_get0_nextUpdate(crl))) == -1)
-				return -1;
-		}
+		if ((x = X509_OBJECT_get0_X509(o)) != NULL)
+			r = expiry_add_x509(&t->expiry, &t->nexpiry, x,
+			    EXPO_CERT_CLIENT_CA);
+		else if ((crl = X509_OBJECT_get0_X509_CRL(o)) != NULL)
+			r = expiry_add_crl(&t->expiry, &t->nexpiry, crl);
 	}
-	return 0;
+	return r;
+}
+
+/*
+ * The expiry of what a PEM text holds, for HAProxy's TLS listeners: the
+ * first certificate of a file it serves (the others are its chain), every
+ * certificate of a CA file, every CRL of a CRL file; appended to *certs,
+ * at most TLS_EXPIRY_PER_FILE. Only those blocks are decoded: a private
+ * key beside the certificate is passed over. 0, or -1 with why when the
+ * text holds none or memory ran out.
+ */
+int
+tls_pem_expiry(const char *text, size_t len, enum expo_cert_usage usage,
+    struct expo_cert **certs, size_t *n, const char **why)
+{
+	BIO		*bio;
+	X509		*x;
+	X509_CRL	*crl;
+	size_t		 found = 0, max = usage == EXPO_CERT_SERVER ? 1 :
+			    TLS_EXPIRY_PER_FILE;
+	int		 r = 0;
+
+	*why = "out of memory";
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(text, (int)len)) == NULL)
+		return -1;
+	while (r == 0 && found < max) {
+		if (usage == EXPO_CERT_CRL) {
+			if ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL,
+			    NULL)) == NULL)
+				break;
+			r = expiry_add_crl(certs, n, crl);
+			X509_CRL_free(crl);
+		} else {
+			if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) ==
+			    NULL)
+				break;
+			r = expiry_add_x509(certs, n, x, usage);
+			X509_free(x);
+		}
+		found++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();	/* the end of the text, or what was not PEM */
+	if (r == 0 && found == 0)
+		*why = usage == EXPO_CERT_CRL ? "no CRL in it" :
+		    "no certificate in it";
+	return r == 0 && found > 0 ? 0 : -1;
 }
 
 struct tls_ctx *

@@ -600,6 +600,27 @@ render_listener_counts(struct expo_cursor *c, const struct metric_family *fam,
 }
 
 /*
+ * The certificates of listener row: the agent's own listeners first, then
+ * HAProxy's TLS listeners. 0, or -1 past the last.
+ */
+static int
+listener_certs(const struct expo_agent *a, size_t row,
+    struct expo_listener_certs *lc)
+{
+	if (row < a->nlisteners) {
+		lc->listener = a->listeners[row].listener;
+		lc->certs = a->listeners[row].certs;
+		lc->ncerts = a->listeners[row].ncerts;
+		return 0;
+	}
+	if ((row -= a->nlisteners) < a->nhaproxy_certs) {
+		*lc = a->haproxy_certs[row];
+		return 0;
+	}
+	return -1;
+}
+
+/*
  * {listener, certificate, usage} of every certificate a TLS listener
  * serves or trusts, or {listener, issuer} of its CRLs (crl): when each
  * stops being valid.
@@ -608,19 +629,18 @@ static int
 render_listener_certs(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop, int crl)
 {
-	const struct expo_agent		*a = &c->agent;
-	const struct expo_listener	*el;
+	struct expo_listener_certs	 lc;
 	const struct expo_cert		*x;
 	struct label			 l[3];
 	char				*p;
 
-	for (; c->row < a->nlisteners; c->row++, c->sub = 0) {
-		el = &a->listeners[c->row];
-		for (; c->sub < el->ncerts; c->sub++) {
-			x = &el->certs[c->sub];
+	for (; listener_certs(&c->agent, c->row, &lc) == 0; c->row++,
+	    c->sub = 0) {
+		for (; c->sub < lc.ncerts; c->sub++) {
+			x = &lc.certs[c->sub];
 			if ((x->usage == EXPO_CERT_CRL) != crl)
 				continue;
-			l[0] = (struct label){ "listener", el->listener, 1 };
+			l[0] = (struct label){ "listener", lc.listener, 1 };
 			l[1] = (struct label){ crl ? "issuer" : "certificate",
 			    x->name, 1 };
 			l[2] = (struct label){ "usage",
@@ -712,6 +732,9 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 			break;
 		case AGENT_CSV_ERRORS:
 			p = put_u64(p, a->csv_errors);
+			break;
+		case AGENT_CERT_FILE_ERRORS:
+			p = put_u64(p, a->cert_file_errors);
 			break;
 		}
 	}

@@ -83,6 +83,17 @@ struct expo_listener {
 	size_t		 ncerts;
 };
 
+/*
+ * What one of HAProxy's TLS listeners serves and trusts, from the files
+ * its configuration names: served in the same families as the agent's
+ * own listeners' (a listener is one or the other).
+ */
+struct expo_listener_certs {
+	const char		*listener;	/* label value */
+	const struct expo_cert	*certs;
+	size_t			 ncerts;
+};
+
 /* What the agent knows of itself at render time. Strings are borrowed. */
 struct expo_agent {
 	int				 haproxy_up;
@@ -93,6 +104,9 @@ struct expo_agent {
 	uint64_t			 csv_errors;
 	const struct expo_listener	*listeners;
 	size_t				 nlisteners;
+	const struct expo_listener_certs *haproxy_certs;
+	size_t				 nhaproxy_certs;
+	uint64_t			 cert_file_errors;
 	const char			*version;
 	const char			*loadbalancer_id;	/* NULL: unknown */
 	double				 cpu;		/* NaN when unknown */

@@ -5,7 +5,7 @@
 
 /* Keywords that open a section the agent has nothing to read in. */
 static const char *const other_sections[] = {
-	"global", "peers", "resolvers", "userlist", "cache", "program",
+	"peers", "resolvers", "userlist", "cache", "program",
 	"http-errors", "ring", "mailers", "log-forward", "crt-store",
 	"traces", "acme",
 };
@@ -20,6 +20,7 @@ struct parser {
 	struct hcfg		*c;
 	int			 in_proxy;	/* else defaults or elsewhere */
 	int			 in_defaults;
+	int			 in_global;
 	uint8_t			 mode_http;	/* the defaults' mode */
 	struct server_defaults	 dflt;		/* the defaults' */
 	struct server_defaults	 pxdflt;	/* the current proxy's */
@@ -176,8 +177,12 @@ section(struct parser *ps, char **w, size_t n)
 		sides = HCFG_BACKEND;
 	else if (strcmp(w[0], "listen") == 0)
 		sides = HCFG_FRONTEND | HCFG_BACKEND;
-	else if (strcmp(w[0], "defaults") == 0) {
-		ps->in_proxy = 0;
+	else if (strcmp(w[0], "global") == 0) {
+		ps->in_proxy = ps->in_defaults = 0;
+		ps->in_global = 1;
+		return 1;
+	} else if (strcmp(w[0], "defaults") == 0) {
+		ps->in_proxy = ps->in_global = 0;
 		ps->in_defaults = 1;
 		ps->mode_http = 0;
 		memset(&ps->dflt, 0, sizeof(ps->dflt));
@@ -187,11 +192,12 @@ section(struct parser *ps, char **w, size_t n)
 		    sizeof(other_sections[0]); i++)
 			if (strcmp(w[0], other_sections[i]) == 0) {
 				ps->in_proxy = ps->in_defaults = 0;
+				ps->in_global = 0;
 				return 1;
 			}
 		return 0;
 	}
-	ps->in_proxy = ps->in_defaults = 0;
+	ps->in_proxy = ps->in_defaults = ps->in_global = 0;
 	if (n < 2)
 		return 1;	/* HAProxy refuses it; nothing to read in */
 	if ((r = grow((void **)&c->proxy, &ps->cap_proxies, c->nproxies,
@@ -219,6 +225,13 @@ line(struct parser *ps, char **w, size_t n)
 
 	if ((r = section(ps, w, n)) != 0)
 		return r == -1 ? -1 : 0;
+	if (ps->in_global && n > 1) {
+		if (strcmp(w[0], "crt-base") == 0)
+			c->crt_base = w[1];
+		else if (strcmp(w[0], "ca-base") == 0)
+			c->ca_base = w[1];
+		return 0;
+	}
 	if (!ps->in_proxy && !ps->in_defaults)
 		return 0;
 	if (strcmp(w[0], "mode") == 0 && n > 1) {
@@ -380,4 +393,37 @@ hcfg_server(const struct hcfg *c, const struct hcfg_proxy *px,
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* A blank to HAProxy's crt-list reader (isspace()). */
+static int
+is_space(char c)
+{
+	return is_blank(c) || c == '\n' || c == '\v' || c == '\f';
+}
+
+size_t
+hcfg_crt_list(char *text, size_t len, const char **paths, size_t max)
+{
+	char	*p = text, *end = text + len, *nl, *w;
+	size_t	 n = 0;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (*p == '#')
+			continue;
+		while (p < nl && is_space(*p))
+			p++;
+		if (p == nl || *p == '[' || *p == '\0')
+			continue;	/* blank; or options with no file */
+		for (w = p; p < nl && !is_space(*p) && *p != '[' &&
+		    *p != '\0'; p++)
+			;
+		*p = '\0';		/* the blank after it, or text[len] */
+		if (n < max)
+			paths[n] = w;
+		n++;
+	}
+	return n;
 }

@@ -20,6 +20,7 @@
 #define HCFG_WORDS_MAX		64		/* on a line; HAProxy's too */
 #define HCFG_PROXIES_MAX	65536
 #define HCFG_SERVERS_MAX	(1u << 20)
+#define HCFG_CRT_LIST_MAX	(1u << 20)	/* a crt-list, bytes */
 
 enum hcfg_side {
 	HCFG_FRONTEND = 1 << 0,
@@ -54,6 +55,9 @@ struct hcfg {
 	struct hcfg_server	*server;
 	size_t			 nservers;
 	size_t			 skipped;	/* servers past the caps */
+	/* global's bases of relative certificate and CA paths, or NULL */
+	const char		*crt_base;
+	const char		*ca_base;
 };
 
 /*
@@ -69,5 +73,17 @@ const struct hcfg_proxy	*hcfg_proxy(const struct hcfg *, const char *name,
 	    size_t len, enum hcfg_side side);
 const struct hcfg_server *hcfg_server(const struct hcfg *,
 	    const struct hcfg_proxy *, const char *name, size_t len);
+
+/*
+ * The certificate files a crt-list names, as HAProxy reads one: a line
+ * that starts with '#' is a comment, words are split on blanks and '['
+ * (the line's options follow), and the first word names the file. text
+ * holds len bytes and one more that may be written; the words are
+ * NUL-terminated in place. Points at most max of them into text, in
+ * order, and returns how many lines named one: more than max when some
+ * did not fit. A relative name is relative to the global crt_base.
+ */
+size_t	hcfg_crt_list(char *text, size_t len, const char **paths,
+	    size_t max);
 
 #endif

@@ -852,6 +852,12 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .src = AGENT_CRL_NEXT_UPDATE,
 	    .help = "When a TLS listener's CRL is due to be replaced (its "
 	        "nextUpdate), by issuer" },
+	[FAM_EXPORTER_CERTIFICATE_FILE_ERRORS_TOTAL] = {
+	    .name = "exporter_certificate_file_errors_total", .type = MT_COUNTER,
+	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT,
+	    .src = AGENT_CERT_FILE_ERRORS,
+	    .help = "Certificate, CA and CRL files of HAProxy's TLS listeners "
+	        "that could not be opened or parsed, at each read" },
 	[FAM_EXPORTER_BUILD_INFO] = {
 	    .name = "exporter_build_info", .type = MT_GAUGE,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_BUILD_INFO,

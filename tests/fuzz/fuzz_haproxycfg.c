@@ -1,10 +1,34 @@
 /*
  * A haproxy.cfg, in a buffer of exactly its bytes: parsed within the
  * bounds, its proxies sorted and each found again by name and side, each
- * server inside its proxy's range and found again by name.
+ * server inside its proxy's range and found again by name. The same bytes
+ * as a crt-list (in a buffer of one more): each file named is a word
+ * inside the buffer, with no blank and no '['.
  */
 #include "fuzz.h"
 #include "haproxycfg.h"
+
+static void
+crt_list(const uint8_t *data, size_t size)
+{
+	const char	*paths[16];
+	char		*text;
+	size_t		 n, i, k;
+
+	if ((text = malloc(size + 1)) == NULL)
+		return;
+	memcpy(text, data, size);
+	n = hcfg_crt_list(text, size, paths, 16);
+	FUZZ_ASSERT(n <= size / 2 + 1);
+	for (i = 0; i < n && i < 16; i++) {
+		FUZZ_ASSERT(paths[i] >= text && paths[i] < text + size);
+		FUZZ_ASSERT(i == 0 || paths[i] > paths[i - 1]);
+		k = strlen(paths[i]);
+		FUZZ_ASSERT(k > 0 && paths[i] + k <= text + size);
+		FUZZ_ASSERT(strcspn(paths[i], " \t\r\n\v\f[") == k);
+	}
+	free(text);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,5 +60,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	hcfg_free(&c);
+	crt_list(data, size);
 	return 0;
 }

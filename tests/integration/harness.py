@@ -315,6 +315,21 @@ def scrape(port, host="127.0.0.1", source=None, query=""):
     return expfmt.parse(body.decode()), hdrs, body.decode()
 
 
+def expiry_series(port):
+    """{(listener, name, usage): value} of the certificate expiry and CRL
+    next update families at port ("crl" the usage of the latter)."""
+    fams, _, _ = scrape(port, query="?scope=listener")
+    got = {}
+    for fam, key in (("octavia_listener_certificate_expiry_timestamp_"
+                      "seconds", "certificate"),
+                     ("octavia_listener_crl_next_update_timestamp_"
+                      "seconds", "issuer")):
+        for smp in (fams[fam].samples if fam in fams else []):
+            got[(smp.labels["listener"], smp.labels[key],
+                 smp.labels.get("usage", "crl"))] = smp.value
+    return got
+
+
 def metrics_md():
     """[(family, type, promex name)] from METRICS.md, in order."""
     rows = []

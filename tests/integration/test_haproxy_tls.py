@@ -71,23 +71,28 @@ def lb():
     hap = HAProxy(W.work, name="tls", scenario="tls")
     m = hap.m
     c = tlscerts.make(os.path.join(W.work, "tlscerts"))
-    f = m["cert_files"]
-    os.makedirs(os.path.dirname(f["default"]), exist_ok=True)
+    # Octavia's layout under d: <lb>.sock, <lb>/haproxy.cfg, certs/<lb>/
+    d = os.path.join(W.work, "octavia")
+    rendered = os.path.dirname(m["cert_files"]["crt_list"])
+    certs = os.path.join(d, "certs", m["loadbalancer"])
+    f = {k: os.path.join(certs, os.path.basename(v))
+         for k, v in m["cert_files"].items()}
+    os.makedirs(certs)
+    os.makedirs(os.path.join(d, m["loadbalancer"]))
     for src, dst in (("server.pem", "default"), ("sni.pem", "sni"),
                      ("client-ca.pem", "client_ca"), ("crl.pem", "client_crl"),
                      ("ca.pem", "pool_ca")):
         shutil.copy(c[src], f[dst])
     with open(f["crt_list"], "w") as out:
         out.write(f"{f['default']}\n{f['sni']}\n")
-    d = os.path.join(W.work, "octavia")
-    os.makedirs(os.path.join(d, m["loadbalancer"]))
     sock = os.path.join(d, f"{m['loadbalancer']}.sock")
     cfg = os.path.join(d, m["loadbalancer"], "haproxy.cfg")
     text = open(hap.cfg).read()
-    assert f"stats socket {hap.sock} " in text
+    assert f"stats socket {hap.sock} " in text and rendered in text
     with open(cfg, "w") as out:
         out.write(text.replace(f"stats socket {hap.sock} ",
-                               f"stats socket {sock} "))
+                               f"stats socket {sock} ")
+                  .replace(rendered + "/", certs + "/"))
     hap.cfg, hap.sock = cfg, sock
     TLSMember(m["ports"]["target_tls"], c)
     hap.start()
@@ -95,7 +100,7 @@ def lb():
     a = Agent(W.work, ["-s", sock, "-l", f"127.0.0.1:{port}"],
               name="tls-agent")
     a.wait_listening("127.0.0.1", port)
-    _lb.update(hap=hap, m=m, c=c, port=port, agent=a, cfg=cfg)
+    _lb.update(hap=hap, m=m, c=c, port=port, agent=a, cfg=cfg, files=f)
     return _lb
 
 
@@ -272,6 +277,93 @@ def configuration_read_again_when_it_changes():
     assert a.log().count("HAProxy configuration") == n + 1
 
 
+def expiry_want(li, c):
+    """The TERMINATED_HTTPS listener's certificates and CRL, each with
+    the date the openssl CLI reads from the file the test wrote."""
+    date = tlscerts.openssl_date
+    return {
+        (li, "metrics.example", "server"):
+            date(["x509", "-enddate"], c["server.pem"]),
+        (li, "other.example", "server"):
+            date(["x509", "-enddate"], c["sni.pem"]),
+        (li, "Test Client CA", "client_ca"):
+            date(["x509", "-enddate"], c["client-ca.pem"]),
+        (li, "Test Client CA", "crl"):
+            date(["crl", "-nextupdate"], c["crl.pem"]),
+    }
+
+
+def file_errors(port):
+    fams, _, _ = scrape(port)
+    return fams["octavia_exporter_certificate_file_errors_total"].value()
+
+
+@test
+def listener_certificates_expire_when_openssl_says():
+    """The files the TERMINATED_HTTPS listener's bind names (its
+    crt-list's default and SNI certificates, its ca-file, its crl-file),
+    as Octavia lays them out: each date as the openssl CLI reads it,
+    labelled with Octavia's listener UUID; no other listener has one."""
+    b = lb()
+    li = b["m"]["listeners"]["https"]
+    got = harness.expiry_series(b["port"])
+    want = expiry_want(li, b["c"])
+    assert got == want, (got, want)
+    assert file_errors(b["port"]) == 0
+    assert "HAProxy's certificates: 5 files of 1 TLS listeners read" in \
+        b["agent"].log()
+    soonest = min(want.values())
+    print(f"  listener {li}: {len(got)} series equal to openssl's dates; "
+          f"the soonest {time.strftime('%Y-%m-%d', time.gmtime(soonest))}")
+
+
+@test
+def certificate_rotated_in_place_and_broken_file():
+    """A certificate file rewritten (Octavia rewrites one in place at a
+    rotation): its series follows at the next scrape, with neither the
+    configuration nor HAProxy touched. A CRL file that is not PEM: counted,
+    said, its series gone, the others kept; put back, served again."""
+    b = lb()
+    a, port, f, c = b["agent"], b["port"], b["files"], b["c"]
+    li = b["m"]["listeners"]["https"]
+    keep = {k: open(f[k], "rb").read() for k in ("sni", "client_crl")}
+    soon = os.path.join(W.work, "soon")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj",
+                    "/CN=soon.example", "-days", "2", "-keyout", soon + ".key",
+                    "-out", soon + ".crt"], check=True, capture_output=True)
+    until = tlscerts.openssl_date(["x509", "-enddate"], soon + ".crt")
+    try:
+        with open(f["sni"], "r+b") as out:    # in place: no new inode
+            out.write(open(soon + ".crt", "rb").read() +
+                      open(soon + ".key", "rb").read())
+            out.truncate()
+        wait_for(lambda: (li, "soon.example", "server") in
+                 harness.expiry_series(port), 10, "the new certificate")
+        got = harness.expiry_series(port)
+        assert got[(li, "soon.example", "server")] == until
+        assert (li, "other.example", "server") not in got
+        assert 0 < until - time.time() <= 2 * 86400 + 60
+        errors = file_errors(port)
+        with open(f["client_crl"], "w") as out:
+            out.write("not a CRL\n")
+        wait_for(lambda: file_errors(port) == errors + 1, 10,
+                 "the broken CRL counted")
+        got = harness.expiry_series(port)
+        assert not any(k[2] == "crl" for k in got), got
+        assert (li, "metrics.example", "server") in got
+        assert f"{f['client_crl']}: no CRL in it" in a.log()
+        # counted at each read, not at each scrape
+        time.sleep(1.1)
+        assert file_errors(port) == errors + 1
+    finally:
+        for k, v in keep.items():
+            with open(f[k], "wb") as out:
+                out.write(v)
+    wait_for(lambda: harness.expiry_series(port) == expiry_want(li, c), 10,
+             "the files put back")
+
+
 CAP_DAC_READ_SEARCH = 1 << 2
 
 
@@ -320,15 +412,18 @@ def the_opener_alone_reads_octavia_files():
     to nobody with no capability, cannot open it, and reads it through its
     file opener, a child that keeps CAP_DAC_READ_SEARCH alone."""
     b = lb()
-    os.chmod(b["cfg"], 0o600)
-    r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
-                        "--clear-groups", "cat", b["cfg"]],
-                       capture_output=True, text=True)
-    assert r.returncode != 0 and "Permission denied" in r.stderr, r
+    for path in [b["cfg"], *b["files"].values()]:
+        os.chmod(path, 0o600)
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                            "--clear-groups", "cat", path],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and "Permission denied" in r.stderr, r
     a, port = nobody_agent("nobody")
     try:
         assert tls_served(port)
         assert "1 TLS listeners, 1 members over TLS" in a.log()
+        li = b["m"]["listeners"]["https"]
+        assert harness.expiry_series(port) == expiry_want(li, b["c"])
         st = status(a.proc.p.pid)
         assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0, st
         op = status(opener_of(a.proc.p.pid))
@@ -336,7 +431,8 @@ def the_opener_alone_reads_octavia_files():
         assert int(op["CapPrm"], 16) == CAP_DAC_READ_SEARCH, op["CapPrm"]
         assert op["Uid"].split()[0] == "65534", op["Uid"]
         print("  the agent as nobody, CapEff 0; its file-opener as nobody, "
-              "CapEff CAP_DAC_READ_SEARCH alone; haproxy.cfg 0600 read")
+              "CapEff CAP_DAC_READ_SEARCH alone; haproxy.cfg and the "
+              "certificates 0600 read")
     finally:
         a.stop()
 
@@ -366,7 +462,25 @@ def the_opener_refuses_links_fifos_and_other_files():
         os.rename(keep, cfg)
         reads_again(a, port, "1 TLS listeners, 1 members over TLS")
         assert tls_served(port)
+        # a link where the SNI certificate was: refused, counted
+        sni = b["files"]["sni"]
+        errors = file_errors(port)
+        os.rename(sni, sni + ".keep")
+        os.symlink(b["c"]["sni.pem"], sni)
+        reads_again(a, port, f"{sni}: Too many levels of symbolic links")
+        assert file_errors(port) == errors + 1
+        assert not any(k[1] == "other.example" for k in
+                       harness.expiry_series(port))
+        os.unlink(sni)
+        os.rename(sni + ".keep", sni)
+        wait_for(lambda: any(k[1] == "other.example" for k in
+                             harness.expiry_series(port)), 10, "SNI again")
     finally:
+        sni = b["files"]["sni"]
+        if os.path.exists(sni + ".keep"):
+            if os.path.lexists(sni):
+                os.unlink(sni)
+            os.rename(sni + ".keep", sni)
         a.stop()
         if os.path.exists(keep):
             if os.path.lexists(cfg):
@@ -396,7 +510,7 @@ def the_opener_killed_the_agent_serves_on():
     b = lb()
     a, port = nobody_agent("killed")
     try:
-        assert tls_served(port)
+        assert tls_served(port) and harness.expiry_series(port)
         # SIGTERM: its death as any; memcheck, if there, writes its log
         os.kill(opener_of(a.proc.p.pid), harness.signal.SIGTERM)
         time.sleep(0.2)
@@ -405,6 +519,8 @@ def the_opener_killed_the_agent_serves_on():
         reads_again(a, port, "the file opener is gone")
         fams, _, _ = scrape(port)
         assert not series(fams, "octavia_listener_tls_sessions_total")
+        assert not series(
+            fams, "octavia_listener_certificate_expiry_timestamp_seconds")
         assert series(fams, "octavia_listener_http2_streams_total")
         assert a.proc.p.poll() is None
     finally:

@@ -306,32 +306,6 @@ def long_client_chains_refused_early():
           f"({os.path.getsize(chain):,} bytes of PEM), refused")
 
 
-def openssl_date(args, path):
-    """A date the openssl CLI reads from a file, as seconds since the
-    epoch: the oracle for the agent's own parse."""
-    import calendar
-    out = subprocess.run(["openssl", *args, "-noout", "-in", path],
-                         capture_output=True, text=True, check=True).stdout
-    when = out.strip().split("=", 1)[1]
-    return calendar.timegm(time.strptime(when, "%b %d %H:%M:%S %Y GMT"))
-
-
-def expiry_series(port):
-    """{(listener, name, usage): value} of both families, from port."""
-    _, _, body = harness.http_get(f"http://127.0.0.1:{port}/metrics"
-                                  "?scope=listener")
-    fams = expfmt.parse(body.decode())
-    got = {}
-    for fam, key in (("octavia_listener_certificate_expiry_timestamp_"
-                      "seconds", "certificate"),
-                     ("octavia_listener_crl_next_update_timestamp_"
-                      "seconds", "issuer")):
-        for smp in (fams[fam].samples if fam in fams else []):
-            got[(smp.labels["listener"], smp.labels[key],
-                 smp.labels.get("usage", "crl"))] = smp.value
-    return got
-
-
 @test
 def certificate_expiry_and_crl_next_update():
     """Issue 20 (the direct deployment's own files): every certificate a
@@ -339,16 +313,16 @@ def certificate_expiry_and_crl_next_update():
     openssl CLI reads from the same file."""
     _, ports, _ = shared_agent()
     c = certs()
-    got = expiry_series(ports["clear"])
+    got = harness.expiry_series(ports["clear"])
     want = {
         ("req", "metrics.example", "server"):
-            openssl_date(["x509", "-enddate"], c["server.pem"]),
+            tlscerts.openssl_date(["x509", "-enddate"], c["server.pem"]),
         ("req", "other.example", "server"):
-            openssl_date(["x509", "-enddate"], c["sni.pem"]),
+            tlscerts.openssl_date(["x509", "-enddate"], c["sni.pem"]),
         ("req", "Test Client CA", "client_ca"):
-            openssl_date(["x509", "-enddate"], c["client-ca.pem"]),
+            tlscerts.openssl_date(["x509", "-enddate"], c["client-ca.pem"]),
         ("req", "Test Client CA", "crl"):
-            openssl_date(["crl", "-nextupdate"], c["crl.pem"]),
+            tlscerts.openssl_date(["crl", "-nextupdate"], c["crl.pem"]),
     }
     for k, v in want.items():
         assert got.get(k) == v, (k, got.get(k), v)
@@ -368,14 +342,14 @@ def certificate_expiry_and_crl_next_update():
                     "-out", short + ".crt"], check=True, capture_output=True)
     a, port = tls_agent("expiry", pem)
     try:
-        assert list(expiry_series(port + 1)) == [
+        assert list(harness.expiry_series(port + 1)) == [
             ("x", "metrics.example", "server")]
         with open(pem, "w") as f:
             f.write(open(short + ".crt").read() + open(short).read())
         a.proc.p.send_signal(signal.SIGHUP)
         wait_log(a, "reloaded:")
-        got = expiry_series(port + 1)
-        until = openssl_date(["x509", "-enddate"], short + ".crt")
+        got = harness.expiry_series(port + 1)
+        until = tlscerts.openssl_date(["x509", "-enddate"], short + ".crt")
         assert got == {("x", "soon.example", "server"): until}, got
         assert 0 < until - time.time() <= 2 * 86400 + 60
     finally:

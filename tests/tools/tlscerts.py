@@ -120,6 +120,18 @@ def revoke(d, name, out):
     os.chmod(out, 0o644)
 
 
+def openssl_date(args, path):
+    """A date the openssl CLI reads from a file (args: ["x509",
+    "-enddate"] or ["crl", "-nextupdate"]), as seconds since the epoch:
+    the oracle for the agent's own parse."""
+    import calendar
+    import time
+    out = subprocess.run(["openssl", *args, "-noout", "-in", path],
+                         capture_output=True, text=True, check=True).stdout
+    when = out.strip().split("=", 1)[1]
+    return calendar.timegm(time.strptime(when, "%b %d %H:%M:%S %Y GMT"))
+
+
 def make(d):
     os.makedirs(d, exist_ok=True)
     _ca(d, "ca", "Test Root CA")

@@ -377,6 +377,65 @@ test_certificate_expiry(void **state)
 	free(out);
 }
 
+/*
+ * HAProxy's TLS listeners' certificates after the agent's own, in the same
+ * families; a listener without one of a kind has no line of it; and the
+ * count of files that were not read.
+ */
+static void
+test_haproxy_listener_certificates(void **state)
+{
+	struct expo_agent	 a = agent_figures();
+	struct expo_cert	 own[] = {
+		{ "metrics.example", EXPO_CERT_SERVER, 2000000000 },
+	};
+	struct expo_cert	 hap[] = {
+		{ "www.example", EXPO_CERT_SERVER, 1900000000 },
+		{ "sni.example", EXPO_CERT_SERVER, 1950000000 },
+		{ "Client CA", EXPO_CERT_CRL, 1700000000 },
+	};
+	struct expo_listener	 d = { .listener = "own",
+				    .tls_allowed = 1u << CONFIG_TLS_V1_3,
+				    .certs = own, .ncerts = 1 };
+	struct expo_listener_certs lc[2] = {
+		{ "8d6f7c4e-1b1f-4b9e-9d0a-3f3c2a1b0e11", hap, 2 },
+		{ "a3c9b2e0-6f4d-4c1a-8e2b-7d5f9a0c1b22", hap + 2, 1 },
+	};
+	char			*out;
+
+	(void)state;
+	a.listeners = &d;
+	a.nlisteners = 1;
+	a.haproxy_certs = lc;
+	a.nhaproxy_certs = 2;
+	a.cert_file_errors = 3;
+	out = render(NULL, &a, EXPO_SCOPES_ALL);
+	assert_non_null(strstr(out, "expiry_timestamp_seconds gauge\n"
+	    "octavia_listener_certificate_expiry_timestamp_seconds{listener="
+	    "\"own\",certificate=\"metrics.example\",usage=\"server\"} "
+	    "2000000000\n"
+	    "octavia_listener_certificate_expiry_timestamp_seconds{listener="
+	    "\"8d6f7c4e-1b1f-4b9e-9d0a-3f3c2a1b0e11\",certificate="
+	    "\"www.example\",usage=\"server\"} 1900000000\n"
+	    "octavia_listener_certificate_expiry_timestamp_seconds{listener="
+	    "\"8d6f7c4e-1b1f-4b9e-9d0a-3f3c2a1b0e11\",certificate="
+	    "\"sni.example\",usage=\"server\"} 1950000000\n#"));
+	assert_non_null(strstr(out, "next_update_timestamp_seconds gauge\n"
+	    "octavia_listener_crl_next_update_timestamp_seconds{listener="
+	    "\"a3c9b2e0-6f4d-4c1a-8e2b-7d5f9a0c1b22\",issuer=\"Client CA\"} "
+	    "1700000000\n#"));
+	assert_non_null(strstr(out,
+	    "\noctavia_exporter_certificate_file_errors_total 3\n"));
+	free(out);
+	/* HAProxy's alone, the agent's listener without TLS */
+	d.ncerts = 0;
+	lc[0].ncerts = 0;
+	out = render(NULL, &a, 1u << SCOPE_LISTENER);
+	assert_null(strstr(out, "expiry_timestamp_seconds"));
+	assert_non_null(strstr(out, "issuer=\"Client CA\"} 1700000000\n"));
+	free(out);
+}
+
 /* The real answer: each family once, together, with HELP and TYPE. */
 static void
 test_real_answer_structure(void **state)
@@ -666,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_haproxy_down),
 		cmocka_unit_test(test_tls_families),
 		cmocka_unit_test(test_certificate_expiry),
+		cmocka_unit_test(test_haproxy_listener_certificates),
 		cmocka_unit_test(test_real_answer_structure),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_negative_counter),

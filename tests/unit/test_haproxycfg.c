@@ -240,6 +240,63 @@ bounds(void **state)
 	hcfg_free(&c);
 }
 
+/* Global's crt-base and ca-base, for relative file names. */
+static void
+global_bases(void **state)
+{
+	struct hcfg	 c;
+
+	(void)state;
+	parse_text(&c, "global\n  crt-base /etc/c\n  ca-base \"/etc/a b\"\n"
+	    "defaults\n  crt-base /not/here\nfrontend f\n");
+	assert_string_equal(c.crt_base, "/etc/c");
+	assert_string_equal(c.ca_base, "/etc/a b");
+	hcfg_free(&c);
+	parse_text(&c, "frontend f\n  crt-base /x\n");
+	assert_null(c.crt_base);
+	assert_null(c.ca_base);
+	hcfg_free(&c);
+}
+
+/* crt-list lines as HAProxy's reader splits them: their first word. */
+static void
+crt_list_lines(void **state)
+{
+	static const char text[] =
+	    "/c/default.pem\n"
+	    "# /c/comment.pem\n"
+	    "\n"
+	    "  \t/c/indented.pem   \r\n"
+	    "/c/opts.pem[alpn h2 ssl-min-ver TLSv1.2] *.example !x.example\n"
+	    "/c/filter.pem one.example\n"
+	    "[alpn h2] no-file.example\n"
+	    "\f\v \r\n"
+	    "rel.pem\n"
+	    "/c/last.pem";	/* no newline: text[len] ends it */
+	static const char nul[] = "\0/c/x.pem\n# x";
+	const char	*want[] = { "/c/default.pem", "/c/indented.pem",
+			    "/c/opts.pem", "/c/filter.pem", "rel.pem",
+			    "/c/last.pem" };
+	const char	*got[8];
+	char		 buf[sizeof(text)];
+	size_t		 n, i;
+
+	(void)state;
+	memcpy(buf, text, sizeof(text));
+	n = hcfg_crt_list(buf, sizeof(text) - 1, got, 8);
+	assert_int_equal(n, 6);
+	for (i = 0; i < n; i++)
+		assert_string_equal(got[i], want[i]);
+	/* more lines than room: counted, the first kept */
+	memcpy(buf, text, sizeof(text));
+	assert_int_equal(hcfg_crt_list(buf, sizeof(text) - 1, got, 2), 6);
+	assert_string_equal(got[1], "/c/indented.pem");
+	/* nothing, a NUL where a word starts, a comment with no newline */
+	assert_int_equal(hcfg_crt_list(buf, 0, got, 8), 0);
+	memcpy(buf, nul, sizeof(nul));
+	assert_int_equal(hcfg_crt_list(buf, sizeof(nul) - 1, got, 8), 0);
+}
+
 int
 main(void)
 {
@@ -249,6 +306,8 @@ main(void)
 		cmocka_unit_test(defaults_and_default_server),
 		cmocka_unit_test(lookups),
 		cmocka_unit_test(bounds),
+		cmocka_unit_test(global_bases),
+		cmocka_unit_test(crt_list_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
