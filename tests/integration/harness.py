@@ -315,6 +315,49 @@ def scrape(port, host="127.0.0.1", source=None, query=""):
     return expfmt.parse(body.decode()), hdrs, body.decode()
 
 
+TOP = os.path.join(HERE, "..", "..")
+RULES = os.path.join(TOP, "packaging", "prometheus", "octavia-rules.yml")
+DASHBOARD = os.path.join(TOP, "packaging", "grafana", "octavia-amphora.json")
+DASHBOARD_TLS_ROW = "TLS listeners"
+
+
+def dashboard_queries(dash):
+    """(row, title, expr) of every panel target; row is the title of the
+    row the panel sits under (after it, or inside it when collapsed)."""
+    out = []
+    row = None
+    for p in dash["panels"]:
+        if p["type"] == "row":
+            row = p["title"]
+        for q in [p, *p.get("panels", [])]:
+            for t in q.get("targets", []):
+                out.append((row, q["title"], t["expr"]))
+    return out
+
+
+def dashboard_substitute(expr, values):
+    """Grafana's variables in expr, as Grafana puts them in a regex match:
+    the value's regex escapes, escaped again for the PromQL string."""
+    expr = expr.replace("$__rate_interval", "15s")
+    for k, v in values.items():
+        expr = expr.replace("$" + k, re.escape(v).replace("\\", "\\\\"))
+    assert "$" not in expr, expr
+    return expr
+
+
+def dashboard_answers(prom, queries, values):
+    """Each (title, expr) with values for its variables answers with data
+    from prom; returns {title: the results of its queries, together}."""
+    empty, got = [], {}
+    for title, expr in queries:
+        r = prom.query(dashboard_substitute(expr, values))
+        got.setdefault(title, []).extend(r)
+        if not r:
+            empty.append((title, expr))
+    assert not empty, empty
+    return got
+
+
 def expiry_series(port):
     """{(listener, name, usage): value} of the certificate expiry and CRL
     next update families at port ("crl" the usage of the latter)."""

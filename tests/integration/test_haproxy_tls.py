@@ -364,6 +364,57 @@ def certificate_rotated_in_place_and_broken_file():
              "the files put back")
 
 
+@test
+def dashboard_tls_row_against_prometheus():
+    """The dashboard's TLS row, its variables set to the TERMINATED_HTTPS
+    listener, answers every query from a real Prometheus that scraped the
+    agent with the shipped rules; the days left are the certificates'."""
+    import json
+    b = lb()
+    li = b["m"]["listeners"]["https"]
+    dash = json.load(open(harness.DASHBOARD))
+    queries = [(t, e) for row, t, e in harness.dashboard_queries(dash)
+               if row == harness.DASHBOARD_TLS_ROW]
+    assert len(queries) >= 10, queries
+    prom = harness.Prometheus(W.work, "tls-prom", f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ['{os.path.abspath(harness.RULES)}']
+scrape_configs:
+  - job_name: octavia
+    static_configs:
+      - targets: ['127.0.0.1:{b["port"]}']
+""")
+    values = {"job": "octavia", "instance": f"127.0.0.1:{b['port']}",
+              "listener": li}
+    try:
+        # a handshake of each kind inside the rate window
+        def ready():
+            curl(f"https://metrics.example:{b['m']['ports']['https']}/",
+                 "--http2")
+            r = prom.query("rate(octavia_listener_tls_sessions_total"
+                           "[15s]) > 0")
+            return bool(r) and prom.query(
+                "octavia_exporter_certificate_file_errors_total")
+        wait_for(ready, 60, "a Prometheus with TLS rates to show")
+        got = harness.dashboard_answers(prom, queries, values)
+        days = {(r["metric"].get("certificate", r["metric"].get("issuer")),
+                 r["metric"].get("usage", "crl")): float(r["value"][1])
+                for r in got["Days left: certificates and CRLs"]}
+        want = expiry_want(li, b["c"])
+        assert set(days) == {k[1:] for k in want}, days
+        now = time.time()
+        for (_, name, usage), until in want.items():
+            assert abs(days[name, usage] - (until - now) / 86400) < 0.01, \
+                (name, usage, days[name, usage])
+        print(f"  dashboard TLS row: {len(queries)} queries in "
+              f"{len({t for t, _ in queries})} panels answered with data; "
+              "days left " + ", ".join(
+                  f"{k[0]} ({k[1]}) {v:.1f}" for k, v in days.items()))
+    finally:
+        prom.stop()
+
+
 CAP_DAC_READ_SEARCH = 1 << 2
 
 

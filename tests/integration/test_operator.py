@@ -31,8 +31,8 @@ from haproxy_states import States  # noqa: E402
 from testnet import free_port_block, wait_for  # noqa: E402
 
 TOP = os.path.join(HERE, "..", "..")
-RULES = os.path.join(TOP, "packaging", "prometheus", "octavia-rules.yml")
-DASHBOARD = os.path.join(TOP, "packaging", "grafana", "octavia-amphora.json")
+RULES = harness.RULES
+DASHBOARD = harness.DASHBOARD
 SCRAPE_CONFIG = os.path.join(TOP, "packaging", "prometheus", "prometheus.yml")
 
 TESTS = []
@@ -173,34 +173,12 @@ def operating_status_follows_haproxy():
         hap.stop()
 
 
-def dashboard_queries(dash):
-    """(title, expr) of every panel target, rows' panels included."""
-    out = []
-
-    def walk(panels):
-        for p in panels:
-            walk(p.get("panels", []))
-            for t in p.get("targets", []):
-                out.append((p["title"], t["expr"]))
-    walk(dash["panels"])
-    return out
-
-
-def substitute(expr, values):
-    """Grafana's variables in expr, as Grafana puts them in a regex match:
-    the value's regex escapes, escaped again for the PromQL string."""
-    expr = expr.replace("$__rate_interval", "15s")
-    for k, v in values.items():
-        expr = expr.replace("$" + k, re.escape(v).replace("\\", "\\\\"))
-    assert "$" not in expr, expr
-    return expr
-
-
 @test
 def dashboard_queries_return_data():
     """Every query of packaging/grafana/octavia-amphora.json, its variables
     set to a real load balancer, listener, pool and member, returns data
-    from a Prometheus that scraped the agent (with the shipped rules)."""
+    from a Prometheus that scraped the agent (with the shipped rules); the
+    TLS row's against a TERMINATED_HTTPS listener, in test_haproxy_tls."""
     dash = json.load(open(DASHBOARD))
     prom = Prometheus(W.work, "dash", f"""global:
   scrape_interval: 1s
@@ -230,17 +208,15 @@ scrape_configs:
             q = v["query"]["query"]
             mt = re.fullmatch(r"label_values\((.*), (\w+)\)", q)
             assert mt, q
-            sel = substitute(mt.group(1), {k: values[k] for k in values
-                                           if "$" + k in mt.group(1)})
+            sel = harness.dashboard_substitute(
+                mt.group(1), {k: values[k] for k in values
+                              if "$" + k in mt.group(1)})
             got = {r["metric"][mt.group(2)] for r in
                    prom.query(f"group by ({mt.group(2)}) ({sel})")}
             assert values[v["name"]] in got, (v["name"], got)
-        empty = []
-        queries = dashboard_queries(dash)
-        for title, expr in queries:
-            if not prom.query(substitute(expr, values)):
-                empty.append((title, expr))
-        assert not empty, empty
+        queries = [(t, e) for row, t, e in harness.dashboard_queries(dash)
+                   if row != harness.DASHBOARD_TLS_ROW]
+        harness.dashboard_answers(prom, queries, values)
         print(f"  dashboard: {len(queries)} queries in "
               f"{len({t for t, _ in queries})} panels answered with data, "
               f"{sum(v['type'] == 'query' for v in dash['templating']['list'])}"
