@@ -399,6 +399,11 @@ class Traffic:
              8),
             ("HTTPS member 2xx", member("http_responses_total", "tls-up",
                                         code="2xx"), 8),
+            # each request a connection, each a handshake (HAProxy's
+            # extra counters: the agent read Octavia's haproxy.cfg)
+            ("HTTPS listener TLS handshakes", listener(
+                "tls_sessions_total", "https") + listener(
+                "tls_reused_sessions_total", "https"), 8),
             ("UDP listener packets in", listener("packets_in_total", "udp"),
              10),
             ("UDP member packets in", member("packets_in_total", "udp-up"),
@@ -412,6 +417,38 @@ class Traffic:
         assert sctp_pk >= 4 * 4, f"SCTP packets in: {sctp_pk}"
         return [f"{what} +{int(want)}" for what, _, want in checks] + \
             [f"SCTP packets in +{int(sctp_pk)}"]
+
+
+def cert_until(pem):
+    """A PEM certificate's notAfter, in seconds since the epoch."""
+    import calendar
+    from cryptography import x509
+    c = x509.load_pem_x509_certificate(pem.encode())
+    return calendar.timegm(c.not_valid_after.utctimetuple())
+
+
+def listener_cert_dates(fams, li):
+    """{(certificate, usage): date} the agent serves for listener li."""
+    fam = fams.get("octavia_listener_certificate_expiry_timestamp_seconds")
+    return {(s.labels["certificate"], s.labels["usage"]): s.value
+            for s in (fam.samples if fam else [])
+            if s.labels["listener"] == li}
+
+
+def check_tls(fams, model, pem):
+    """The TERMINATED_HTTPS listener: the date of its certificate, which
+    the agent read from the files Octavia's amphora agent wrote for root
+    alone (through its file opener), is the notAfter of the certificate
+    the controller uploaded; it alone has TLS series."""
+    li = model.listeners["https"].id
+    got = listener_cert_dates(fams, li)
+    until = cert_until(pem)
+    assert got == {("www.example.test", "server"): until}, (got, until)
+    tls = {s.labels["listener"] for s in
+           fams["octavia_listener_tls_sessions_total"].samples}
+    assert tls == {li}, tls
+    assert value(fams, "octavia_exporter_certificate_file_errors_total") == 0
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(until))
 
 
 def prometheus_scrape(args, work, model):
@@ -597,7 +634,7 @@ def run(st, args, work, pki, hb, compute, sh, neutron):
         f"configuration ({hb.rejected} rejected)")
 
     # 2. the load balancer, as the controller's flows configure it
-    ref, _ = pki.listener_certificate("www.example.test")
+    ref, pem = pki.listener_certificate("www.example.test")
     project = lbmodel.uid()
     model = lbmodel.LB(amp, ref, project)
     neutron.plug(compute.taps[1])
@@ -657,6 +694,11 @@ def run(st, args, work, pki, hb, compute, sh, neutron):
     moved = traffic.check(before, after)
     say("PASS traffic through the VIP moved exactly what it sent: " +
         "; ".join(moved))
+    until = check_tls(after, model, pem)
+    say(f"PASS TERMINATED_HTTPS listener {model.listeners['https'].id}: "
+        f"its certificate's date through the VIP is the uploaded one's "
+        f"notAfter ({until} UTC), read from Octavia's 0600 files by the "
+        "agent's file opener; TLS series on that listener alone")
     with open(os.path.join(work, "vip-metrics.txt"), "w") as f:
         f.write(body)
     r = subprocess.run([args.promtool, "check", "metrics"], input=body,
@@ -791,8 +833,13 @@ def lifecycle(st, driver, amp, model, sh, pki, hb, neutron):
         reloaded_with(lambda: driver.update(model.lb))
         new = served_cert(443)
         assert new != old, "the old certificate is still served"
+        li = model.listeners["https"].id
+        wait_for("the new certificate's date", lambda: listener_cert_dates(
+            scrape_vip()[0], li) == {("www.example.test", "server"):
+                                     cert_until(pem)}, 30)
         return f"VIP:443 serves the new certificate (serial {new[:12]}…, " \
-            f"was {old[:12]}…); the same objects in the first scrape after"
+            f"was {old[:12]}…), its date served; the same objects in the " \
+            "first scrape after"
 
     def reloaded():
         sock = f"/var/lib/octavia/{model.lb.id}.sock"

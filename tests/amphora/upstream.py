@@ -59,6 +59,11 @@ KNOWN = [
      r"_\w+", True, "HAProxy's extra counters (TLS, HTTP/2, HTTP/1), which "
      "upstream drops; the TLS ones read through the file opener, Octavia's "
      "haproxy.cfg being root's alone"),
+    ("family only ours",
+     r"octavia_listener_certificate_expiry_timestamp_seconds", True,
+     "the TERMINATED_HTTPS listener's certificate date, read from the files "
+     "Octavia writes for root alone through the file opener; upstream reads "
+     "no certificate"),
     ("series only ours", r"octavia_\w+ \[UDP/SCTP\]", True,
      "UDP and SCTP listeners, pools and members, from IPVS"),
     ("value", r"octavia_loadbalancer_cpu", False,
