@@ -73,6 +73,9 @@ KNOWN = [
     ("value", r"octavia_loadbalancer_memory", False,
      "the same definition (MemAvailable), another instant: upstream's own "
      "Python process is one of the users at its scrape"),
+    ("value", r"octavia_loadbalancer_current_ssl_connections", False,
+     "an instant's count: the TLS member's health checks (every 2 s) are "
+     "SSL connections of a moment, open at one scrape and not the other"),
     ("value", r"octavia_(pool|member)_\w+_time_average_seconds", False,
      "HAProxy's exporter, which upstream renames, divides by a fixed 1,024 "
      "samples, the CSV by the samples seen (METRICS.md): equal only after "
