@@ -40,6 +40,22 @@ class _HTTP(_Quiet, socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
+class _HTTPS(_HTTP):
+    """The handshake in the connection's thread, with a deadline: done by
+    the listening socket's accept(), one client that stops mid-handshake
+    (an amphora killed during a health check) held the accepting thread,
+    and shutdown() waited for it for ever."""
+
+    def __init__(self, addr, handler, ctx):
+        super().__init__(addr, handler)
+        self.ctx = ctx
+
+    def finish_request(self, request, client_address):
+        request.settimeout(10)
+        with self.ctx.wrap_socket(request, server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
+
 class _TCPEcho(_Quiet, socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -64,12 +80,13 @@ class Members:
 
     def http(self, addr, port, tls=None):
         """tls: (certificate file, key file) for an HTTPS member."""
-        srv = _HTTP((addr, port), _Handler)
-        srv.name = f"{addr}:{port}"
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*tls)
-            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+            srv = _HTTPS((addr, port), _Handler, ctx)
+        else:
+            srv = _HTTP((addr, port), _Handler)
+        srv.name = f"{addr}:{port}"
         self._serve(srv)
 
     def tcp_echo(self, addr, port):
