@@ -31,7 +31,7 @@
 
 #include "accesslog.h"
 #include "agent.h"
-#include "gzip.h"
+#include "coding.h"
 #include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
@@ -89,13 +89,13 @@ struct http_conn {
 	const char		*term;		/* HAProxy's termination state */
 	uint64_t		 out_total;	/* bytes ever queued */
 	uint64_t		 out_mark;	/* when the response began */
-	size_t			 gz_cost;	/* charged for gz */
+	size_t			 coder_cost;	/* charged for coder */
 	int			 lingering;	/* reading what it still sends */
 	size_t			 lingered;
 	int			 keep_alive;
 	int			 head_only;
 	int			 minor;		/* HTTP/1.<minor> */
-	int			 gzip;
+	enum coding		 coding;	/* Content-Encoding */
 	int			 chunked;	/* HTTP/1.1: chunked body */
 	struct evbuffer		*held;		/* HTTP/1.0: the body so far */
 	enum expo_format	 format;
@@ -105,7 +105,7 @@ struct http_conn {
 	struct snap_ref		*ref;
 	struct figures		*figures;
 	struct expo_cursor	 cursor;
-	struct gzip_stream	*gz;
+	struct coder		*coder;		/* gzip or zstd */
 };
 
 /* "Date: ...\r\n" of now, formatted once a second (RFC 9110 6.6.1). */
@@ -188,22 +188,22 @@ stream_end(struct http_conn *c)
 	c->ref = NULL;
 	free(c->figures);
 	c->figures = NULL;
-	gzip_stream_free(c->gz);
-	c->gz = NULL;
+	coder_free(c->coder);
+	c->coder = NULL;
 	if (c->held != NULL)	/* its pieces are credited as they are freed */
 		evbuffer_free(c->held);
 	c->held = NULL;
-	c->l->agent->out_bytes -= c->gz_cost;
-	c->gz_cost = 0;
+	c->l->agent->out_bytes -= c->coder_cost;
+	c->coder_cost = 0;
 	memory_settle_soon(c->l->agent);
 }
 
 /*
  * The output budget counts the memory of every piece of a response from
  * when it is made to when it is freed, after its last byte went out (a
- * piece partly written still holds all of it), and each gzip stream's
- * state. This callback only notes when a client last took some output:
- * a client stalls from when output waits for it, not before.
+ * piece partly written still holds all of it), and each gzip or zstd
+ * stream's state. This callback only notes when a client last took some
+ * output: a client stalls from when output waits for it, not before.
  */
 static void
 out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -803,8 +803,11 @@ stream_share(const struct agent *a)
 static void
 response_head(struct http_conn *c, struct evbuffer *out, ssize_t length)
 {
-	char	 framing[48];
+	char	 framing[48], coding[40] = "";
 
+	if (c->coding != CODING_IDENTITY)
+		snprintf(coding, sizeof(coding), "Content-Encoding: %s\r\n",
+		    coding_names[c->coding]);
 	if (length >= 0)
 		snprintf(framing, sizeof(framing), "Content-Length: %zd\r\n",
 		    length);
@@ -822,7 +825,7 @@ response_head(struct http_conn *c, struct evbuffer *out, ssize_t length)
 	    date_header(),
 	    c->format == EXPO_OPENMETRICS ? EXPO_CONTENT_TYPE_OPENMETRICS :
 	    EXPO_CONTENT_TYPE_TEXT,
-	    c->gzip ? "Content-Encoding: gzip\r\n" : "",
+	    coding,
 	    c->keep_alive ? "keep-alive" : "close", framing);
 }
 
@@ -881,19 +884,19 @@ stream_more(struct http_conn *c)
 	int			 done = 0, rc;
 
 	while (!done) {
-		if (c->gzip && c->gz == NULL) {
-			if (!stream_room(c, gzip_stream_cost()))
+		if (c->coding != CODING_IDENTITY && c->coder == NULL) {
+			if (!stream_room(c, coding_cost(c->coding)))
 				return 0;
-			if ((c->gz = gzip_stream_new()) == NULL)
+			if ((c->coder = coder_new(c->coding)) == NULL)
 				return -1;
-			c->gz_cost = gzip_stream_cost();
-			a->out_bytes += c->gz_cost;
+			c->coder_cost = coding_cost(c->coding);
+			a->out_bytes += c->coder_cost;
 		}
 		if (!stream_room(c, sizeof(*p) + CHUNK_HEAD + CHUNK_SIZE +
 		    CHUNK_TAIL))
 			return 0;
 		out = c->held != NULL ? c->held : bufferevent_get_output(c->bev);
-		if (!c->gzip) {
+		if (c->coding == CODING_IDENTITY) {
 			if ((p = piece_new(a, &piece, CHUNK_SIZE)) == NULL)
 				return -1;
 			done = expo_render_some(&c->cursor, &piece, CHUNK_SIZE);
@@ -901,13 +904,13 @@ stream_more(struct http_conn *c)
 				return -1;
 			continue;
 		}
-		/* gzip: render into scratch, deflate into zscratch, copy out */
+		/* coded: render into scratch, code into zscratch, copy out */
 		wbuf_init_fixed(&text, a->scratch, CHUNK_SIZE);
 		done = expo_render_some(&c->cursor, &text, CHUNK_SIZE);
-		gzip_stream_feed(c->gz, text.data, text.len);
+		coder_feed(c->coder, text.data, text.len);
 		do {
 			wbuf_init_fixed(&piece, a->zscratch, CHUNK_SIZE);
-			rc = gzip_stream_out(c->gz, &piece, done);
+			rc = coder_out(c->coder, &piece, done);
 			if (piece.len > 0) {
 				struct wbuf	 copy;
 
@@ -1021,7 +1024,7 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	c->status = 200;
 	c->streaming = 1;
 	a->nstreams++;
-	if (c->ref != NULL && !c->gzip && !c->head_only &&
+	if (c->ref != NULL && c->coding == CODING_IDENTITY && !c->head_only &&
 	    send_rendered(c, out) == -1) {
 		/* the body has begun: the only way out is the close */
 		request_end(c, "PI--");
@@ -1084,17 +1087,18 @@ http_route(struct http_conn *c, const struct http_request *req)
 		http_error(c, 400, NULL);
 		return;
 	}
-	c->gzip = http_wants_gzip(&req->accept_encoding);
+	c->coding = http_choose_coding(&req->accept_encoding);
 	c->format = http_wants_openmetrics(&req->accept) ?
 	    EXPO_OPENMETRICS : EXPO_TEXT;
 	if (http_parse_timeout(&req->scrape_timeout, &timeout_ms) == 0)
 		timeout_ms = TIMEOUT_MARGIN(timeout_ms);
 	else
 		timeout_ms = 0;
-	log_debug("listener %s: /metrics%s%.*s as %s%s", c->l->conf.id,
+	log_debug("listener %s: /metrics%s%.*s as %s%s%s", c->l->conf.id,
 	    req->query.len ? "?" : "", (int)req->query.len, req->query.s,
 	    c->format == EXPO_OPENMETRICS ? "openmetrics" : "text",
-	    c->gzip ? ", gzip" : "");
+	    c->coding != CODING_IDENTITY ? ", " : "",
+	    c->coding != CODING_IDENTITY ? coding_names[c->coding] : "");
 	c->busy = 1;
 	bufferevent_disable(c->bev, EV_READ);
 	scrape_request(&a->scraper, &c->waiter, timeout_ms);

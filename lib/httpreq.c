@@ -353,16 +353,19 @@ parse_q(const char *p, const char *end)
 	return q + (int)frac;
 }
 
-int
-http_header_q(const struct http_str *h, const char *value)
+/* The q-values of value in h: named exactly, and by a wildcard (-1: not). */
+static void
+header_q(const struct http_str *h, const char *value, int *exactp,
+    int *wildp)
 {
 	const char	*p, *end, *item, *iend, *semi, *v, *ve, *slash, *prm;
 	const char	*next;
 	size_t		 vlen = strlen(value);
 	int		 exact = -1, wild = -1, q, pq;
 
+	*exactp = *wildp = -1;
 	if (h->s == NULL)
-		return -1;
+		return;
 	slash = strchr(value, '/');
 	end = h->s + h->len;
 	for (p = h->s; p < end; p = iend + 1) {
@@ -400,13 +403,33 @@ http_header_q(const struct http_str *h, const char *value)
 		if (iend == end)
 			break;
 	}
-	return exact >= 0 ? exact : wild;
+	*exactp = exact;
+	*wildp = wild;
 }
 
 int
-http_wants_gzip(const struct http_str *ae)
+http_header_q(const struct http_str *h, const char *value)
 {
-	return http_header_q(ae, "gzip") > 0;
+	int	 exact, wild;
+
+	header_q(h, value, &exact, &wild);
+	return exact >= 0 ? exact : wild;
+}
+
+enum coding
+http_choose_coding(const struct http_str *ae)
+{
+	int	 gzip = http_header_q(ae, "gzip"), zstd, zstd_wild;
+
+	/*
+	 * zstd when the client names it and wants it no less than gzip
+	 * (cheaper and smaller); gzip when it allows it, "*" included: a
+	 * wildcard is no promise that the client decodes the newer one.
+	 */
+	header_q(ae, "zstd", &zstd, &zstd_wild);
+	if (zstd > 0 && zstd >= gzip)
+		return CODING_ZSTD;
+	return gzip > 0 ? CODING_GZIP : CODING_IDENTITY;
 }
 
 int

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coding.h"
+
 #define HTTP_MAX_HEAD		8192	/* request line and headers */
 #define HTTP_MAX_EMPTY_LINES	4	/* ignored before the request line */
 #define HTTP_MAX_HEADERS	100
@@ -69,8 +71,12 @@ int	http_query_scopes(const struct http_str *query, unsigned *mask);
  */
 int	http_header_q(const struct http_str *, const char *value);
 
-/* Accept-Encoding allows gzip. */
-int	http_wants_gzip(const struct http_str *accept_encoding);
+/*
+ * The coding a response goes out in, by Accept-Encoding: zstd when named
+ * with a q-value no lower than gzip's, else gzip when allowed (by name or
+ * by "*"), else none.
+ */
+enum coding	http_choose_coding(const struct http_str *accept_encoding);
 
 /* Accept prefers OpenMetrics 1.0 over the text format 0.0.4. */
 int	http_wants_openmetrics(const struct http_str *accept);

@@ -35,7 +35,7 @@ fi
 [ $# -eq 0 ] || { echo "usage: $0 [stop]" >&2; exit 2; }
 
 "$top/packaging/ensure-packages.sh" build-essential cmake pkg-config \
-    libevent-dev libbsd-dev zlib1g-dev libisal-dev libmnl-dev libssl-dev libcmocka-dev haproxy curl \
+    libevent-dev libbsd-dev zlib1g-dev libisal-dev libzstd-dev libmnl-dev libssl-dev libcmocka-dev haproxy curl \
     python3 socat iproute2
 
 echo "== building"

@@ -35,7 +35,7 @@ esac
 
 packaging/ensure-packages.sh \
     build-essential cmake pkg-config clang libevent-dev libbsd-dev zlib1g-dev \
-    libmnl-dev libssl-dev openssl \
+    libzstd-dev python3-zstandard libmnl-dev libssl-dev openssl \
     libcmocka-dev libisal-dev haproxy prometheus prometheus-haproxy-exporter \
     curl wrk python3 python3-jinja2 iproute2 mandoc git debhelper dpkg-dev \
     lintian systemd strace python3-prometheus-client libclang-rt-14-dev \

@@ -123,7 +123,7 @@ ls "$root"/usr/share/man/man8/amphora-prometheus-agent.8* \
 echo "PASS user _amphora-prometheus ($uid, home /, nologin), both man pages"
 
 if [ -z "$deb" ]; then
-    for p in cmake gcc libevent-dev libbsd-dev libisal-dev zlib1g-dev libmnl-dev libssl-dev \
+    for p in cmake gcc libevent-dev libbsd-dev libisal-dev libzstd-dev zlib1g-dev libmnl-dev libssl-dev \
         pkg-config build-essential; do
         ! in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
             grep -q 'ok installed' || fail "build dependency $p left"

@@ -25,7 +25,7 @@ t0=$(date +%s)
     sudo debootstrap qemu-system-x86 qemu-utils dosfstools mtools e2fsprogs \
     openssh-client prometheus busybox-static cpio linux-image-amd64 \
     iproute2 nftables curl openssl build-essential cmake pkg-config debhelper \
-    dpkg-dev libevent-dev libbsd-dev zlib1g-dev libisal-dev libmnl-dev \
+    dpkg-dev libevent-dev libbsd-dev zlib1g-dev libisal-dev libzstd-dev libmnl-dev \
     libssl-dev libcmocka-dev systemd
 
 work=$(mktemp -d /var/tmp/apa-amphora.XXXXXX)

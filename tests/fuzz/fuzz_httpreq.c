@@ -35,7 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (strs[i]->s >= buf && strs[i]->s + strs[i]->len <=
 			    buf + r.head_len) || strs[i] == &r.path);
 		(void)http_query_scopes(&r.query, &mask);
-		(void)http_wants_gzip(&r.accept_encoding);
+		FUZZ_ASSERT(http_choose_coding(&r.accept_encoding) <
+		    CODING__COUNT);
 		(void)http_wants_openmetrics(&r.accept);
 		q = http_header_q(&r.accept, "text/plain");
 		FUZZ_ASSERT(q >= -1 && q <= 1000);

@@ -801,6 +801,48 @@ def request_head_has_a_deadline():
         a.stop()
 
 
+ZSTD_DECODE = """import io, sys, zstandard
+d = zstandard.ZstdDecompressor()
+sys.stdout.buffer.write(d.stream_reader(io.BytesIO(sys.stdin.buffer.read()))
+                        .read())
+"""
+
+
+@test
+def zstd_for_clients_that_name_it():
+    """zstd when the client names it (curl --compressed does): curl decodes
+    it, Python's zstandard (Debian's, for /usr/bin/python3) decodes the
+    raw body and checks its checksum, promtool accepts the text; gzip for
+    Prometheus and for "*"."""
+    p = W.port
+    url = f"http://127.0.0.1:{p}/metrics"
+    r = subprocess.run(["curl", "-sS", "--compressed", "-D", "-", "-o",
+                        os.path.join(W.work, "curl-zstd.txt"), url],
+                       capture_output=True, text=True, check=True)
+    assert "content-encoding: zstd" in r.stdout.lower(), r.stdout
+    text = open(os.path.join(W.work, "curl-zstd.txt"), "rb").read()
+    promtool = subprocess.run(["promtool", "check", "metrics"], input=text,
+                              capture_output=True)
+    assert promtool.returncode == 0, promtool.stdout + promtool.stderr
+    st, h, body = http_get(url, headers={"Accept-Encoding": "zstd"})
+    assert st == 200 and h.get("content-encoding") == "zstd", h
+    assert body[:4] == b"\x28\xb5\x2f\xfd", body[:4]    # a zstd frame
+    dec = subprocess.run(["/usr/bin/python3", "-c", ZSTD_DECODE],
+                         input=body, capture_output=True, check=True).stdout
+    assert set(expfmt.parse(dec.decode())) == set(expfmt.parse(
+        text.decode()))
+    # a flipped byte in the body: the frame's checksum refuses it
+    bad = body[:-6] + bytes([body[-6] ^ 0x40]) + body[-5:]
+    assert subprocess.run(["/usr/bin/python3", "-c", ZSTD_DECODE],
+                          input=bad, capture_output=True).returncode != 0
+    assert len(body) < len(dec) / 5
+    for ae, want in (("gzip", "gzip"), ("*", "gzip"),
+                     ("zstd;q=0.5, gzip", "gzip"), ("zstd;q=0", None)):
+        _, h, _ = http_get(url, headers={"Accept-Encoding": ae})
+        assert h.get("content-encoding") == want, (ae, h)
+    print(f"  zstd: {len(body):,} bytes for {len(dec):,} of text")
+
+
 @test
 def negotiation_gzip_openmetrics_scopes():
     import gzip

@@ -805,36 +805,42 @@ def allocation_failures_during_a_reload():
 
 @test
 def allocation_failures_during_scrapes():
-    """Every allocation of a gzip scrape fails in turn: the agent answers
-    what it can (a 500, _up 0, or a cut connection) and never dies; the
-    next scrape is whole."""
+    """Every allocation of a gzip scrape, then of a zstd one, fails in
+    turn: the agent answers what it can (a 500, _up 0, or a cut
+    connection) and never dies; the next scrape is whole."""
     conf, port = agent_on("oomscrape", W.hap.sock)
     a = Faulty("oomscrape", ["-f", conf])
+    counts = {}
     try:
         a.agent.wait_listening("127.0.0.1", port)
-        n = 0
-        while True:
-            n += 1
-            assert n < 2000, "the scrape never ended its allocations"
-            a.set(f"alloc {n}\n")
-            mark = len(a.agent.log())
-            try:
-                subprocess.run(["curl", "-s", "-o", "/dev/null",
-                                "--max-time", "5", "--compressed",
-                                f"http://127.0.0.1:{port}/metrics"],
-                               timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            fired = f"libfault: allocation {n} failed" in \
-                a.agent.log()[mark:]
-            a.set("")
-            assert a.agent.proc.p.poll() is None, \
-                f"died on allocation {n}:\n{a.agent.log()[mark:]}"
-            v, fams, _ = up(port)
-            assert v == 1 and members(fams) == len(W.hap.m["members"]), n
-            if not fired:
-                break
-        print(f"  {n - 1} allocations in a gzip scrape, each failed once")
+        for coding in ("gzip", "zstd"):
+            n = 0
+            while True:
+                n += 1
+                assert n < 2000, "the scrape never ended its allocations"
+                a.set(f"alloc {n}\n")
+                mark = len(a.agent.log())
+                try:
+                    subprocess.run(["curl", "-s", "-o", "/dev/null",
+                                    "--max-time", "5", "-H",
+                                    f"Accept-Encoding: {coding}",
+                                    f"http://127.0.0.1:{port}/metrics"],
+                                   timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+                fired = f"libfault: allocation {n} failed" in \
+                    a.agent.log()[mark:]
+                a.set("")
+                assert a.agent.proc.p.poll() is None, \
+                    f"died on allocation {n}:\n{a.agent.log()[mark:]}"
+                v, fams, _ = up(port)
+                assert v == 1 and members(fams) == len(
+                    W.hap.m["members"]), n
+                if not fired:
+                    break
+            counts[coding] = n - 1
+        print("  allocations in a scrape, each failed once: " + ", ".join(
+            f"{k} {v}" for k, v in counts.items()))
     finally:
         a.stop()
 

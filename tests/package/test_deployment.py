@@ -235,7 +235,7 @@ def main():
         rc, code, body = amph.curl(ALLOWED, url, "--compressed", "-H",
                                    "Accept: application/openmetrics-text")
         assert code == 200 and body.rstrip().endswith(b"# EOF"), body[-100:]
-        say("PASS gzip and OpenMetrics through HAProxy")
+        say("PASS zstd (curl --compressed) and OpenMetrics through HAProxy")
         # Octavia 11 writes allowed_cidrs into the VIP port's security
         # group (Neutron's), not into haproxy.cfg: inside the amphora
         # nothing filters (tests/amphora enforces the group in front of a

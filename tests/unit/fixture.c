@@ -1,5 +1,8 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
 
 #include "fixture.h"
 
@@ -34,4 +37,26 @@ fixture_load(const char *name, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
+}
+
+size_t
+fixture_gunzip(const char *in, size_t len, char *out, size_t cap)
+{
+	z_stream	 z;
+	int		 rc;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		abort();
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	rc = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		fprintf(stderr, "not a whole gzip member: inflate %d\n", rc);
+		abort();
+	}
+	return cap - z.avail_out;
 }

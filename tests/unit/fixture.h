@@ -13,4 +13,8 @@ const char	*fixture_dir(void);
 /* The whole file fixture_dir()/name, NUL-terminated; aborts when missing. */
 char	*fixture_load(const char *name, size_t *len);
 
+/* A whole gzip member inflated into out (zlib's, not the agent's own
+ * code); its length. Fails the test when it is not one. */
+size_t	fixture_gunzip(const char *in, size_t len, char *out, size_t cap);
+
 #endif

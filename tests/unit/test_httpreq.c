@@ -336,12 +336,37 @@ test_negotiation(void **state)
 	    "text;q=0.5,text/plain"));
 	assert_true(wants(http_wants_openmetrics, "application/openmetrics-"
 	    "text;q=0.5,text/plain;q=0.4"));
-	assert_true(wants(http_wants_gzip, "gzip"));
-	assert_true(wants(http_wants_gzip, "br, gzip;q=0.2"));
-	assert_true(wants(http_wants_gzip, "*"));
-	assert_false(wants(http_wants_gzip, "gzip;q=0"));
-	assert_false(wants(http_wants_gzip, "identity"));
-	assert_false(wants(http_wants_gzip, NULL));
+}
+
+static enum coding
+coding_of(const char *h)
+{
+	struct http_str	 s = { h, h ? strlen(h) : 0 };
+
+	return http_choose_coding(&s);
+}
+
+/* zstd when named and wanted no less than gzip; gzip by name or "*". */
+static void
+test_content_coding(void **state)
+{
+	(void)state;
+	assert_int_equal(coding_of("gzip"), CODING_GZIP);
+	assert_int_equal(coding_of("br, gzip;q=0.2"), CODING_GZIP);
+	assert_int_equal(coding_of("*"), CODING_GZIP);
+	assert_int_equal(coding_of("gzip;q=0"), CODING_IDENTITY);
+	assert_int_equal(coding_of("identity"), CODING_IDENTITY);
+	assert_int_equal(coding_of(NULL), CODING_IDENTITY);
+	assert_int_equal(coding_of("zstd"), CODING_ZSTD);
+	/* curl --compressed */
+	assert_int_equal(coding_of("deflate, gzip, br, zstd"), CODING_ZSTD);
+	assert_int_equal(coding_of("zstd;q=0.5, gzip"), CODING_GZIP);
+	assert_int_equal(coding_of("zstd, gzip;q=0.5"), CODING_ZSTD);
+	assert_int_equal(coding_of("ZSTD;q=0.3, gzip;q=0"), CODING_ZSTD);
+	assert_int_equal(coding_of("zstd;q=0, gzip"), CODING_GZIP);
+	assert_int_equal(coding_of("zstd;q=0, *"), CODING_GZIP);
+	assert_int_equal(coding_of("zstd;q=0"), CODING_IDENTITY);
+	assert_int_equal(coding_of("zstdx, gzip;q=0"), CODING_IDENTITY);
 }
 
 static void
@@ -376,16 +401,20 @@ test_captured_clients(void **state)
 {
 	static const struct {
 		const char	*file;
-		int		 method, gzip, om;
+		int		 method;
+		enum coding	 coding;
+		int		 om;
 		int64_t		 timeout_ms;	/* -1: none */
 	} cases[] = {
-		{ "curl.req", HTTP_METHOD_GET, 0, 0, -1 },
-		{ "curl-gzip-openmetrics.req", HTTP_METHOD_GET, 1, 1, -1 },
-		{ "curl-head.req", HTTP_METHOD_HEAD, 0, 0, -1 },
-		{ "curl-http10.req", HTTP_METHOD_GET, 0, 0, -1 },
-		{ "curl-post.req", HTTP_METHOD_OTHER, 0, 0, -1 },
-		{ "prometheus.req", HTTP_METHOD_GET, 1, 1, 1000 },
-		{ "haproxy-forwarded.req", HTTP_METHOD_GET, 1, 0, -1 },
+		{ "curl.req", HTTP_METHOD_GET, CODING_IDENTITY, 0, -1 },
+		/* curl --compressed with zstd: "deflate, gzip, br, zstd" */
+		{ "curl-gzip-openmetrics.req", HTTP_METHOD_GET, CODING_ZSTD, 1,
+		  -1 },
+		{ "curl-head.req", HTTP_METHOD_HEAD, CODING_IDENTITY, 0, -1 },
+		{ "curl-http10.req", HTTP_METHOD_GET, CODING_IDENTITY, 0, -1 },
+		{ "curl-post.req", HTTP_METHOD_OTHER, CODING_IDENTITY, 0, -1 },
+		{ "prometheus.req", HTTP_METHOD_GET, CODING_GZIP, 1, 1000 },
+		{ "haproxy-forwarded.req", HTTP_METHOD_GET, CODING_ZSTD, 0, -1 },
 	};
 	struct http_request	 r;
 	char			 name[64];
@@ -401,8 +430,8 @@ test_captured_clients(void **state)
 			fail_msg("%s: not parsed", cases[i].file);
 		assert_int_equal(r.head_len, len);
 		assert_int_equal(r.method, cases[i].method);
-		assert_int_equal(http_wants_gzip(&r.accept_encoding),
-		    cases[i].gzip);
+		assert_int_equal(http_choose_coding(&r.accept_encoding),
+		    cases[i].coding);
 		assert_int_equal(http_wants_openmetrics(&r.accept),
 		    cases[i].om);
 		if (cases[i].timeout_ms == -1)
@@ -452,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_q_values),
 		cmocka_unit_test(test_negotiation),
+		cmocka_unit_test(test_content_coding),
 		cmocka_unit_test(test_timeout_header),
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_captured_clients),
