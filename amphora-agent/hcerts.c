@@ -30,7 +30,7 @@ struct hcerts_read {
 	struct opener		*o;
 	struct hcerts_listener	*l;	/* the listener being read */
 	size_t			 failed;
-	char			 first[384];	/* the first failure, said */
+	char			 first[640];	/* the first failure, said */
 };
 
 /* A number that changes with the file at path (0: none there). */
