@@ -33,24 +33,13 @@ struct hcerts_read {
 	char			 first[640];	/* the first failure, said */
 };
 
-/* A number that changes with the file at path (0: none there). */
-static uint64_t
-file_mark(const struct stat *st)
-{
-	if (st == NULL)
-		return 0;
-	return ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ULL) ^
-	    (uint64_t)st->st_ino * 1099511628211ULL ^
-	    (uint64_t)st->st_size * 31 ^ (uint64_t)st->st_mtim.tv_sec *
-	    1000000007ULL ^ (uint64_t)st->st_mtim.tv_nsec ^ 1;
-}
-
+/* The mark of the entry at path, a link not followed (0: none there). */
 static uint64_t
 path_mark(const char *path)
 {
 	struct stat	 st;
 
-	return file_mark(lstat(path, &st) == 0 ? &st : NULL);
+	return lstat(path, &st) == 0 ? opener_file_mark(&st) : 0;
 }
 
 static void
@@ -125,7 +114,7 @@ file_read(struct hcerts_read *r, const char *base, const char *path,
 	text = opener_read(r->o, full, HCERTS_FILE_MAX, len, &st, &why);
 	/* as read; else as it is there, so one that fails is not tried
 	 * again until it changes */
-	p->mark = text != NULL ? file_mark(&st) : path_mark(full);
+	p->mark = text != NULL ? opener_file_mark(&st) : path_mark(full);
 	if (text == NULL)
 		failure(r, full, why);
 	return text;

@@ -217,6 +217,15 @@ opener_open(struct opener *o, const char *path, const char **why)
 	return -1;
 }
 
+uint64_t
+opener_file_mark(const struct stat *st)
+{
+	return (((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ULL) ^
+	    (uint64_t)st->st_ino * 1099511628211ULL ^
+	    (uint64_t)st->st_size * 31 ^ (uint64_t)st->st_mtim.tv_sec *
+	    1000000007ULL ^ (uint64_t)st->st_mtim.tv_nsec) | 1;
+}
+
 /*
  * A file read whole: opened by the opener when there is one, else as the
  * opener would (a regular file, no link followed, never waited on). At

@@ -234,10 +234,7 @@ hcfg_refresh(struct scraper *s)
 	if (hcfg_path(s, path, sizeof(path)) == 0 && lstat(path, &st) == 0) {
 		for (i = 0; path[i] != '\0'; i++)
 			sig = (sig ^ (uint8_t)path[i]) * 1099511628211ULL;
-		sig ^= (uint64_t)st.st_ino * 0x9e3779b97f4a7c15ULL ^
-		    (uint64_t)st.st_size * 31 ^ (uint64_t)st.st_mtim.tv_sec *
-		    1000000007ULL ^ (uint64_t)st.st_mtim.tv_nsec;
-		sig |= 1;	/* 0: no file */
+		sig = (sig ^ opener_file_mark(&st)) | 1;	/* 0: none */
 	}
 	if (sig == s->hcfg_sig)
 		return 0;
