@@ -26,8 +26,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
 sys.path.insert(0, TOOLS)
+sys.path.insert(0, HERE)
 import tlscerts  # noqa: E402
 from testnet import free_port_block, wait_port  # noqa: E402
+import cost  # noqa: E402
 
 SCALES = [("3x3", 3, 3), ("50x20", 50, 20), ("200x50", 200, 50)]
 TLS_SCALES = ("3x3", "50x20", "2x2")     # S and M (and the smoke run's)
@@ -235,7 +237,40 @@ def run(args):
         finally:
             st.stop()
             shutil.rmtree(work, ignore_errors=True)
-    report(rows, extra)
+    report(rows, extra, run_cost(args))
+
+
+# cost.py's amphora: a network namespace of its own, where Octavia's ports
+# are free, named amphora-haproxy in a mount namespace of its own (upstream's
+# proxy enters that namespace by name).
+NETNS = ("ip link set lo up && mkdir -p /run/netns && "
+         "mount -t tmpfs netns /run/netns && "
+         ": > /run/netns/amphora-haproxy && "
+         "mount --bind /proc/self/ns/net /run/netns/amphora-haproxy && "
+         'exec "$@"')
+
+
+def run_cost(args):
+    """What monitoring costs the load balancer (cost.py), or None."""
+    if args.no_cost:
+        return None
+    if os.geteuid() != 0 or len(os.sched_getaffinity(0)) < 2 or \
+            shutil.which("wrk") is None:
+        print("cost: skipped (needs root for namespaces, two CPUs and wrk)")
+        return None
+    scales = ["2x2"] if args.smoke else args.cost_scales
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run(["unshare", "--mount", "--net", "sh", "-c", NETNS,
+                        "sh", sys.executable, os.path.join(HERE, "cost.py"),
+                        "--agent", args.agent, "--rawread", args.rawread,
+                        "--scales", *scales, "--json", out.name,
+                        "--scrapes", "2" if args.smoke else
+                        str(args.cost_scrapes),
+                        "--window", "2" if args.smoke else
+                        str(args.cost_window),
+                        "--rounds", "1" if args.smoke else
+                        str(args.cost_rounds)], check=True)
+        return json.load(open(out.name))
 
 
 def tls_run(args, st, r, n):
@@ -281,7 +316,7 @@ def report_tls(rows):
           "req/s: wrk, 20 keep-alive connections")
 
 
-def report(rows, extra):
+def report(rows, extra, costs):
     print()
     print("scrape latency, ms (p50 / p99), fresh HAProxy read every scrape")
     cols = [("raw read (floor)", "raw"), ("agent", "agent"),
@@ -321,9 +356,10 @@ def report(rows, extra):
                 f"agent/raw {a / raw:.2f}, gzip/identity time {gz / a:.2f}, "
                 f"gzip/identity bytes {r['agent_gz_bytes'] / r['agent_bytes']:.3f}")
         checks.append((f"p50 below promex at {r['members']}", a < p))
+        if r["members"] >= 1000:
+            checks.append((f"p50 <= 1.5x raw read at {r['members']}",
+                           a <= 1.5 * raw))
         if r["members"] >= 10000:
-            checks.append((f"p50 <= 3x raw read at {r['members']}",
-                           a <= 3 * raw))
             checks.append((f"RSS <= 16 MB at {r['members']}",
                            r["rss_kb"] <= 16 * 1024))
         if r["members"] < 100:
@@ -357,6 +393,8 @@ def report(rows, extra):
         checks.append(("socket queried at most once a second",
                        extra["queries"] <= extra["wrk_seconds"] + 2))
     report_tls(rows)
+    if costs:
+        checks += cost.report(costs)
     print()
     print("targets")
     for what, ok in checks:
@@ -370,6 +408,13 @@ def main():
     p.add_argument("--iterations", type=int, default=40)
     p.add_argument("--wrk-seconds", type=int, default=10)
     p.add_argument("--scales", nargs="*", help="e.g. 3x3 50x20 200x50")
+    p.add_argument("--no-cost", action="store_true",
+                   help="leave out what monitoring costs the load balancer")
+    p.add_argument("--cost-scales", nargs="+", default=["50x20", "200x50"])
+    p.add_argument("--cost-window", type=int, default=15,
+                   help="seconds: the scrape interval of the two clients")
+    p.add_argument("--cost-rounds", type=int, default=2)
+    p.add_argument("--cost-scrapes", type=int, default=10)
     p.add_argument("--smoke", action="store_true",
                    help="tiny scale, few scrapes: check that it runs")
     args = p.parse_args()

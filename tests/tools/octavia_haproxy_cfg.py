@@ -70,7 +70,10 @@ def global_section(a):
     admin = ""
     if a.admin_socket:
         admin = f"\n    stats socket {a.admin_socket} mode 0600 level admin"
-    return GLOBAL.format(sock=a.socket, admin=admin)
+    out = GLOBAL.format(sock=a.socket, admin=admin)
+    if getattr(a, "keep_alive", False):
+        out = out.replace("option http-server-close", "option http-keep-alive")
+    return out
 
 
 def uid(rng):
@@ -180,7 +183,9 @@ def mixed(a, rng):
 def scale(a, rng):
     ports = {"target": a.base_port, "target_bad": a.base_port + 1,
              "promex": a.base_port + 2, "stats": a.base_port + 3}
-    live = f"127.0.0.1:{ports['target']}"
+    if a.promex_port:
+        ports["promex"] = a.promex_port
+    live = a.member_address or f"127.0.0.1:{ports['target']}"
     out = [global_section(a)]
     manifest = {"socket": a.socket, "ports": ports, "listeners": {},
                 "pools": [], "members": []}
@@ -194,6 +199,8 @@ def scale(a, rng):
                    f"    default_backend {pid}:{lid}\n\n")
         out.append(f"backend {pid}:{lid}\n    mode http\n"
                    f"    balance roundrobin\n")
+        if a.keep_alive:
+            out.append("    http-reuse safe\n")
         for _ in range(a.members):
             mid = uid(rng)
             manifest["members"].append([mid, pid, lid])
@@ -275,6 +282,13 @@ def main():
     p.add_argument("--listeners", type=int, default=3)
     p.add_argument("--members", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--member-address", help="scale: where every member "
+                   "points (default: a proxy of this HAProxy's own)")
+    p.add_argument("--keep-alive", action="store_true", help="scale: "
+                   "connections kept alive and reused, as Octavia's "
+                   "templates do")
+    p.add_argument("--promex-port", type=int, help="scale: HAProxy's "
+                   "exporter here (Octavia's is 9101)")
     p.add_argument("--haproxy-version", default="",
                    help="the HAProxy that will run it, e.g. 2.0.0 "
                    "(default: 2.2 or later)")
