@@ -30,6 +30,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "coding.h"
 #include "config.h"
 #include "expo.h"
 #include "haproxycfg.h"
@@ -120,6 +121,27 @@ struct rendered {
 #define RENDER_CACHE_MAX	(1u << 20)	/* bytes, per slot */
 
 /*
+ * The head of a coded body (coding.h: the HAProxy families, gzip or zstd),
+ * kept by its snapshot once a response coded it, and sent by reference to
+ * the others that ask alike while the snapshot may still be served
+ * (min-scrape-interval): coded once per snapshot, not once per response.
+ * Counted: let go when the snapshot is too old to serve, it lives on in
+ * the responses still sending it.
+ */
+struct coded_head {
+	int			 refs;
+	unsigned		 scopes;
+	enum expo_format	 format;
+	enum coding		 coding;
+	struct coder_seam	 seam;
+	char			*data;
+	size_t			 len;
+};
+
+#define CODED_HEAD_SLOTS	4
+#define CODED_HEADS_MAX		(16u << 20)	/* bytes, a snapshot's */
+
+/*
  * One read of HAProxy, shared by every response that renders it: the
  * scraper holds a reference until the next query starts, each streaming
  * response one until it has sent the last byte. The last drop frees it
@@ -130,6 +152,9 @@ struct snap_ref {
 	int			 too_big;	/* not worth caching */
 	unsigned		 served;	/* responses that rendered it */
 	struct rendered		 cache[RENDER_CACHE_SLOTS];
+	struct coded_head	*heads[CODED_HEAD_SLOTS];
+	size_t			 heads_bytes;	/* kept and being coded */
+	int			 heading;	/* a response codes one */
 	int			 ok;		/* snap may be served */
 	int			 haproxy_ok;	/* with a whole read of HAProxy */
 	struct snapshot		 snap;
@@ -217,6 +242,7 @@ struct scraper {
 	struct timespec			 inflight_start;
 	TAILQ_HEAD(, scrape_waiter)	 waiters;
 	struct snap_ref			*cur;		/* the last read */
+	struct event			*stale;		/* cur no longer served */
 	struct snap_ref			*next;		/* the read under way */
 	uint64_t			 queries;
 	uint64_t			 csv_errors;
@@ -343,6 +369,14 @@ void	snap_ref_hold(struct snap_ref *);
 void	snap_ref_drop(struct snap_ref *);
 const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 	    enum expo_format, const struct expo_agent *);
+/* The coded head kept for these, held for the caller; NULL: none. */
+struct coded_head *snap_ref_head(struct snap_ref *, unsigned scopes,
+	    enum expo_format, enum coding);
+/* Keeps h (taking the caller's reference); -1 when no slot is free. */
+int	snap_ref_keep_head(struct snap_ref *, struct coded_head *);
+void	coded_head_drop(struct coded_head *);		/* NULL allowed */
+/* The snapshot will serve no new response: its coded heads go. */
+void	snap_ref_stale(struct snap_ref *);
 
 /* figures.c: the agent's figures as one response renders them. */
 struct figures {

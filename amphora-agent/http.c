@@ -106,6 +106,10 @@ struct http_conn {
 	struct figures		*figures;
 	struct expo_cursor	 cursor;
 	struct coder		*coder;		/* gzip or zstd */
+	struct wbuf		 tee;		/* the head coded, to keep */
+	struct coder_seam	 seam;		/* where the head ended */
+	enum coder_part		 part;		/* of the body it codes */
+	int			 teeing;
 };
 
 /* "Date: ...\r\n" of now, formatted once a second (RFC 9110 6.6.1). */
@@ -178,12 +182,52 @@ memory_settle_soon(struct agent *a)
 		evtimer_add(a->quiet, &tv);	/* from now: quiet since */
 }
 
+/*
+ * The coded head this response teed is whole (seam given): its snapshot
+ * keeps it for the responses after, unless it went stale meanwhile or
+ * the head outgrew what a snapshot keeps. Without a seam: given up.
+ */
+static void
+tee_end(struct http_conn *c, const struct coder_seam *seam)
+{
+	struct snap_ref		*r = c->ref;
+	struct coded_head	*h;
+
+	if (!c->teeing)
+		return;
+	c->teeing = 0;
+	if (r->heading != 1) {		/* stale: nobody new will ask */
+		wbuf_free(&c->tee);
+		return;
+	}
+	r->heading = 0;
+	if (seam == NULL || wbuf_failed(&c->tee) ||
+	    r->heads_bytes + c->tee.len > CODED_HEADS_MAX ||
+	    (h = calloc(1, sizeof(*h))) == NULL) {
+		wbuf_free(&c->tee);
+		return;
+	}
+	h->refs = 1;
+	h->scopes = c->scopes;
+	h->format = c->format;
+	h->coding = c->coding;
+	h->seam = *seam;
+	h->data = c->tee.data;		/* its buffer is the head's now */
+	h->len = c->tee.len;
+	if (snap_ref_keep_head(r, h) == -1) {
+		coded_head_drop(h);
+		return;
+	}
+	r->heads_bytes += h->len;
+}
+
 static void
 stream_end(struct http_conn *c)
 {
 	if (c->streaming)
 		c->l->agent->nstreams--;
 	c->streaming = 0;
+	tee_end(c, NULL);
 	snap_ref_drop(c->ref);
 	c->ref = NULL;
 	free(c->figures);
@@ -887,7 +931,8 @@ stream_more(struct http_conn *c)
 		if (c->coding != CODING_IDENTITY && c->coder == NULL) {
 			if (!stream_room(c, coding_cost(c->coding)))
 				return 0;
-			if ((c->coder = coder_new(c->coding)) == NULL)
+			if ((c->coder = coder_new(c->coding, c->part,
+			    &c->seam)) == NULL)
 				return -1;
 			c->coder_cost = coding_cost(c->coding);
 			a->out_bytes += c->coder_cost;
@@ -919,10 +964,25 @@ stream_more(struct http_conn *c)
 				wbuf_add(&copy, piece.data, piece.len);
 				if (piece_send(c, out, p, &copy) == -1)
 					return -1;
+				if (c->teeing)
+					wbuf_add(&c->tee, piece.data,
+					    piece.len);
 			}
 		} while (rc == 0);
 		if (rc == -1)
 			return -1;
+		if (done && c->part == CODER_HEAD) {
+			/* the HAProxy families are out: on to the tail */
+			coder_seam(c->coder, &c->seam);
+			tee_end(c, &c->seam);
+			coder_free(c->coder);
+			c->coder = NULL;
+			a->out_bytes -= c->coder_cost;
+			c->coder_cost = 0;
+			c->part = CODER_TAIL;
+			expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+			done = 0;
+		}
 	}
 	if (c->held != NULL)
 		held_end(c, 1);
@@ -961,28 +1021,89 @@ rendered_release(const void *data, size_t len, void *arg)
  * A small snapshot's HAProxy families go out from its render cache, by
  * reference (no copy); the cursor then renders only the agent's own.
  */
+static void
+head_release(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	coded_head_drop(arg);
+}
+
+/* Bytes kept elsewhere, sent by reference (a chunk of their own). */
+static int
+send_kept(struct http_conn *c, struct evbuffer *out, const char *data,
+    size_t len, evbuffer_ref_cleanup_cb release, void *arg)
+{
+	char	 head[24];
+
+	if (c->chunked) {
+		snprintf(head, sizeof(head), "%zx\r\n", len);
+		evbuffer_add(out, head, strlen(head));
+	}
+	if (evbuffer_add_reference(out, data, len, release, arg) == -1)
+		return -1;
+	if (c->chunked)
+		evbuffer_add(out, "\r\n", 2);
+	return 0;
+}
+
 static int
 send_rendered(struct http_conn *c, struct evbuffer *out)
 {
 	const struct rendered	*rd;
-	char			 head[24];
 
 	rd = snap_ref_rendered(c->ref, c->scopes, c->format, &c->figures->ea);
 	if (rd == NULL || rd->len == 0)
 		return 0;
-	if (c->chunked) {
-		snprintf(head, sizeof(head), "%zx\r\n", rd->len);
-		evbuffer_add(out, head, strlen(head));
-	}
 	snap_ref_hold(c->ref);
-	if (evbuffer_add_reference(out, rd->data, rd->len, rendered_release,
+	if (send_kept(c, out, rd->data, rd->len, rendered_release,
 	    c->ref) == -1) {
 		snap_ref_drop(c->ref);
 		return -1;
 	}
-	if (c->chunked)
-		evbuffer_add(out, "\r\n", 2);
 	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+	return 0;
+}
+
+/*
+ * A coded body of a snapshot comes in two parts (coding.h): the head, its
+ * HAProxy families, from the snapshot when a response coded it already,
+ * else coded now and teed for the next (only when the snapshot may serve
+ * another: min-scrape-interval); then the tail, the agent's own.
+ */
+static int
+send_coded_head(struct http_conn *c, struct evbuffer *out)
+{
+	struct agent		*a = c->l->agent;
+	struct coded_head	*h;
+
+	c->part = CODER_WHOLE;
+	if (c->ref == NULL)
+		return 0;
+	if ((h = snap_ref_head(c->ref, c->scopes, c->format,
+	    c->coding)) != NULL) {
+		log_debug("listener %s: %s head of %s kept by the snapshot, "
+		    "%zu bytes", c->l->conf.id, coding_names[c->coding],
+		    c->format == EXPO_OPENMETRICS ? "openmetrics" : "text",
+		    h->len);
+		c->seam = h->seam;
+		c->part = CODER_TAIL;
+		expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+		if (send_kept(c, out, h->data, h->len, head_release,
+		    h) == -1) {
+			coded_head_drop(h);
+			return -1;
+		}
+		return 0;
+	}
+	c->part = CODER_HEAD;
+	expo_cursor_range(&c->cursor, 0, FAM_SNAPSHOT__COUNT);
+	if (a->conf.min_scrape_interval_ms > 0 && c->ref->heading == 0 &&
+	    c->ref->heads_bytes < CODED_HEADS_MAX) {
+		c->ref->heading = 1;
+		c->teeing = 1;
+		wbuf_init(&c->tee, CODED_HEADS_MAX - c->ref->heads_bytes);
+	}
 	return 0;
 }
 
@@ -1024,8 +1145,9 @@ http_scrape_done(const struct scrape_result *r, void *arg)
 	c->status = 200;
 	c->streaming = 1;
 	a->nstreams++;
-	if (c->ref != NULL && c->coding == CODING_IDENTITY && !c->head_only &&
-	    send_rendered(c, out) == -1) {
+	if (!c->head_only && (c->coding == CODING_IDENTITY ?
+	    c->ref != NULL && send_rendered(c, out) == -1 :
+	    send_coded_head(c, out) == -1)) {
 		/* the body has begun: the only way out is the close */
 		request_end(c, "PI--");
 		stream_end(c);

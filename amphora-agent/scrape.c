@@ -278,6 +278,9 @@ scrape_free(struct scraper *s)
 	s->hcfg_ok = 0;
 	s->hcfg_sig = 0;
 	hcerts_free(&s->hcerts);
+	if (s->stale != NULL)
+		event_free(s->stale);
+	s->stale = NULL;
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
 	snap_ref_drop(s->next);
@@ -373,6 +376,17 @@ scrape_report(struct scraper *s, const struct snap_ref *r, const char *socket)
 	s->reported_at = r->taken;
 }
 
+/* The last read is too old to serve a new response: its coded heads go. */
+static void
+scrape_stale(evutil_socket_t fd, short ev, void *arg)
+{
+	struct scraper	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	snap_ref_stale(s->cur);
+}
+
 /*
  * The read is whole once HAProxy and IPVS (when Octavia has UDP or SCTP
  * listeners) have both answered or failed: IPVS rows join HAProxy's, or
@@ -410,6 +424,14 @@ scrape_complete(struct scraper *s)
 	s->busy = 0;
 	snap_ref_drop(s->cur);
 	s->cur = r;
+	if (s->stale == NULL)
+		s->stale = evtimer_new(s->agent->base, scrape_stale, s);
+	if (s->stale != NULL) {
+		struct timeval	 tv = timeval_from_ms(
+		    s->agent->conf.min_scrape_interval_ms);
+
+		evtimer_add(s->stale, &tv);
+	}
 	scrape_deliver(s, s->queries, NULL);
 }
 
@@ -476,6 +498,7 @@ scrape_start(struct scraper *s)
 	 * it go now, so two never sit in memory side by side for the
 	 * scraper's sake (streams still reading it keep their reference).
 	 */
+	snap_ref_stale(s->cur);
 	snap_ref_drop(s->cur);
 	s->cur = NULL;
 	if ((s->next = calloc(1, sizeof(*s->next))) == NULL) {

@@ -2,7 +2,8 @@
  * Snapshot references: one read of HAProxy, shared by the scraper and by
  * every response that renders it, freed with its last reference; and the
  * render cache, the HAProxy part of a small load balancer's exposition
- * rendered once per snapshot for all the responses that ask alike.
+ * rendered once per snapshot for all the responses that ask alike, and
+ * the coded heads (gzip, zstd) kept while the snapshot may be served.
  */
 #include <stdlib.h>
 
@@ -22,6 +23,7 @@ snap_ref_drop(struct snap_ref *r)
 
 	if (r == NULL || --r->refs > 0)
 		return;
+	snap_ref_stale(r);
 	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
 		free(r->cache[i].data);
 	snapshot_free(&r->snap);
@@ -86,4 +88,59 @@ snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
 	slot->data = b.data;
 	slot->len = b.len;
 	return slot;
+}
+
+void
+coded_head_drop(struct coded_head *h)
+{
+	if (h == NULL || --h->refs > 0)
+		return;
+	free(h->data);
+	free(h);
+}
+
+struct coded_head *
+snap_ref_head(struct snap_ref *r, unsigned scopes, enum expo_format format,
+    enum coding coding)
+{
+	struct coded_head	*h;
+	size_t			 i;
+
+	for (i = 0; i < CODED_HEAD_SLOTS; i++) {
+		h = r->heads[i];
+		if (h != NULL && h->scopes == scopes && h->format == format &&
+		    h->coding == coding) {
+			h->refs++;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+int
+snap_ref_keep_head(struct snap_ref *r, struct coded_head *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < CODED_HEAD_SLOTS; i++)
+		if (r->heads[i] == NULL) {
+			r->heads[i] = h;
+			return 0;
+		}
+	return -1;
+}
+
+void
+snap_ref_stale(struct snap_ref *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < CODED_HEAD_SLOTS; i++) {
+		coded_head_drop(r->heads[i]);
+		r->heads[i] = NULL;
+	}
+	r->heads_bytes = 0;
+	r->heading = -1;	/* and none is coded for it any more */
 }

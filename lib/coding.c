@@ -18,17 +18,29 @@ struct coder {
 	};
 };
 
+static const enum gzip_part gzip_parts[] = {
+	[CODER_WHOLE] = GZIP_WHOLE,
+	[CODER_HEAD] = GZIP_HEAD,
+	[CODER_TAIL] = GZIP_TAIL,
+};
+
 struct coder *
-coder_new(enum coding c)
+coder_new(enum coding c, enum coder_part part, const struct coder_seam *after)
 {
-	struct coder	*k;
-	int		 ok;
+	struct coder		*k;
+	struct gzip_seam	 gs = { 0, 0 };
+	int			 ok;
 
 	if (c == CODING_IDENTITY || (k = calloc(1, sizeof(*k))) == NULL)
 		return NULL;
 	k->c = c;
+	if (after != NULL) {
+		gs.crc = after->crc;
+		gs.len = after->len;
+	}
+	/* zstd's parts are frames of their own, each whole */
 	if (c == CODING_GZIP)
-		ok = (k->gz = gzip_stream_new()) != NULL;
+		ok = (k->gz = gzip_stream_new(gzip_parts[part], &gs)) != NULL;
 	else
 		ok = (k->zs = zstd_stream_new()) != NULL;
 	if (!ok) {
@@ -53,6 +65,17 @@ coder_out(struct coder *k, struct wbuf *out, int finish)
 	if (k->c == CODING_GZIP)
 		return gzip_stream_out(k->gz, out, finish);
 	return zstd_stream_out(k->zs, out, finish);
+}
+
+void
+coder_seam(const struct coder *k, struct coder_seam *seam)
+{
+	struct gzip_seam	 gs = { 0, 0 };
+
+	if (k->c == CODING_GZIP)
+		gzip_stream_seam(k->gz, &gs);
+	seam->crc = gs.crc;
+	seam->len = gs.len;
 }
 
 void

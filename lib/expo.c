@@ -821,6 +821,7 @@ void
 expo_cursor_range(struct expo_cursor *c, unsigned first, unsigned end)
 {
 	c->end = end < FAM__COUNT ? end : FAM__COUNT;
+	c->done = 0;
 	cursor_family(c, first);
 }
 

@@ -154,8 +154,9 @@ void	expo_cursor_init(struct expo_cursor *, const struct snapshot *,
 	    const struct expo_agent *, unsigned scopes, enum expo_format);
 
 /*
- * Limits the cursor to families [first, end) of metric_families[]; the
- * OpenMetrics "# EOF" comes only with the last family. For a part shared
+ * Limits the cursor to families [first, end) of metric_families[] and
+ * starts it at first, done or not; the OpenMetrics "# EOF" comes only with
+ * the last family. For a part shared
  * by many responses: the families from HAProxy are the same for every
  * response rendering one snapshot, the agent's own are not.
  */

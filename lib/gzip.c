@@ -4,7 +4,49 @@
 
 #include "gzip.h"
 
+/* What both backends share: the parts' seam and the tail's trailer. */
+struct gzip_parts {
+	enum gzip_part		 part;
+	struct gzip_seam	 seam;
+	uint8_t			 trailer[8];
+	unsigned		 trailer_off;	/* bytes of it out */
+	int			 trailer_due;
+};
+
+static void
+parts_init(struct gzip_parts *p, enum gzip_part part,
+    const struct gzip_seam *after)
+{
+	memset(p, 0, sizeof(*p));
+	p->part = part;
+	if (part == GZIP_TAIL && after != NULL)
+		p->seam = *after;
+}
+
+/* The tail's compressor has ended: the trailer is the rest (RFC 1952). */
+static int
+parts_trailer(struct gzip_parts *p, struct wbuf *out)
+{
+	size_t	 n, i;
+
+	if (!p->trailer_due) {
+		for (i = 0; i < 4; i++) {
+			p->trailer[i] = (uint8_t)(p->seam.crc >> (8 * i));
+			p->trailer[4 + i] = (uint8_t)(p->seam.len >> (8 * i));
+		}
+		p->trailer_due = 1;
+	}
+	n = sizeof(p->trailer) - p->trailer_off;
+	if (n > out->max - out->len)
+		n = out->max - out->len;
+	memcpy(out->data + out->len, p->trailer + p->trailer_off, n);
+	out->len += n;
+	p->trailer_off += (unsigned)n;
+	return p->trailer_off == sizeof(p->trailer);
+}
+
 #ifdef HAVE_ISAL
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 
 /* Level 1 with its small token buffer: pieces are 64 KiB anyway. */
@@ -12,8 +54,15 @@
 
 struct gzip_stream {
 	struct isal_zstream	 z;
+	struct gzip_parts	 p;
 	uint8_t			 level_buf[LEVEL_BUF_SIZE];
 };
+
+static uint32_t
+crc_update(uint32_t crc, const void *in, size_t len)
+{
+	return crc32_gzip_refl(crc, in, len);
+}
 
 const char *
 gzip_backend(void)
@@ -28,7 +77,7 @@ gzip_stream_cost(void)
 }
 
 struct gzip_stream *
-gzip_stream_new(void)
+gzip_stream_new(enum gzip_part part, const struct gzip_seam *after)
 {
 	struct gzip_stream	*g;
 
@@ -38,8 +87,9 @@ gzip_stream_new(void)
 	g->z.level = 1;
 	g->z.level_buf = g->level_buf;
 	g->z.level_buf_size = LEVEL_BUF_SIZE;
-	g->z.gzip_flag = IGZIP_GZIP;
+	g->z.gzip_flag = part == GZIP_TAIL ? IGZIP_DEFLATE : IGZIP_GZIP;
 	g->z.flush = NO_FLUSH;
+	parts_init(&g->p, part, after);
 	return g;
 }
 
@@ -48,20 +98,42 @@ gzip_stream_feed(struct gzip_stream *g, const void *in, size_t len)
 {
 	g->z.next_in = (uint8_t *)(uintptr_t)in;
 	g->z.avail_in = (uint32_t)len;	/* pieces, not GiBs */
+	if (g->p.part != GZIP_WHOLE) {
+		g->p.seam.crc = crc_update(g->p.seam.crc, in, len);
+		g->p.seam.len += (uint32_t)len;
+	}
 }
 
 int
 gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 {
+	int	 state;
+
+	if (g->p.trailer_due)
+		return parts_trailer(&g->p, out);
 	g->z.next_out = (uint8_t *)out->data + out->len;
 	g->z.avail_out = (uint32_t)(out->max - out->len);
-	g->z.end_of_stream = finish;
+	if (g->p.part == GZIP_HEAD)
+		g->z.flush = finish ? FULL_FLUSH : NO_FLUSH;
+	else
+		g->z.end_of_stream = finish;
 	if (isal_deflate(&g->z) != COMP_OK)
 		return -1;
 	out->len = out->max - g->z.avail_out;
-	if (finish)
-		return g->z.internal_state.state == ZSTATE_END;
-	return g->z.avail_in == 0 && g->z.avail_out > 0;
+	state = g->z.internal_state.state;
+	if (!finish || g->p.part == GZIP_HEAD)
+		/* a head is flushed when all of it is out, as a piece is */
+		return g->z.avail_in == 0 && g->z.avail_out > 0 &&
+		    (!finish || state == ZSTATE_NEW_HDR);
+	if (state != ZSTATE_END)
+		return 0;
+	return g->p.part == GZIP_TAIL ? parts_trailer(&g->p, out) : 1;
+}
+
+void
+gzip_stream_seam(const struct gzip_stream *g, struct gzip_seam *seam)
+{
+	*seam = g->p.seam;
 }
 
 void
@@ -73,11 +145,18 @@ gzip_stream_free(struct gzip_stream *g)
 #else	/* zlib */
 #include <zlib.h>
 
-#define GZIP_WINDOW	(15 + 16)	/* 32 KiB window, gzip wrapper */
+#define GZIP_WINDOW	15		/* 32 KiB */
 
 struct gzip_stream {
-	z_stream	 z;
+	z_stream		 z;
+	struct gzip_parts	 p;
 };
+
+static uint32_t
+crc_update(uint32_t crc, const void *in, size_t len)
+{
+	return (uint32_t)crc32(crc, in, (uInt)len);
+}
 
 const char *
 gzip_backend(void)
@@ -92,17 +171,21 @@ gzip_stream_cost(void)
 }
 
 struct gzip_stream *
-gzip_stream_new(void)
+gzip_stream_new(enum gzip_part part, const struct gzip_seam *after)
 {
 	struct gzip_stream	*g;
+	int			 bits;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
-	if (deflateInit2(&g->z, 1, Z_DEFLATED, GZIP_WINDOW, 8,
+	/* a tail is raw deflate: its trailer is written here */
+	bits = part == GZIP_TAIL ? -GZIP_WINDOW : GZIP_WINDOW + 16;
+	if (deflateInit2(&g->z, 1, Z_DEFLATED, bits, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(g);
 		return NULL;
 	}
+	parts_init(&g->p, part, after);
 	return g;
 }
 
@@ -111,24 +194,38 @@ gzip_stream_feed(struct gzip_stream *g, const void *in, size_t len)
 {
 	g->z.next_in = (Bytef *)(uintptr_t)in;
 	g->z.avail_in = (uInt)len;	/* pieces, not GiBs */
+	if (g->p.part != GZIP_WHOLE) {
+		g->p.seam.crc = crc_update(g->p.seam.crc, in, len);
+		g->p.seam.len += (uint32_t)len;
+	}
 }
 
 int
 gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 {
-	int	 rc;
+	int	 rc, flush = finish ? Z_FINISH : Z_NO_FLUSH;
 
+	if (g->p.trailer_due)
+		return parts_trailer(&g->p, out);
+	if (finish && g->p.part == GZIP_HEAD)
+		flush = Z_FULL_FLUSH;
 	g->z.next_out = (Bytef *)out->data + out->len;
 	g->z.avail_out = (uInt)(out->max - out->len);
-	rc = deflate(&g->z, finish ? Z_FINISH : Z_NO_FLUSH);
+	rc = deflate(&g->z, flush);
 	out->len = out->max - g->z.avail_out;
 	if (rc == Z_STREAM_END)
-		return 1;
+		return g->p.part == GZIP_TAIL ? parts_trailer(&g->p, out) : 1;
 	if (rc != Z_OK && rc != Z_BUF_ERROR)
 		return -1;
-	if (g->z.avail_out == 0 || finish)
+	if (g->z.avail_out == 0 || (finish && flush == Z_FINISH))
 		return 0;
 	return 1;
+}
+
+void
+gzip_stream_seam(const struct gzip_stream *g, struct gzip_seam *seam)
+{
+	*seam = g->p.seam;
 }
 
 void

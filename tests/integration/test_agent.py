@@ -801,10 +801,16 @@ def request_head_has_a_deadline():
         a.stop()
 
 
+# a body of one snapshot is two frames when its head was kept (RFC 8878:
+# one or more frames); across=0 reads the first alone
 ZSTD_DECODE = """import io, sys, zstandard
+body = sys.stdin.buffer.read()
 d = zstandard.ZstdDecompressor()
-sys.stdout.buffer.write(d.stream_reader(io.BytesIO(sys.stdin.buffer.read()))
-                        .read())
+if len(sys.argv) > 1 and sys.argv[1] == "0":
+    sys.stdout.buffer.write(d.decompressobj().decompress(body))
+else:
+    sys.stdout.buffer.write(d.stream_reader(io.BytesIO(body),
+                                            read_across_frames=True).read())
 """
 
 
@@ -841,6 +847,116 @@ def zstd_for_clients_that_name_it():
         _, h, _ = http_get(url, headers={"Accept-Encoding": ae})
         assert h.get("content-encoding") == want, (ae, h)
     print(f"  zstd: {len(body):,} bytes for {len(dec):,} of text")
+
+
+def http10_keep_alive(port, headers):
+    """An HTTP/1.0 scrape kept alive: its body, which has a length."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n" +
+              headers + b"\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    assert m and b" 200 " in head.split(b"\r\n")[0], head
+    while len(body) < int(m.group(1)):
+        body += s.recv(65536)
+    s.close()
+    return body
+
+
+def haproxy_part(text):
+    """The lines of a body that come from HAProxy (not the agent's own
+    families, whose values are the response's)."""
+    return [line for line in text.split("\n") if line and not line.startswith(
+        ("octavia_exporter", "octavia_loadbalancer", "# HELP octavia_exporter",
+         "# TYPE octavia_exporter", "# HELP octavia_loadbalancer",
+         "# TYPE octavia_loadbalancer", "# EOF"))]
+
+
+@test
+def coded_once_per_snapshot():
+    """The responses of one snapshot code its HAProxy families once: the
+    first tees its coded head, the snapshot keeps it (min-scrape-interval
+    > 0) and the next ones send it and code only the agent's own families
+    after it. gzip stays one member (zlib finds nothing after it), zstd is
+    two frames (the first alone is the head); every body decodes to what
+    identity serves, in text and OpenMetrics, chunked and HTTP/1.0 with a
+    length; a head is per coding, format and scope; once the snapshot is
+    too old to serve, the next read codes its own."""
+    import zlib
+    port = free_port_block(1)
+    life = 20 if ARGS.valgrind else 6 if ARGS.sanitized else 3
+    conf = write_conf("heads.conf", f"stats-socket {W.hap.sock}\n"
+                      f"min-scrape-interval {life}s\n"
+                      f"listen 127.0.0.1:{port}\n")
+    a = Agent(W.work, ["-f", conf], name="heads")
+    url = f"http://127.0.0.1:{port}/metrics"
+    om = "application/openmetrics-text;version=1.0.0"
+    try:
+        a.wait_listening("127.0.0.1", port)
+        for attempt in range(5):        # all within one snapshot's life
+            t0 = time.monotonic()
+            _, _, plain = http_get(url)
+            _, _, om_plain = http_get(url, headers={"Accept": om})
+            bodies = {}
+            for enc in ("gzip", "zstd"):
+                for fmt in ("text", "om"):
+                    hdr = {"Accept-Encoding": enc}
+                    if fmt == "om":
+                        hdr["Accept"] = om
+                    bodies[enc, fmt] = [http_get(url, headers=hdr)
+                                        for _ in range(2)]
+            old = http10_keep_alive(port, b"Accept-Encoding: gzip\r\n")
+            if time.monotonic() - t0 < life - 0.5:
+                break
+        else:
+            raise AssertionError(f"the scrapes never fit in {life - 0.5} s")
+        log = a.log()
+        want = {"text": haproxy_part(plain.decode()),
+                "om": haproxy_part(om_plain.decode())}
+        for (enc, fmt), pair in bodies.items():
+            for st, h, body in pair:
+                assert st == 200 and h.get("content-encoding") == enc, h
+                if enc == "gzip":
+                    d = zlib.decompressobj(wbits=31)
+                    text = d.decompress(body)
+                    assert d.eof and d.unused_data == b"", (enc, fmt)
+                else:
+                    text = subprocess.run(
+                        ["/usr/bin/python3", "-c", ZSTD_DECODE], input=body,
+                        capture_output=True, check=True).stdout
+                assert haproxy_part(text.decode()) == want[fmt], (enc, fmt)
+                if fmt == "om":
+                    check_openmetrics(text.decode())
+            # the second's head is the first's, byte for byte
+            name = "openmetrics" if fmt == "om" else "text"
+            n = int(re.findall(rf"{enc} head of {name} kept by the "
+                               r"snapshot, (\d+) bytes", log)[-1])
+            assert pair[0][2][:n] == pair[1][2][:n]
+        head = subprocess.run(["/usr/bin/python3", "-c", ZSTD_DECODE, "0"],
+                              input=bodies["zstd", "text"][1][2],
+                              capture_output=True, check=True).stdout
+        assert haproxy_part(head.decode()) == want["text"]
+        assert b"octavia_exporter" not in head
+        kept = log.count("kept by the snapshot")
+        assert kept >= 5, log[-2000:]     # 4 second responses + HTTP/1.0
+        text = zlib.decompress(old, wbits=31)
+        assert haproxy_part(text.decode()) == want["text"]
+        # too old to serve: the next read codes a head of its own
+        time.sleep(life + 0.5)
+        q = scrape(port)[0]["octavia_exporter_socket_queries_total"].value()
+        http_get(url, headers={"Accept-Encoding": "gzip"})
+        assert a.log().count("kept by the snapshot") == kept
+        http_get(url, headers={"Accept-Encoding": "gzip"})
+        assert a.log().count("kept by the snapshot") == kept + 1
+        assert scrape(port)[0][
+            "octavia_exporter_socket_queries_total"].value() == q
+        print(f"  {kept} responses sent a head another coded; zstd head "
+              f"{len(head):,} bytes of text")
+    finally:
+        a.stop()
 
 
 @test

@@ -807,42 +807,61 @@ def allocation_failures_during_a_reload():
 def allocation_failures_during_scrapes():
     """Every allocation of a gzip scrape, then of a zstd one, fails in
     turn: the agent answers what it can (a 500, _up 0, or a cut
-    connection) and never dies; the next scrape is whole."""
-    conf, port = agent_on("oomscrape", W.hap.sock)
-    a = Faulty("oomscrape", ["-f", conf])
+    connection) and never dies; the next scrape is whole. Then of two
+    gzip scrapes of one snapshot, the first coding the head the snapshot
+    keeps and the second sending it (min-scrape-interval 300ms, each pair
+    on a snapshot of its own)."""
     counts = {}
-    try:
-        a.agent.wait_listening("127.0.0.1", port)
-        for coding in ("gzip", "zstd"):
-            n = 0
-            while True:
-                n += 1
-                assert n < 2000, "the scrape never ended its allocations"
-                a.set(f"alloc {n}\n")
-                mark = len(a.agent.log())
-                try:
-                    subprocess.run(["curl", "-s", "-o", "/dev/null",
-                                    "--max-time", "5", "-H",
-                                    f"Accept-Encoding: {coding}",
-                                    f"http://127.0.0.1:{port}/metrics"],
-                                   timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-                fired = f"libfault: allocation {n} failed" in \
-                    a.agent.log()[mark:]
-                a.set("")
-                assert a.agent.proc.p.poll() is None, \
-                    f"died on allocation {n}:\n{a.agent.log()[mark:]}"
-                v, fams, _ = up(port)
-                assert v == 1 and members(fams) == len(
-                    W.hap.m["members"]), n
-                if not fired:
-                    break
-            counts[coding] = n - 1
-        print("  allocations in a scrape, each failed once: " + ", ".join(
-            f"{k} {v}" for k, v in counts.items()))
-    finally:
-        a.stop()
+    for name, interval, codings, scrapes in (
+            ("oomscrape", "0", ("gzip", "zstd"), 1),
+            ("oomkept", "300ms", ("gzip",), 2)):
+        conf, port = agent_on(name, W.hap.sock)
+        if interval != "0":
+            text = open(conf).read().replace("min-scrape-interval 0",
+                                             f"min-scrape-interval {interval}")
+            open(conf, "w").write(text)
+        a = Faulty(name, ["-f", conf])
+        try:
+            a.agent.wait_listening("127.0.0.1", port)
+            for coding in codings:
+                counts[f"{coding} x{scrapes}"] = failing_each_allocation(
+                    a, port, coding, scrapes, interval != "0")
+        finally:
+            a.stop()
+    print("  allocations in a scrape, each failed once: " + ", ".join(
+        f"{k} {v}" for k, v in counts.items()))
+
+
+def failing_each_allocation(a, port, coding, scrapes, fresh):
+    """Fails allocation 1, 2, ... of scrapes scrapes in a row until one
+    is not reached; returns how many there were."""
+    n = 0
+    while True:
+        n += 1
+        assert n < 2000, "the scrape never ended its allocations"
+        if fresh:
+            time.sleep(0.35)            # the last snapshot too old to serve
+        a.set(f"alloc {n}\n")
+        mark = len(a.agent.log())
+        for _ in range(scrapes):
+            try:
+                subprocess.run(["curl", "-s", "-o", "/dev/null",
+                                "--max-time", "5", "-H",
+                                f"Accept-Encoding: {coding}",
+                                f"http://127.0.0.1:{port}/metrics"],
+                               timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        fired = f"libfault: allocation {n} failed" in a.agent.log()[mark:]
+        a.set("")
+        assert a.agent.proc.p.poll() is None, \
+            f"died on allocation {n}:\n{a.agent.log()[mark:]}"
+        if fresh:
+            time.sleep(0.35)            # not the read that failed, again
+        v, fams, _ = up(port)
+        assert v == 1 and members(fams) == len(W.hap.m["members"]), n
+        if not fired:
+            return n - 1
 
 
 if __name__ == "__main__":

@@ -58,5 +58,9 @@ fixture_gunzip(const char *in, size_t len, char *out, size_t cap)
 		fprintf(stderr, "not a whole gzip member: inflate %d\n", rc);
 		abort();
 	}
+	if (z.avail_in != 0) {
+		fprintf(stderr, "%u bytes after the gzip member\n", z.avail_in);
+		abort();
+	}
 	return cap - z.avail_out;
 }

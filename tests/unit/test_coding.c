@@ -31,7 +31,8 @@ decode(enum coding c, const char *in, size_t len, char *out, size_t cap)
  * empty one.
  */
 static size_t
-code(enum coding c, const char *text, size_t len, struct wbuf *all)
+code_part(enum coding c, enum coder_part part, struct coder_seam *seam,
+    const char *text, size_t len, struct wbuf *all)
 {
 	struct coder	*k;
 	struct wbuf	 piece;
@@ -39,7 +40,7 @@ code(enum coding c, const char *text, size_t len, struct wbuf *all)
 	char		 mem[700];
 	int		 rc, finish;
 
-	assert_non_null(k = coder_new(c));
+	assert_non_null(k = coder_new(c, part, seam));
 	for (off = 0; ; off += n) {
 		n = len - off < 5000 ? len - off : 5000;
 		finish = off + n == len;
@@ -53,8 +54,69 @@ code(enum coding c, const char *text, size_t len, struct wbuf *all)
 		if (finish)
 			break;
 	}
+	if (part == CODER_HEAD)
+		coder_seam(k, seam);
 	coder_free(k);
 	return all->len;
+}
+
+static size_t
+code(enum coding c, const char *text, size_t len, struct wbuf *all)
+{
+	return code_part(c, CODER_WHOLE, NULL, text, len, all);
+}
+
+/*
+ * A body in two parts, the head coded once and kept, the tail after it:
+ * gzip makes one member of them (fixture_gunzip refuses anything after
+ * it), zstd two frames; either decodes to the whole text, wherever the
+ * seam falls (nothing before it, nothing after), and a kept head goes
+ * with any tail.
+ */
+static void
+test_head_and_tail(void **state)
+{
+	static const enum coding codings[] = { CODING_GZIP, CODING_ZSTD };
+	struct coder_seam	 seam;
+	struct wbuf		 head, all;
+	size_t			 len, i, j, cut, whole;
+	char			*text = fixture_load("promex.txt", &len);
+	char			*back = malloc(len + 1);
+	const size_t		 cuts[] = { 0, 1, 4999, len / 3, len - 1, len };
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < sizeof(cuts) / sizeof(cuts[0]); j++) {
+			cut = cuts[j];
+			wbuf_init(&head, 1 << 26);
+			memset(&seam, 0xa5, sizeof(seam));
+			code_part(codings[i], CODER_HEAD, &seam, text, cut,
+			    &head);
+			wbuf_init(&all, 1 << 26);
+			wbuf_add(&all, head.data, head.len);
+			code_part(codings[i], CODER_TAIL, &seam, text + cut,
+			    len - cut, &all);
+			assert_int_equal(decode(codings[i], all.data, all.len,
+			    back, len + 1), len);
+			assert_memory_equal(back, text, len);
+			/* the same head again, with a tail of nothing */
+			wbuf_reset(&all);
+			wbuf_add(&all, head.data, head.len);
+			code_part(codings[i], CODER_TAIL, &seam, "", 0, &all);
+			assert_int_equal(decode(codings[i], all.data, all.len,
+			    back, len + 1), cut);
+			assert_memory_equal(back, text, cut);
+			wbuf_free(&all);
+			wbuf_free(&head);
+		}
+		wbuf_init(&all, 1 << 26);
+		whole = code(codings[i], text, len, &all);
+		wbuf_free(&all);
+		printf("  %s: whole %zu bytes\n", coding_names[codings[i]],
+		    whole);
+	}
+	free(back);
+	free(text);
 }
 
 static void
@@ -85,7 +147,7 @@ test_round_trips(void **state)
 	    sizes[1]);
 	assert_null(coding_names[CODING_IDENTITY]);
 	assert_string_equal(coding_names[CODING_ZSTD], "zstd");
-	assert_null(coder_new(CODING_IDENTITY));
+	assert_null(coder_new(CODING_IDENTITY, CODER_WHOLE, NULL));
 	assert_int_equal(coding_cost(CODING_IDENTITY), 0);
 	free(back);
 	free(text);
@@ -126,6 +188,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_head_and_tail),
 		cmocka_unit_test(test_zstd_cost_bounds_its_memory),
 	};
 

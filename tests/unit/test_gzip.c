@@ -14,7 +14,7 @@
 static size_t
 compress_all(const char *in, size_t len, struct wbuf *out)
 {
-	struct gzip_stream	*g = gzip_stream_new();
+	struct gzip_stream	*g = gzip_stream_new(GZIP_WHOLE, NULL);
 	int			 rc;
 
 	assert_non_null(g);
