@@ -136,6 +136,7 @@ struct coded_head {
 	struct coder_seam	 seam;
 	char			*data;
 	size_t			 len;
+	struct agent		*charged;	/* len, until freed */
 };
 
 #define CODED_HEAD_SLOTS	4
@@ -375,6 +376,8 @@ struct coded_head *snap_ref_head(struct snap_ref *, unsigned scopes,
 /* Keeps h (taking the caller's reference); -1 when no slot is free. */
 int	snap_ref_keep_head(struct snap_ref *, struct coded_head *);
 void	coded_head_drop(struct coded_head *);		/* NULL allowed */
+/* http.c: once no output is charged, memory goes back to the system. */
+void	memory_settle_soon(struct agent *);
 /* The snapshot will serve no new response: its coded heads go. */
 void	snap_ref_stale(struct snap_ref *);
 

@@ -107,6 +107,7 @@ struct http_conn {
 	struct expo_cursor	 cursor;
 	struct coder		*coder;		/* gzip or zstd */
 	struct wbuf		 tee;		/* the head coded, to keep */
+	size_t			 tee_charged;	/* to the output budget */
 	struct coder_seam	 seam;		/* where the head ended */
 	enum coder_part		 part;		/* of the body it codes */
 	int			 teeing;
@@ -173,7 +174,7 @@ memory_quiet(evutil_socket_t fd, short ev, void *arg)
 #endif
 }
 
-static void
+void
 memory_settle_soon(struct agent *a)
 {
 	struct timeval	 tv = timeval_from_ms(MEMORY_QUIET_MS);
@@ -185,8 +186,19 @@ memory_settle_soon(struct agent *a)
 /*
  * The coded head this response teed is whole (seam given): its snapshot
  * keeps it for the responses after, unless it went stale meanwhile or
- * the head outgrew what a snapshot keeps. Without a seam: given up.
+ * the head outgrew what a snapshot keeps. Without a seam: given up. What
+ * the tee holds is charged to the output budget as it grows, and a kept
+ * head stays charged until the last response sending it is done: a crowd
+ * of clients that never read cannot pin heads the budget does not see.
  */
+static void
+tee_drop(struct http_conn *c)
+{
+	wbuf_free(&c->tee);
+	c->l->agent->out_bytes -= c->tee_charged;
+	c->tee_charged = 0;
+}
+
 static void
 tee_end(struct http_conn *c, const struct coder_seam *seam)
 {
@@ -197,14 +209,15 @@ tee_end(struct http_conn *c, const struct coder_seam *seam)
 		return;
 	c->teeing = 0;
 	if (r->heading != 1) {		/* stale: nobody new will ask */
-		wbuf_free(&c->tee);
+		tee_drop(c);
 		return;
 	}
 	r->heading = 0;
 	if (seam == NULL || wbuf_failed(&c->tee) ||
 	    r->heads_bytes + c->tee.len > CODED_HEADS_MAX ||
+	    c->tee_charged != c->tee.len ||
 	    (h = calloc(1, sizeof(*h))) == NULL) {
-		wbuf_free(&c->tee);
+		tee_drop(c);
 		return;
 	}
 	h->refs = 1;
@@ -214,11 +227,25 @@ tee_end(struct http_conn *c, const struct coder_seam *seam)
 	h->seam = *seam;
 	h->data = c->tee.data;		/* its buffer is the head's now */
 	h->len = c->tee.len;
+	h->charged = c->l->agent;		/* and its charge */
+	c->tee_charged = 0;
 	if (snap_ref_keep_head(r, h) == -1) {
 		coded_head_drop(h);
 		return;
 	}
 	r->heads_bytes += h->len;
+}
+
+static void
+tee_add(struct http_conn *c, const char *data, size_t len)
+{
+	wbuf_add(&c->tee, data, len);
+	if (wbuf_failed(&c->tee)) {
+		tee_end(c, NULL);
+		return;
+	}
+	c->l->agent->out_bytes += len;
+	c->tee_charged += len;
 }
 
 static void
@@ -965,8 +992,7 @@ stream_more(struct http_conn *c)
 				if (piece_send(c, out, p, &copy) == -1)
 					return -1;
 				if (c->teeing)
-					wbuf_add(&c->tee, piece.data,
-					    piece.len);
+					tee_add(c, piece.data, piece.len);
 			}
 		} while (rc == 0);
 		if (rc == -1)

@@ -96,6 +96,10 @@ coded_head_drop(struct coded_head *h)
 	if (h == NULL || --h->refs > 0)
 		return;
 	free(h->data);
+	if (h->charged != NULL) {
+		h->charged->out_bytes -= h->len;
+		memory_settle_soon(h->charged);
+	}
 	free(h);
 }
 
