@@ -94,6 +94,14 @@ class Amphora:
 
     def __init__(self, work, args, listeners, members):
         self.procs, self.work, self.args = [], work, args
+        try:
+            self.setup(listeners, members)
+        except BaseException:
+            self.stop()         # nothing started may outlive a failure
+            raise
+
+    def setup(self, listeners, members):
+        work, args = self.work, self.args
         self.sock = os.path.join(work, "lb.sock")
         backend = os.path.join(work, "backend.cfg")
         with open(backend, "w") as f:
