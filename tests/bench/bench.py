@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ TOOLS = os.path.join(HERE, "..", "tools")
 sys.path.insert(0, TOOLS)
 sys.path.insert(0, HERE)
 import tlscerts  # noqa: E402
-from testnet import free_port_block, wait_port  # noqa: E402
+from testnet import free_port_block, stop_all, wait_port  # noqa: E402
 import cost  # noqa: E402
 
 SCALES = [("3x3", 3, 3), ("50x20", 50, 20), ("200x50", 200, 50)]
@@ -171,13 +170,7 @@ class Stack:
         return f"http://127.0.0.1:{port}/metrics"
 
     def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_all(self.procs)
 
 
 def fmt_ms(x):

@@ -31,7 +31,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.join(HERE, "..", "tools")
 sys.path.insert(0, TOOLS)
-from testnet import wait_port  # noqa: E402
+from testnet import stop_all, wait_port  # noqa: E402
 
 AMPHORA, WORLD = 0, 1                   # CPUs
 PROMEX, PROXY = 9101, 9102              # Octavia's ports for the chain
@@ -159,13 +158,7 @@ class Amphora:
         return p
 
     def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_all(self.procs)
 
 
 def per_scrape(procs, n, do):

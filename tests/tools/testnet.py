@@ -1,6 +1,8 @@
 """Loopback helpers shared by the integration tests and the benchmark."""
 import random
+import signal
 import socket
+import subprocess
 import time
 
 
@@ -41,3 +43,14 @@ def wait_port(port, timeout=20):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return True
     wait_for(up, timeout, f"something on port {port}")
+
+
+def stop_all(procs):
+    """SIGTERM each, the last started first; SIGKILL after 10 s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
