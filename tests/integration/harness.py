@@ -76,6 +76,10 @@ def http_raw(host, port, request, family=socket.AF_INET, source=None,
     return data
 
 
+class CurlError(Exception):
+    """curl failed: its exit status and what it printed."""
+
+
 def http_get(url, headers=None, source=None, timeout=10):
     """(status, headers dict lower-case, body) with curl, as a user would."""
     cmd = ["curl", "-sS", "-g", "-D", "-", "--max-time", str(timeout)]
@@ -83,8 +87,11 @@ def http_get(url, headers=None, source=None, timeout=10):
         cmd += ["--interface", source]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, check=True).stdout
-    head, _, body = out.partition(b"\r\n\r\n")
+    r = subprocess.run(cmd + [url], capture_output=True)
+    if r.returncode:
+        raise CurlError(f"curl {url}: exit {r.returncode}: "
+                        f"{r.stderr.decode(errors='replace').strip()}")
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     status = int(lines[0].split()[1])
     hdrs = {}

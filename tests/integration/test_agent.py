@@ -276,7 +276,10 @@ def concurrent_scrapes_share_one_query():
             t.start()
         for t in threads:
             t.join()
-        assert not errors, errors[:3]
+        alive = a.proc.p.poll() is None
+        assert not errors, (f"{len(errors)} of 40 failed, agent "
+                            f"{'running' if alive else 'exited'}: "
+                            f"{errors[:3]}\n{a.log()[-2000:]}")
         assert len(results) == 40
         assert max(results) <= 2, f"{max(results)} socket queries"
     finally:
