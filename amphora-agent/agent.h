@@ -121,12 +121,62 @@ struct rendered {
 #define RENDER_CACHE_MAX	(1u << 20)	/* bytes, per slot */
 
 /*
+ * A piece of a coded body (coding.h): one piece of the HAProxy families'
+ * text (expo_render_piece) coded on its own, named by its text's hash.
+ * The agent's cache keeps it while the bodies of its coding send it, so
+ * a piece whose rows did not change since the last scrape is not coded
+ * again: on a load balancer most are idle. Counted: a response sending
+ * one holds it, after the cache let it go too; memory the cache does not
+ * hold is charged to the output budget.
+ */
+struct coded_piece {
+	struct coded_piece	*next;		/* in its cache slot */
+	struct agent		*agent;
+	uint64_t		 key;		/* hash64 of its text */
+	struct coder_seam	 seam;		/* gzip: its text's CRC */
+	uint32_t		 text_len;
+	uint32_t		 used;		/* the last head it went in */
+	int			 refs;
+	int			 cached;	/* else charged to out_bytes */
+	int			 head_len;	/* its chunk head's */
+	enum coding		 coding;
+	size_t			 len;
+	char			*data;		/* len bytes, in frame */
+	/*
+	 * The data framed as an HTTP/1.1 chunk: its head before it, "\r\n"
+	 * after, so that one reference sends it either way (framing added
+	 * to the output buffer apart would take a chain of libevent's
+	 * sized after the last: 9 KiB a piece, for 12 bytes).
+	 */
+	char			 frame[];
+};
+
+/* "%zx\r\n" of a piece's length, right before its data. */
+#define PIECE_CHUNK_HEAD	18
+
+/*
+ * The cache: pieces by key, within PIECE_CACHE_MAX bytes; a piece that no
+ * body of its coding sent among the last PIECE_CACHE_HEADS goes.
+ */
+struct piece_cache {
+	struct coded_piece	**slot;
+	size_t			 nslots;	/* a power of two */
+	size_t			 n;
+	size_t			 bytes;
+	uint64_t		 seed;		/* of the hashes, random */
+	uint32_t		 heads[CODING__COUNT];	/* begun */
+};
+
+#define PIECE_CACHE_MAX		(32u << 20)
+#define PIECE_CACHE_HEADS	4
+
+/*
  * The head of a coded body (coding.h: the HAProxy families, gzip or zstd),
  * kept by its snapshot once a response coded it, and sent by reference to
  * the others that ask alike while the snapshot may still be served
- * (min-scrape-interval): coded once per snapshot, not once per response.
- * Counted: let go when the snapshot is too old to serve, it lives on in
- * the responses still sending it.
+ * (min-scrape-interval): the prefix and its pieces, held, so not even the
+ * cache is asked. Counted: let go when the snapshot is too old to serve,
+ * it lives on in the responses still sending it.
  */
 struct coded_head {
 	int			 refs;
@@ -134,9 +184,10 @@ struct coded_head {
 	enum expo_format	 format;
 	enum coding		 coding;
 	struct coder_seam	 seam;
-	char			*data;
-	size_t			 len;
-	struct agent		*charged;	/* len, until freed */
+	struct coded_piece	**pieces;
+	size_t			 npieces;
+	size_t			 cap;		/* of pieces, while teed */
+	size_t			 len;		/* bytes, prefix and pieces */
 };
 
 #define CODED_HEAD_SLOTS	4
@@ -299,6 +350,9 @@ struct agent {
 	struct access_sink	 access;	/* log-requests lines */
 	char			*scratch;	/* text before gzip */
 	char			*zscratch;	/* and after */
+	struct wbuf		 piece_text;	/* a piece before coding */
+	struct wbuf		 piece_code;	/* and after */
+	struct piece_cache	 pieces;
 	size_t			 nconns;	/* all listeners together */
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
 	size_t			 nhandshakes;	/* against HANDSHAKES_MAX */
@@ -380,6 +434,24 @@ void	coded_head_drop(struct coded_head *);		/* NULL allowed */
 void	memory_settle_soon(struct agent *);
 /* The snapshot will serve no new response: its coded heads go. */
 void	snap_ref_stale(struct snap_ref *);
+
+/*
+ * pieces.c: the cache of coded pieces. pieces_find() and pieces_add()
+ * hand back a piece held for the caller, who drops it when done.
+ */
+void	pieces_init(struct piece_cache *, uint64_t seed);
+void	pieces_free(struct piece_cache *);
+/* A new body of coding c begins sending pieces. */
+void	pieces_head_begin(struct agent *, enum coding);
+struct coded_piece *pieces_find(struct agent *, enum coding, uint64_t key,
+	    size_t text_len);
+/* NULL when out of memory. */
+struct coded_piece *pieces_add(struct agent *, enum coding, uint64_t key,
+	    size_t text_len, const struct coder_seam *, const void *data,
+	    size_t len);
+/* A body of coding c has sent its last piece: the unused ones go. */
+void	pieces_sweep(struct agent *, enum coding);
+void	coded_piece_drop(struct coded_piece *);		/* NULL allowed */
 
 /* figures.c: the agent's figures as one response renders them. */
 struct figures {

@@ -95,6 +95,7 @@ agent_figures(struct agent *a, const struct scrape_result *r)
 	ea = &f->ea;
 	ea->socket_queries = a->scraper.queries;
 	ea->csv_errors = a->scraper.csv_errors;
+	ea->coded_pieces = a->pieces.bytes;
 	ea->version = AGENT_VERSION;
 	if (agent_loadbalancer_id(a) != NULL) {
 		strlcpy(f->loadbalancer_id, agent_loadbalancer_id(a),

@@ -32,6 +32,7 @@
 #include "accesslog.h"
 #include "agent.h"
 #include "coding.h"
+#include "hash.h"
 #include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
@@ -106,11 +107,12 @@ struct http_conn {
 	struct figures		*figures;
 	struct expo_cursor	 cursor;
 	struct coder		*coder;		/* gzip or zstd */
-	struct wbuf		 tee;		/* the head coded, to keep */
-	size_t			 tee_charged;	/* to the output budget */
-	struct coder_seam	 seam;		/* where the head ended */
+	struct coded_head	*tee;		/* the head sent, to keep */
+	struct coder_seam	 seam;		/* of the pieces so far */
 	enum coder_part		 part;		/* of the body it codes */
 	int			 teeing;
+	size_t			 pieces;	/* sent in the head */
+	size_t			 pieces_kept;	/* of them from the cache */
 };
 
 /* "Date: ...\r\n" of now, formatted once a second (RFC 9110 6.6.1). */
@@ -186,49 +188,35 @@ memory_settle_soon(struct agent *a)
 /*
  * The coded head this response teed is whole (seam given): its snapshot
  * keeps it for the responses after, unless it went stale meanwhile or
- * the head outgrew what a snapshot keeps. Without a seam: given up. What
- * the tee holds is charged to the output budget as it grows, and a kept
- * head stays charged until the last response sending it is done: a crowd
- * of clients that never read cannot pin heads the budget does not see.
+ * the head outgrew what a snapshot keeps. Without a seam: given up. A
+ * head holds its pieces: those the cache lets go meanwhile are charged
+ * to the output budget while it lives (pieces.c), so a crowd of clients
+ * that never read cannot pin memory the budget does not see.
  */
-static void
-tee_drop(struct http_conn *c)
-{
-	wbuf_free(&c->tee);
-	c->l->agent->out_bytes -= c->tee_charged;
-	c->tee_charged = 0;
-}
-
 static void
 tee_end(struct http_conn *c, const struct coder_seam *seam)
 {
 	struct snap_ref		*r = c->ref;
-	struct coded_head	*h;
+	struct coded_head	*h = c->tee;
 
 	if (!c->teeing)
 		return;
 	c->teeing = 0;
+	c->tee = NULL;
 	if (r->heading != 1) {		/* stale: nobody new will ask */
-		tee_drop(c);
+		coded_head_drop(h);
 		return;
 	}
 	r->heading = 0;
-	if (seam == NULL || wbuf_failed(&c->tee) ||
-	    r->heads_bytes + c->tee.len > CODED_HEADS_MAX ||
-	    c->tee_charged != c->tee.len ||
-	    (h = calloc(1, sizeof(*h))) == NULL) {
-		tee_drop(c);
+	if (seam == NULL || h == NULL ||
+	    r->heads_bytes + h->len > CODED_HEADS_MAX) {
+		coded_head_drop(h);
 		return;
 	}
-	h->refs = 1;
 	h->scopes = c->scopes;
 	h->format = c->format;
 	h->coding = c->coding;
 	h->seam = *seam;
-	h->data = c->tee.data;		/* its buffer is the head's now */
-	h->len = c->tee.len;
-	h->charged = c->l->agent;		/* and its charge */
-	c->tee_charged = 0;
 	if (snap_ref_keep_head(r, h) == -1) {
 		coded_head_drop(h);
 		return;
@@ -236,16 +224,36 @@ tee_end(struct http_conn *c, const struct coder_seam *seam)
 	r->heads_bytes += h->len;
 }
 
+/* The head sent so far gains a piece (NULL: the prefix, len bytes). */
 static void
-tee_add(struct http_conn *c, const char *data, size_t len)
+tee_add(struct http_conn *c, struct coded_piece *cp, size_t len)
 {
-	wbuf_add(&c->tee, data, len);
-	if (wbuf_failed(&c->tee)) {
-		tee_end(c, NULL);
-		return;
+	struct coded_head	*h = c->tee;
+	struct coded_piece	**v;
+	size_t			 cap;
+
+	if (h == NULL) {
+		if ((h = c->tee = calloc(1, sizeof(*h))) == NULL) {
+			tee_end(c, NULL);
+			return;
+		}
+		h->refs = 1;
 	}
-	c->l->agent->out_bytes += len;
-	c->tee_charged += len;
+	h->len += len;
+	if (cp == NULL)
+		return;
+	if (h->npieces == h->cap) {
+		cap = h->cap ? 2 * h->cap : 64;
+		if ((v = reallocarray(h->pieces, cap,
+		    sizeof(struct coded_piece *))) == NULL) {
+			tee_end(c, NULL);
+			return;
+		}
+		h->pieces = v;
+		h->cap = cap;
+	}
+	cp->refs++;
+	h->pieces[h->npieces++] = cp;
 }
 
 static void
@@ -941,6 +949,133 @@ stream_room(struct http_conn *c, size_t need)
 	return budget_take(c, need);
 }
 
+/* Bytes kept elsewhere, sent by reference (a chunk of their own). */
+static int
+send_kept(struct http_conn *c, struct evbuffer *out, const char *data,
+    size_t len, evbuffer_ref_cleanup_cb release, void *arg)
+{
+	char	 head[24];
+
+	if (c->chunked) {
+		snprintf(head, sizeof(head), "%zx\r\n", len);
+		evbuffer_add(out, head, strlen(head));
+	}
+	if (evbuffer_add_reference(out, data, len, release, arg) == -1)
+		return -1;
+	if (c->chunked)
+		evbuffer_add(out, "\r\n", 2);
+	return 0;
+}
+
+static void
+coded_piece_sent(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	coded_piece_drop(arg);
+}
+
+/* A coded piece, held for the output buffer, with its chunk framing. */
+static int
+send_piece(struct http_conn *c, struct evbuffer *out, struct coded_piece *cp)
+{
+	const char	*start = cp->data;
+	size_t		 len = cp->len;
+
+	if (c->chunked) {
+		start -= cp->head_len;
+		len += (size_t)cp->head_len + 2;
+	}
+	cp->refs++;
+	if (evbuffer_add_reference(out, start, len, coded_piece_sent,
+	    cp) == -1) {
+		coded_piece_drop(cp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Codes a piece's text, a piece of the cache's (or the caller's alone). */
+static struct coded_piece *
+code_piece(struct http_conn *c, uint64_t key, const struct wbuf *text)
+{
+	struct agent		*a = c->l->agent;
+	struct wbuf		*code = &a->piece_code, view;
+	struct coder_seam	 seam;
+	int			 rc;
+
+	wbuf_reset(code);
+	coder_feed(c->coder, text->data, text->len);
+	do {
+		if (wbuf_reserve(code, CHUNK_SIZE) == -1)
+			return NULL;
+		wbuf_init_fixed(&view, code->data + code->len,
+		    code->cap - code->len);
+		rc = coder_out(c->coder, &view, 1);
+		code->len += view.len;
+	} while (rc == 0);
+	if (rc == -1)
+		return NULL;
+	coder_seam(c->coder, &seam);
+	return pieces_add(a, c->coding, key, text->len, &seam, code->data,
+	    code->len);
+}
+
+/*
+ * The next piece of the HAProxy families (expo_render_piece): its coding
+ * from the cache when the same text was coded before, else coded now,
+ * sent by reference either way. Returns 1 when they are all out, 0 when
+ * more are to come, -1 on failure.
+ */
+static int
+stream_piece(struct http_conn *c, struct evbuffer *out)
+{
+	struct agent		*a = c->l->agent;
+	struct wbuf		*text = &a->piece_text;
+	struct coded_piece	*cp;
+	uint64_t		 key;
+	int			 done, rc;
+
+	wbuf_reset(text);
+	if ((done = expo_render_piece(&c->cursor, text,
+	    EXPO_PIECE_ROWS)) == -1)
+		return -1;
+	if (text->len == 0)
+		return done;
+	key = hash64(text->data, text->len, a->pieces.seed);
+	if ((cp = pieces_find(a, c->coding, key, text->len)) != NULL)
+		c->pieces_kept++;
+	else if ((cp = code_piece(c, key, text)) == NULL)
+		return -1;
+	c->pieces++;
+	coder_seam_join(c->coding, &c->seam, &cp->seam);
+	if (c->teeing)
+		tee_add(c, cp, cp->len);
+	rc = send_piece(c, out, cp);
+	coded_piece_drop(cp);			/* find's or add's */
+	return rc == -1 ? -1 : done;
+}
+
+/* The HAProxy families are out: the tail, the agent's own, follows. */
+static void
+head_end(struct http_conn *c)
+{
+	struct agent	*a = c->l->agent;
+
+	log_debug("listener %s: %s head of %s: %zu pieces, %zu of them "
+	    "coded before", c->l->conf.id, coding_names[c->coding],
+	    c->format == EXPO_OPENMETRICS ? "openmetrics" : "text",
+	    c->pieces, c->pieces_kept);
+	tee_end(c, &c->seam);
+	pieces_sweep(a, c->coding);
+	coder_free(c->coder);
+	c->coder = NULL;
+	a->out_bytes -= c->coder_cost;
+	c->coder_cost = 0;
+	c->part = CODER_TAIL;
+	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+}
+
 /*
  * Renders more of the body while stream_room() allows. Returns 1 when the
  * body is complete, 0 when more is to come, -1 on failure.
@@ -968,6 +1103,13 @@ stream_more(struct http_conn *c)
 		    CHUNK_TAIL))
 			return 0;
 		out = c->held != NULL ? c->held : bufferevent_get_output(c->bev);
+		if (c->part == CODER_PIECE) {
+			if ((rc = stream_piece(c, out)) == -1)
+				return -1;
+			if (rc == 1)
+				head_end(c);
+			continue;
+		}
 		if (c->coding == CODING_IDENTITY) {
 			if ((p = piece_new(a, &piece, CHUNK_SIZE)) == NULL)
 				return -1;
@@ -991,24 +1133,10 @@ stream_more(struct http_conn *c)
 				wbuf_add(&copy, piece.data, piece.len);
 				if (piece_send(c, out, p, &copy) == -1)
 					return -1;
-				if (c->teeing)
-					tee_add(c, piece.data, piece.len);
 			}
 		} while (rc == 0);
 		if (rc == -1)
 			return -1;
-		if (done && c->part == CODER_HEAD) {
-			/* the HAProxy families are out: on to the tail */
-			coder_seam(c->coder, &c->seam);
-			tee_end(c, &c->seam);
-			coder_free(c->coder);
-			c->coder = NULL;
-			a->out_bytes -= c->coder_cost;
-			c->coder_cost = 0;
-			c->part = CODER_TAIL;
-			expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
-			done = 0;
-		}
 	}
 	if (c->held != NULL)
 		held_end(c, 1);
@@ -1047,32 +1175,6 @@ rendered_release(const void *data, size_t len, void *arg)
  * A small snapshot's HAProxy families go out from its render cache, by
  * reference (no copy); the cursor then renders only the agent's own.
  */
-static void
-head_release(const void *data, size_t len, void *arg)
-{
-	(void)data;
-	(void)len;
-	coded_head_drop(arg);
-}
-
-/* Bytes kept elsewhere, sent by reference (a chunk of their own). */
-static int
-send_kept(struct http_conn *c, struct evbuffer *out, const char *data,
-    size_t len, evbuffer_ref_cleanup_cb release, void *arg)
-{
-	char	 head[24];
-
-	if (c->chunked) {
-		snprintf(head, sizeof(head), "%zx\r\n", len);
-		evbuffer_add(out, head, strlen(head));
-	}
-	if (evbuffer_add_reference(out, data, len, release, arg) == -1)
-		return -1;
-	if (c->chunked)
-		evbuffer_add(out, "\r\n", 2);
-	return 0;
-}
-
 static int
 send_rendered(struct http_conn *c, struct evbuffer *out)
 {
@@ -1091,17 +1193,38 @@ send_rendered(struct http_conn *c, struct evbuffer *out)
 	return 0;
 }
 
+/* A kept head: the prefix, then each piece, held until it is sent. */
+static int
+send_head(struct http_conn *c, struct evbuffer *out,
+    const struct coded_head *h)
+{
+	const unsigned char	*prefix;
+	size_t			 plen, i;
+
+	if ((plen = coder_prefix(c->coding, &prefix)) > 0 &&
+	    send_kept(c, out, (const char *)prefix, plen, NULL, NULL) == -1)
+		return -1;
+	for (i = 0; i < h->npieces; i++)
+		if (send_piece(c, out, h->pieces[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /*
- * A coded body of a snapshot comes in two parts (coding.h): the head, its
- * HAProxy families, from the snapshot when a response coded it already,
- * else coded now and teed for the next (only when the snapshot may serve
- * another: min-scrape-interval); then the tail, the agent's own.
+ * A coded body of a snapshot comes in parts (coding.h): the head, its
+ * HAProxy families, from the snapshot when a response sent it already,
+ * else piece by piece, each from the cache of coded pieces or coded now,
+ * and teed for the next (only when the snapshot may serve another:
+ * min-scrape-interval); then the tail, the agent's own.
  */
 static int
 send_coded_head(struct http_conn *c, struct evbuffer *out)
 {
 	struct agent		*a = c->l->agent;
 	struct coded_head	*h;
+	const unsigned char	*prefix;
+	size_t			 plen;
+	int			 rc;
 
 	c->part = CODER_WHOLE;
 	if (c->ref == NULL)
@@ -1115,22 +1238,26 @@ send_coded_head(struct http_conn *c, struct evbuffer *out)
 		c->seam = h->seam;
 		c->part = CODER_TAIL;
 		expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
-		if (send_kept(c, out, h->data, h->len, head_release,
-		    h) == -1) {
-			coded_head_drop(h);
-			return -1;
-		}
-		return 0;
+		rc = send_head(c, out, h);
+		coded_head_drop(h);
+		return rc;
 	}
-	c->part = CODER_HEAD;
+	c->part = CODER_PIECE;
+	c->seam = (struct coder_seam){ 0, 0 };
+	c->pieces = c->pieces_kept = 0;
 	expo_cursor_range(&c->cursor, 0, FAM_SNAPSHOT__COUNT);
+	pieces_head_begin(a, c->coding);
 	if (a->conf.min_scrape_interval_ms > 0 && c->ref->heading == 0 &&
 	    c->ref->heads_bytes < CODED_HEADS_MAX) {
 		c->ref->heading = 1;
 		c->teeing = 1;
-		wbuf_init(&c->tee, CODED_HEADS_MAX - c->ref->heads_bytes);
 	}
-	return 0;
+	plen = coder_prefix(c->coding, &prefix);
+	if (c->teeing)
+		tee_add(c, NULL, plen);
+	if (plen == 0)
+		return 0;
+	return send_kept(c, out, (const char *)prefix, plen, NULL, NULL);
 }
 
 static void

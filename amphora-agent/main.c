@@ -183,11 +183,12 @@ log_bounds(const struct agent *a)
 	if (hs > HANDSHAKES_MAX)
 		hs = HANDSHAKES_MAX;
 	kib = a->max_conns * (tls ? CONN_TLS_KIB : CONN_KIB) +
-	    hs * HANDSHAKE_KIB + OUTPUT_BUDGET / 1024;
+	    hs * HANDSHAKE_KIB + (OUTPUT_BUDGET + PIECE_CACHE_MAX) / 1024;
 	log_info("bounds: %zu connections of about %d KiB, %zu TLS handshakes "
-	    "of %d KiB, %u MiB of output: %zu MiB at most beside the snapshots",
-	    a->max_conns, tls ? CONN_TLS_KIB : CONN_KIB, hs, HANDSHAKE_KIB,
-	    OUTPUT_BUDGET >> 20, (kib + 1023) / 1024);
+	    "of %d KiB, %u MiB of output, %u MiB of coded pieces: %zu MiB at "
+	    "most beside the snapshots", a->max_conns,
+	    tls ? CONN_TLS_KIB : CONN_KIB, hs, HANDSHAKE_KIB,
+	    OUTPUT_BUDGET >> 20, PIECE_CACHE_MAX >> 20, (kib + 1023) / 1024);
 }
 
 static void
@@ -409,6 +410,7 @@ main(int argc, char **argv)
 	char			 root[256];
 	char			 err[512];
 	size_t			 i;
+	uint64_t		 seed;
 
 	parse_args(argc, argv, &a->cli);
 	/* --once and -n say only what went wrong, unless -d */
@@ -450,6 +452,10 @@ main(int argc, char **argv)
 	if ((a->scratch = malloc(CHUNK_SIZE)) == NULL ||
 	    (a->zscratch = malloc(CHUNK_SIZE)) == NULL)
 		fatal("scratch");
+	wbuf_init(&a->piece_text, EXPO_PIECE_MAX(EXPO_PIECE_ROWS));
+	wbuf_init(&a->piece_code, 2 * EXPO_PIECE_MAX(EXPO_PIECE_ROWS));
+	arc4random_buf(&seed, sizeof(seed));
+	pieces_init(&a->pieces, seed);
 	scrape_init(&a->scraper, a);
 	a->ipvs.fd = -1;
 	a->opener.fd = a->opener.pid = -1;
@@ -468,6 +474,8 @@ main(int argc, char **argv)
 		scrape_free(&a->scraper);
 		free(a->scratch);
 		free(a->zscratch);
+		wbuf_free(&a->piece_text);
+		wbuf_free(&a->piece_code);
 		config_free(&a->conf);
 		event_base_free(a->base);
 		return a->once_status;
@@ -529,9 +537,12 @@ main(int argc, char **argv)
 	ipvs_reader_free(&a->ipvs);
 	opener_free(&a->opener);
 	access_sink_close(&a->access);
+	pieces_free(&a->pieces);
 	http_budget_free(a);
 	free(a->scratch);
 	free(a->zscratch);
+	wbuf_free(&a->piece_text);
+	wbuf_free(&a->piece_code);
 	config_free(&a->conf);
 	free(a->cli.binds);
 	free(a->cli.cidrs);

@@ -93,13 +93,13 @@ snap_ref_rendered(struct snap_ref *r, unsigned scopes, enum expo_format format,
 void
 coded_head_drop(struct coded_head *h)
 {
+	size_t	 i;
+
 	if (h == NULL || --h->refs > 0)
 		return;
-	free(h->data);
-	if (h->charged != NULL) {
-		h->charged->out_bytes -= h->len;
-		memory_settle_soon(h->charged);
-	}
+	for (i = 0; i < h->npieces; i++)
+		coded_piece_drop(h->pieces[i]);
+	free(h->pieces);
 	free(h);
 }
 

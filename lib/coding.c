@@ -20,9 +20,28 @@ struct coder {
 
 static const enum gzip_part gzip_parts[] = {
 	[CODER_WHOLE] = GZIP_WHOLE,
-	[CODER_HEAD] = GZIP_HEAD,
+	[CODER_PIECE] = GZIP_PIECE,
 	[CODER_TAIL] = GZIP_TAIL,
 };
+
+size_t
+coder_prefix(enum coding c, const unsigned char **prefix)
+{
+	*prefix = gzip_header;
+	return c == CODING_GZIP ? sizeof(gzip_header) : 0;
+}
+
+void
+coder_seam_join(enum coding c, struct coder_seam *a, const struct coder_seam *b)
+{
+	struct gzip_seam	 ga = { a->crc, a->len }, gb = { b->crc, b->len };
+
+	if (c != CODING_GZIP)
+		return;
+	gzip_seam_join(&ga, &gb);
+	a->crc = ga.crc;
+	a->len = ga.len;
+}
 
 struct coder *
 coder_new(enum coding c, enum coder_part part, const struct coder_seam *after)
@@ -68,7 +87,7 @@ coder_out(struct coder *k, struct wbuf *out, int finish)
 }
 
 void
-coder_seam(const struct coder *k, struct coder_seam *seam)
+coder_seam(struct coder *k, struct coder_seam *seam)
 {
 	struct gzip_seam	 gs = { 0, 0 };
 

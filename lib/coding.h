@@ -24,30 +24,41 @@ extern const char *const coding_names[CODING__COUNT];
 struct coder;
 
 /*
- * A body whole, or in two parts: the head (a snapshot's HAProxy families,
- * the same for every response of it, so kept and sent again) and the tail
- * after it. gzip makes them one member (gzip.h), zstd two frames.
+ * A body whole, or in parts: a prefix (coder_prefix), pieces (runs of the
+ * HAProxy families, coded each on its own so that one unchanged from one
+ * snapshot to the next is kept and sent again) and the tail after them,
+ * the agent's own. gzip makes them one member (gzip.h), zstd a frame each.
  */
 enum coder_part {
 	CODER_WHOLE,
-	CODER_HEAD,
+	CODER_PIECE,
 	CODER_TAIL,
 };
 
-/* Where a head ended, for its tail (gzip: its text's CRC and length). */
+/* What parts have coded, for the tail (gzip: their text's CRC and length). */
 struct coder_seam {
 	uint32_t	 crc;
 	uint32_t	 len;
 };
 
+/* The bytes a body of parts of coding c begins with; their length. */
+size_t	coder_prefix(enum coding c, const unsigned char **prefix);
+/* The seam of a's parts followed by a piece's (b, from coder_seam). */
+void	coder_seam_join(enum coding c, struct coder_seam *a,
+	    const struct coder_seam *b);
+
 /*
  * A stream of coding c (not identity); NULL when out of memory. after:
- * the head's seam, for a tail.
+ * the seam of the parts before, for a tail.
  */
 struct coder	*coder_new(enum coding c, enum coder_part,
 		    const struct coder_seam *after);
-/* A head's seam, once coder_out() finished it. */
-void	coder_seam(const struct coder *, struct coder_seam *);
+/*
+ * A piece's seam, once coder_out() finished it; the stream then codes the
+ * next piece (gzip: the same stream, each piece ends on a full flush;
+ * zstd: the next frame).
+ */
+void	coder_seam(struct coder *, struct coder_seam *);
 void	coder_feed(struct coder *, const void *in, size_t len);
 /* 1: done with the input; 0: out is full, call again; -1: failed. */
 int	coder_out(struct coder *, struct wbuf *out, int finish);

@@ -71,6 +71,8 @@ _Static_assert(NAME_MAX_LEN + 1 + AGENT_LABELS_MAX + 2 + VALUE_MAX + 1
 _Static_assert(HEADER_MAX <= EXPO_LINE_MAX, "a family's header fits a line");
 _Static_assert((1 + STATE__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
     "a header and a member's status lines fit the reserve");
+_Static_assert(OP__COUNT + 1 <= 7 && STATE__COUNT + 1 <= 7,
+    "a row's lines fit EXPO_PIECE_MAX()");
 _Static_assert((1 + OP__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
     "a header and a member's operating status lines fit the reserve");
 
@@ -309,6 +311,13 @@ row_has_sample(const struct expo_cursor *c, const struct metric_family *fam,
 	    (snap_row_has(r, col) && !snap_row_neg(r, col));
 }
 
+/* The row a cursor stops before: the scope's last, or its piece's. */
+static size_t
+rows_end(const struct expo_cursor *c, const struct snap_rows *rs)
+{
+	return c->row_stop < rs->n ? c->row_stop : rs->n;
+}
+
 /*
  * A status or operating status family: one series per state the scope can
  * be in, 1 on the row's own.
@@ -320,7 +329,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
 	const struct snap_row	*r;
 	const uint8_t		*states = listener_states;
-	size_t			 k, nstates = sizeof(listener_states);
+	size_t			 k, end, nstates = sizeof(listener_states);
 	const char		(*tails)[TAIL_MAX] = state_tails;
 	int			 op = fam->conv == CONV_OPSTATUS;
 	uint8_t			 cur;
@@ -334,7 +343,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		states = member_states;
 		nstates = sizeof(member_states);
 	}
-	for (; c->row < rs->n; c->row++) {
+	for (end = rows_end(c, rs); c->row < end; c->row++) {
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
 		r = &rs->row[c->row];
@@ -347,7 +356,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		}
 		group_end(out, p);
 	}
-	return 1;
+	return c->row >= rs->n;
 }
 
 /*
@@ -383,6 +392,7 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 {
 	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
 	const struct snap_row	*r;
+	size_t			 end;
 	char			*p;
 	int			 col;
 
@@ -390,7 +400,7 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 		col = fam->src + (int)c->sub;
 		if (!snapshot_has_col(c->snap, col))
 			continue;
-		for (; c->row < rs->n; c->row++) {
+		for (end = rows_end(c, rs); c->row < end; c->row++) {
 			r = &rs->row[c->row];
 			if (!r->http || !row_has_sample(c, fam, r, col))
 				continue;
@@ -399,6 +409,13 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 			p = put_series(p, c, r->labels, r->labels_len,
 			    code_tails[c->sub]);
 			group_end(out, put_value(p, r, col, CONV_INT));
+		}
+		if (c->row < rs->n)
+			return 0;		/* a piece's rows are out */
+		if (c->piece) {			/* a piece ends with a code */
+			c->sub++;
+			c->row = 0;
+			return c->sub >= NCODES;
 		}
 	}
 	return 1;
@@ -412,18 +429,20 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
 	const struct snap_row	*r;
 	char			*p, *end;
+	size_t			 last;
 
 	if (!snapshot_has_col(c->snap, fam->src))
 		return 1;
+	last = rows_end(c, rs);
 	/* no header for a family without a sample */
-	while (!c->started && c->row < rs->n &&
+	while (!c->started && c->row < last &&
 	    !row_has_sample(c, fam, &rs->row[c->row], fam->src))
 		c->row++;
-	while (c->row < rs->n) {
+	while (c->row < last) {
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
 		end = out->data + out->len + EXPO_ROOM_MIN - EXPO_LINE_MAX;
-		for (; c->row < rs->n && p < end; c->row++) {
+		for (; c->row < last && p < end; c->row++) {
 			r = &rs->row[c->row];
 			if (!row_has_sample(c, fam, r, fam->src))
 				continue;
@@ -433,7 +452,7 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 		}
 		group_end(out, p);
 	}
-	return 1;
+	return c->row >= rs->n;
 }
 
 /*
@@ -451,6 +470,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 	unsigned		 n = fam->n > 1 ? fam->n : 1;
 	uint32_t		 bit;
 	char			*p, *end;
+	size_t			 last;
 	int			 col;
 
 	for (; c->sub < n; c->sub++, c->row = 0) {
@@ -459,7 +479,8 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 		tail = n > 1 ? ext_tails[col] : plain_tail;
 		if (!(c->snap->ext_present & bit))
 			continue;
-		while (c->row < rs->n) {
+		last = rows_end(c, rs);
+		while (c->row < last) {
 			/* no header for a family without a sample */
 			e = snap_row_ext(c->snap, &rs->row[c->row]);
 			if (e == NULL || !(e->have & bit)) {
@@ -470,7 +491,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 				return 0;
 			end = out->data + out->len + EXPO_ROOM_MIN -
 			    EXPO_LINE_MAX;
-			for (; c->row < rs->n && p < end; c->row++) {
+			for (; c->row < last && p < end; c->row++) {
 				r = &rs->row[c->row];
 				e = snap_row_ext(c->snap, r);
 				if (e == NULL || !(e->have & bit))
@@ -481,6 +502,13 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 				*p++ = '\n';
 			}
 			group_end(out, p);
+		}
+		if (c->row < rs->n)
+			return 0;		/* a piece's rows are out */
+		if (c->piece) {			/* a piece ends with a column */
+			c->sub++;
+			c->row = 0;
+			return c->sub >= n;
 		}
 	}
 	return 1;
@@ -733,6 +761,9 @@ render_agent(struct expo_cursor *c, const struct metric_family *fam,
 		case AGENT_CSV_ERRORS:
 			p = put_u64(p, a->csv_errors);
 			break;
+		case AGENT_CODED_PIECES:
+			p = put_u64(p, a->coded_pieces);
+			break;
 		case AGENT_CERT_FILE_ERRORS:
 			p = put_u64(p, a->cert_file_errors);
 			break;
@@ -814,6 +845,7 @@ expo_cursor_init(struct expo_cursor *c, const struct snapshot *snap,
 	c->scopes = scopes;
 	c->format = format;
 	c->end = FAM__COUNT;
+	c->row_stop = SIZE_MAX;
 	cursor_family(c, 0);
 }
 
@@ -845,6 +877,74 @@ expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
 			cursor_family(c, c->fam + 1);
 	}
 	return c->done;
+}
+
+/*
+ * The rows of fam a piece counts, and in how many runs (an HTTP code, an
+ * extra column each); 0: a family without rows, which counts one.
+ */
+static size_t
+family_rows(const struct expo_cursor *c, const struct metric_family *fam,
+    size_t *runs)
+{
+	*runs = 1;
+	if (c->snap == NULL || fam->scope == SCOPE_LOADBALANCER ||
+	    fam->conv == CONV_AGENT || fam->conv == CONV_COMPUTED_CPU ||
+	    fam->conv == CONV_COMPUTED_MEMORY)
+		return 0;
+	if (fam->conv == CONV_HRSP)
+		*runs = NCODES;
+	else if (fam->conv == CONV_EXT && fam->n > 1)
+		*runs = fam->n;
+	return c->snap->rows[fam->scope].n;
+}
+
+/*
+ * Families and their rows until rows of them are out: a cut that only
+ * the snapshot's shape moves (its rows, its columns), never a value.
+ */
+int
+expo_render_piece(struct expo_cursor *c, struct wbuf *out, size_t rows)
+{
+	const struct metric_family	*fam;
+	size_t				 used = 0, n, runs, sub, row;
+	int				 whole;
+
+	c->piece = 1;
+	while (!c->done && used < rows) {
+		if (c->fam >= c->end) {
+			if (c->format == EXPO_OPENMETRICS &&
+			    c->end == FAM__COUNT)
+				wbuf_puts(out, "# EOF\n");
+			c->done = 1;
+			break;
+		}
+		fam = &metric_families[c->fam];
+		if (!(c->scopes & (1u << fam->scope))) {
+			cursor_family(c, c->fam + 1);
+			continue;
+		}
+		n = family_rows(c, fam, &runs);
+		sub = c->sub;
+		row = c->row;
+		c->row_stop = row + (rows - used);
+		whole = render_family(c, fam, out, SIZE_MAX);
+		if (wbuf_failed(out))
+			break;
+		if (whole) {
+			used += n ? runs * n - (sub * n + row) : 1;
+			cursor_family(c, c->fam + 1);
+		} else if (c->sub != sub || c->row != row)
+			/* a run of no rows counts none, and moves on */
+			used += (c->sub * n + c->row) - (sub * n + row);
+		else {
+			out->failed = 1;	/* out is too small for a piece */
+			break;
+		}
+	}
+	c->piece = 0;
+	c->row_stop = SIZE_MAX;
+	return wbuf_failed(out) ? -1 : c->done;
 }
 
 void

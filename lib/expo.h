@@ -102,6 +102,7 @@ struct expo_agent {
 	double				 snapshot_age;		/* seconds */
 	uint64_t			 socket_queries;
 	uint64_t			 csv_errors;
+	uint64_t			 coded_pieces;	/* bytes kept */
 	const struct expo_listener	*listeners;
 	size_t				 nlisteners;
 	const struct expo_listener_certs *haproxy_certs;
@@ -139,9 +140,11 @@ struct expo_cursor {
 	unsigned		 fam;		/* family being written */
 	unsigned		 sub;		/* hrsp code being written */
 	size_t			 row;		/* next row of the family */
+	size_t			 row_stop;	/* a piece's end, SIZE_MAX */
 	int			 started;	/* its HELP and TYPE are out */
 	int			 done;
 	unsigned		 end;		/* family to stop before */
+	int			 piece;		/* expo_render_piece's */
 	size_t			 name_len;
 	char			 name[96];	/* "octavia_<family>" */
 };
@@ -168,6 +171,22 @@ void	expo_cursor_range(struct expo_cursor *, unsigned first, unsigned end);
  * exposition ends. Returns 1 when it has ended (OpenMetrics with "# EOF").
  */
 int	expo_render_some(struct expo_cursor *, struct wbuf *out, size_t want);
+
+/*
+ * Pieces: the exposition cut where no value can move the cut, so that a
+ * piece whose rows did not change between two snapshots has the same text
+ * (and its coding can be kept). A piece is rows rows of families, in
+ * order (EXPO_PIECE_ROWS; a family without rows counts one, an HTTP code
+ * or an extra column is a run of rows): the cuts move only with the
+ * snapshot's shape. Appends the next piece to out, which must have room
+ * for EXPO_PIECE_MAX(rows) (a header and six status lines a row at most);
+ * returns 1 when the exposition has ended, 0 when more is to come, -1
+ * when out could not hold it.
+ */
+#define EXPO_PIECE_ROWS		256
+#define EXPO_PIECE_MAX(rows) \
+	(((rows) * 7 + 1) * EXPO_LINE_MAX + EXPO_ROOM_MIN)
+int	expo_render_piece(struct expo_cursor *, struct wbuf *out, size_t rows);
 
 /* The whole exposition at once. Check wbuf_failed(out) afterwards. */
 void	expo_render(struct wbuf *out, const struct snapshot *snap,

@@ -4,6 +4,64 @@
 
 #include "gzip.h"
 
+const unsigned char gzip_header[GZIP_HEADER_LEN] = {
+	0x1f, 0x8b,		/* the magic */
+	8,			/* deflate */
+	0,			/* no flags: no name, comment or extra */
+	0, 0, 0, 0,		/* no time */
+	0,			/* no extra flags */
+	255,			/* the OS unknown */
+};
+
+/*
+ * CRC-32 arithmetic, for joining two texts' CRCs without their text: the
+ * CRC of A then B is CRC(A) times x^(8|B|) modulo the polynomial, plus
+ * CRC(B) (the pre- and post-conditioning cancel out). Bit-reflected, as
+ * gzip's CRC is: bit 31 holds x^0.
+ */
+#define CRC_POLY	0xedb88320u
+
+/* a * b modulo the polynomial. */
+static uint32_t
+crc_mul(uint32_t a, uint32_t b)
+{
+	uint32_t	 m = 1u << 31, p = 0;
+
+	for (; m != 0; m >>= 1) {
+		if (a & m)
+			p ^= b;
+		b = b & 1 ? (b >> 1) ^ CRC_POLY : b >> 1;
+	}
+	return p;
+}
+
+/* x^(8 n) modulo the polynomial: a product of x^(8 2^k), one per bit of n. */
+static uint32_t
+crc_x8n(uint32_t n)
+{
+	static uint32_t	 sq[32];	/* x^(8 2^k), worked out once */
+	uint32_t	 p = 1u << 31;	/* x^0 */
+	unsigned	 k;
+
+	if (sq[0] == 0) {
+		sq[0] = 1u << (31 - 8);	/* x^8 */
+		for (k = 1; k < 32; k++)
+			sq[k] = crc_mul(sq[k - 1], sq[k - 1]);
+	}
+	for (k = 0; n != 0; n >>= 1, k++)
+		if (n & 1)
+			p = crc_mul(p, sq[k]);
+	return p;
+}
+
+/* b is a piece, its length exact (a seam's is mod 2^32, as gzip's is). */
+void
+gzip_seam_join(struct gzip_seam *a, const struct gzip_seam *b)
+{
+	a->crc = crc_mul(crc_x8n(b->len), a->crc) ^ b->crc;
+	a->len += b->len;
+}
+
 /* What both backends share: the parts' seam and the tail's trailer. */
 struct gzip_parts {
 	enum gzip_part		 part;
@@ -87,7 +145,7 @@ gzip_stream_new(enum gzip_part part, const struct gzip_seam *after)
 	g->z.level = 1;
 	g->z.level_buf = g->level_buf;
 	g->z.level_buf_size = LEVEL_BUF_SIZE;
-	g->z.gzip_flag = part == GZIP_TAIL ? IGZIP_DEFLATE : IGZIP_GZIP;
+	g->z.gzip_flag = part == GZIP_WHOLE ? IGZIP_GZIP : IGZIP_DEFLATE;
 	g->z.flush = NO_FLUSH;
 	parts_init(&g->p, part, after);
 	return g;
@@ -113,7 +171,7 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 		return parts_trailer(&g->p, out);
 	g->z.next_out = (uint8_t *)out->data + out->len;
 	g->z.avail_out = (uint32_t)(out->max - out->len);
-	if (g->p.part == GZIP_HEAD)
+	if (g->p.part == GZIP_PIECE)
 		g->z.flush = finish ? FULL_FLUSH : NO_FLUSH;
 	else
 		g->z.end_of_stream = finish;
@@ -121,8 +179,8 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 		return -1;
 	out->len = out->max - g->z.avail_out;
 	state = g->z.internal_state.state;
-	if (!finish || g->p.part == GZIP_HEAD)
-		/* a head is flushed when all of it is out, as a piece is */
+	if (!finish || g->p.part == GZIP_PIECE)
+		/* a piece is flushed when all of it is out */
 		return g->z.avail_in == 0 && g->z.avail_out > 0 &&
 		    (!finish || state == ZSTATE_NEW_HDR);
 	if (state != ZSTATE_END)
@@ -131,9 +189,11 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 }
 
 void
-gzip_stream_seam(const struct gzip_stream *g, struct gzip_seam *seam)
+gzip_stream_seam(struct gzip_stream *g, struct gzip_seam *seam)
 {
 	*seam = g->p.seam;
+	if (g->p.part == GZIP_PIECE)
+		g->p.seam = (struct gzip_seam){ 0, 0 };
 }
 
 void
@@ -178,8 +238,8 @@ gzip_stream_new(enum gzip_part part, const struct gzip_seam *after)
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
-	/* a tail is raw deflate: its trailer is written here */
-	bits = part == GZIP_TAIL ? -GZIP_WINDOW : GZIP_WINDOW + 16;
+	/* pieces and tails are raw deflate: the parts make the member */
+	bits = part == GZIP_WHOLE ? GZIP_WINDOW + 16 : -GZIP_WINDOW;
 	if (deflateInit2(&g->z, 1, Z_DEFLATED, bits, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(g);
@@ -207,7 +267,7 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 
 	if (g->p.trailer_due)
 		return parts_trailer(&g->p, out);
-	if (finish && g->p.part == GZIP_HEAD)
+	if (finish && g->p.part == GZIP_PIECE)
 		flush = Z_FULL_FLUSH;
 	g->z.next_out = (Bytef *)out->data + out->len;
 	g->z.avail_out = (uInt)(out->max - out->len);
@@ -223,9 +283,11 @@ gzip_stream_out(struct gzip_stream *g, struct wbuf *out, int finish)
 }
 
 void
-gzip_stream_seam(const struct gzip_stream *g, struct gzip_seam *seam)
+gzip_stream_seam(struct gzip_stream *g, struct gzip_seam *seam)
 {
 	*seam = g->p.seam;
+	if (g->p.part == GZIP_PIECE)
+		g->p.seam = (struct gzip_seam){ 0, 0 };
 }
 
 void

@@ -8,13 +8,13 @@
  * buffers until it returns 1: the input is used up and, when finishing,
  * the gzip member is complete.
  *
- * A member may also be made in two parts, so that the first, the same for
- * every response of a snapshot, can be kept and sent again: GZIP_HEAD is
- * the header and deflate blocks flushed to a byte boundary with the
- * history dropped, none of them final; GZIP_TAIL the blocks after them,
- * the last one final, and the trailer over both parts' text, which
- * gzip_stream_seam() of the head gives it. One member, not two: every
- * gzip reader takes it.
+ * A member may also be made of parts, so that the ones the same from one
+ * response to the next can be kept and sent again: gzip_header, then
+ * GZIP_PIECEs, each deflate blocks of its own text flushed to a byte
+ * boundary with no history before or after and none of them final, then
+ * the GZIP_TAIL: the blocks after them, the last one final, and the
+ * trailer over all the parts' text, which the pieces' seams joined give
+ * it. One member, not many: every gzip reader takes it.
  */
 #ifndef GZIP_H
 #define GZIP_H
@@ -28,21 +28,34 @@ struct gzip_stream;
 
 enum gzip_part {
 	GZIP_WHOLE,
-	GZIP_HEAD,
+	GZIP_PIECE,
 	GZIP_TAIL,
 };
 
-/* Where a head ended: the CRC-32 of its text and its length mod 2^32. */
+/* What parts have coded: the CRC-32 of their text and its length mod 2^32. */
 struct gzip_seam {
 	uint32_t	 crc;
 	uint32_t	 len;
 };
 
-/* NULL when out of memory; after: the head's seam, for GZIP_TAIL only. */
+/* What a member of parts begins with (RFC 1952: no name, no time). */
+#define GZIP_HEADER_LEN	10
+extern const unsigned char gzip_header[GZIP_HEADER_LEN];
+
+/* The seam of a's text followed by b's, from the two alone. */
+void	gzip_seam_join(struct gzip_seam *a, const struct gzip_seam *b);
+
+/*
+ * NULL when out of memory; after: the seam of the parts before, for
+ * GZIP_TAIL only.
+ */
 struct gzip_stream	*gzip_stream_new(enum gzip_part,
 			    const struct gzip_seam *after);
-/* The text fed so far, with the seam it continued (a head's, when done). */
-void	gzip_stream_seam(const struct gzip_stream *, struct gzip_seam *);
+/*
+ * A piece's seam: of the text fed since the last call, which a stream of
+ * pieces may code one after the other (each ends on its full flush).
+ */
+void	gzip_stream_seam(struct gzip_stream *, struct gzip_seam *);
 void	gzip_stream_feed(struct gzip_stream *, const void *in, size_t len);
 /* 1: done with the input; 0: out is full, call again; -1: failed. */
 int	gzip_stream_out(struct gzip_stream *, struct wbuf *out, int finish);

@@ -824,6 +824,10 @@ const struct metric_family metric_families[FAM__COUNT] = {
 	    .name = "exporter_csv_errors_total", .type = MT_COUNTER,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_CSV_ERRORS,
 	    .help = "Stats rows skipped as malformed" },
+	[FAM_EXPORTER_CODED_PIECES_BYTES] = {
+	    .name = "exporter_coded_pieces_bytes", .type = MT_GAUGE,
+	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_CODED_PIECES,
+	    .help = "Memory the gzip and zstd pieces kept for the next bodies take" },
 	[FAM_EXPORTER_DENIED_CONNECTIONS_TOTAL] = {
 	    .name = "exporter_denied_connections_total", .type = MT_COUNTER,
 	    .scope = SCOPE_EXPORTER, .conv = CONV_AGENT, .src = AGENT_DENIED_CONNECTIONS,

@@ -199,8 +199,11 @@ def run(args):
             r["raw"] = raw
             curl_times(agent_url, 2)                       # warm up
             r["agent"], r["agent_bytes"] = curl_times(agent_url, iters)
+            r["rss_identity_kb"] = vmhwm_kb(agent.pid)
             r["agent_gz"], r["agent_gz_bytes"] = curl_times(
                 agent_url, iters, gzip=True)
+            r["pieces_kb"] = metric(
+                agent_url, "octavia_exporter_coded_pieces_bytes") / 1024
             r["samples"] = samples(agent_url)
             curl_times(promex_url, 1)
             r["promex"], r["promex_bytes"] = curl_times(promex_url, iters)
@@ -328,11 +331,14 @@ def report(rows, extra, costs):
                 cells.append(f"{'-':>18}")
         print(f"{r['members']:>8} | " + " | ".join(cells))
     print()
-    print(f"{'members':>8} | {'agent RSS':>10} | {'anon':>8} | {'CSV bytes':>10} | "
+    print(f"{'members':>8} | {'RSS identity':>12} | {'with gzip':>10} | "
+          f"{'pieces':>9} | {'anon':>8} | {'CSV bytes':>10} | "
           f"{'body':>11} | {'gzip body':>10} | {'promex body':>11} | "
           f"{'samples':>9} | {'per member':>10}")
     for r in rows:
-        print(f"{r['members']:>8} | {r['rss_kb'] / 1024:>7.1f} MB | "
+        print(f"{r['members']:>8} | {r['rss_identity_kb'] / 1024:>9.1f} MB | "
+              f"{r['rss_kb'] / 1024:>7.1f} MB | "
+              f"{r['pieces_kb'] / 1024:>6.1f} MB | "
               f"{r['anon_kb'] / 1024:>5.1f} MB | "
               f"{r['raw_bytes']:>10} | {r['agent_bytes']:>11} | "
               f"{r['agent_gz_bytes']:>10} | {r['promex_bytes']:>11} | "
@@ -353,8 +359,13 @@ def report(rows, extra, costs):
             checks.append((f"p50 <= 1.5x raw read at {r['members']}",
                            a <= 1.5 * raw))
         if r["members"] >= 10000:
-            checks.append((f"RSS <= 16 MB at {r['members']}",
-                           r["rss_kb"] <= 16 * 1024))
+            # gzip keeps the coded pieces for the next scrapes (README,
+            # HTTP): memory traded for CPU, bounded apart
+            checks.append((f"RSS <= 16 MB at {r['members']}, identity",
+                           r["rss_identity_kb"] <= 16 * 1024))
+            checks.append((f"RSS with gzip <= that + 2x the coded pieces "
+                           f"kept at {r['members']}", r["rss_kb"] <=
+                           16 * 1024 + 2 * r["pieces_kb"]))
         if r["members"] < 100:
             # linking OpenSSL (TLS listeners) added 1.7 MB of clean
             # library pages to RSS; the agent's own memory is the anon part

@@ -2,7 +2,9 @@
  * Snapshot to exposition: whatever an answer held, what the agent renders
  * of it in the text format and in OpenMetrics, for the scopes the input's
  * first byte picks, is a valid exposition (expfmt_check), and rendering
- * it in pieces of the size the second byte picks gives the same bytes.
+ * it in pieces of the size the second byte picks gives the same bytes, as
+ * does cutting it in pieces of as many rows as its low bits say (what the
+ * cache of coded pieces keeps), each within its bound.
  */
 #include <math.h>
 
@@ -27,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wbuf		 whole, pieces, piece;
 	char			*buf, why[512], mem[EXPO_ROOM_MIN + 4096];
 	unsigned		 scopes;
-	size_t			 want;
+	size_t			 want, rows;
 	int			 fmt;
 
 	if (size < 2)
@@ -66,6 +68,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (done)
 				break;
 			FUZZ_ASSERT(piece.len > 0);
+		}
+		FUZZ_ASSERT(pieces.len == whole.len && (whole.len == 0 ||
+		    memcmp(pieces.data, whole.data, whole.len) == 0));
+		/* cut by rows, the whole too */
+		rows = (size_t)(data[1] & 15) + 1;
+		wbuf_reset(&pieces);
+		expo_cursor_init(&cur, a.haproxy_up ? &s : NULL, &a, scopes,
+		    fmt);
+		for (;;) {
+			int done;
+
+			wbuf_init(&piece, EXPO_PIECE_MAX(rows));
+			done = expo_render_piece(&cur, &piece, rows);
+			FUZZ_ASSERT(done >= 0 &&
+			    piece.len <= EXPO_PIECE_MAX(rows) - EXPO_ROOM_MIN);
+			wbuf_add(&pieces, piece.data, piece.len);
+			wbuf_free(&piece);
+			if (done)
+				break;
 		}
 		FUZZ_ASSERT(pieces.len == whole.len && (whole.len == 0 ||
 		    memcmp(pieces.data, whole.data, whole.len) == 0));

@@ -884,7 +884,8 @@ def coded_once_per_snapshot():
     first tees its coded head, the snapshot keeps it (min-scrape-interval
     > 0) and the next ones send it and code only the agent's own families
     after it. gzip stays one member (zlib finds nothing after it), zstd is
-    two frames (the first alone is the head); every body decodes to what
+    frames (the head's alone decode to the HAProxy families); every body
+    decodes to what
     identity serves, in text and OpenMetrics, chunked and HTTP/1.0 with a
     length; a head is per coding, format and scope; once the snapshot is
     too old to serve, the next read codes its own."""
@@ -938,8 +939,11 @@ def coded_once_per_snapshot():
             n = int(re.findall(rf"{enc} head of {name} kept by the "
                                r"snapshot, (\d+) bytes", log)[-1])
             assert pair[0][2][:n] == pair[1][2][:n]
-        head = subprocess.run(["/usr/bin/python3", "-c", ZSTD_DECODE, "0"],
-                              input=bodies["zstd", "text"][1][2],
+        # the kept head alone: zstd frames of the HAProxy families
+        n = int(re.findall(r"zstd head of text kept by the snapshot, "
+                           r"(\d+) bytes", log)[-1])
+        head = subprocess.run(["/usr/bin/python3", "-c", ZSTD_DECODE],
+                              input=bodies["zstd", "text"][1][2][:n],
                               capture_output=True, check=True).stdout
         assert haproxy_part(head.decode()) == want["text"]
         assert b"octavia_exporter" not in head
@@ -958,6 +962,85 @@ def coded_once_per_snapshot():
             "octavia_exporter_socket_queries_total"].value() == q
         print(f"  {kept} responses sent a head another coded; zstd head "
               f"{len(head):,} bytes of text")
+    finally:
+        a.stop()
+
+
+@test
+def pieces_coded_once_across_snapshots():
+    """A piece of the HAProxy families whose text did not change since an
+    earlier body of the same coding is not coded again: the agent kept
+    its coding and sends it by reference. Each scrape a fresh snapshot
+    (min-scrape-interval 0): every gzip and zstd body, text and
+    OpenMetrics, decodes to the series identity serves, with every line
+    that two identity scrapes around it agree on (gzip one member, zstd a
+    frame per piece); the first body of a coding codes its pieces, and
+    the next ones find coded those that did not change: all of them for
+    the listeners, which nothing here changes (the members' and pools'
+    check timers tick every second; at 10,000 idle members most pieces
+    are found: tests/bench/cost.py)."""
+    import zlib
+    port = free_port_block(1)
+    conf = write_conf("pieces.conf", f"stats-socket {W.hap.sock}\n"
+                      f"min-scrape-interval 0\nlisten 127.0.0.1:{port}\n")
+    a = Agent(W.work, ["-f", conf], name="pieces")
+    url = f"http://127.0.0.1:{port}/metrics"
+    om = "application/openmetrics-text;version=1.0.0"
+
+    def series(lines):
+        return sorted(ln.rsplit(" ", 1)[0] for ln in lines
+                      if not ln.startswith("#"))
+
+    try:
+        a.wait_listening("127.0.0.1", port)
+        for _ in range(2):
+            for enc in ("gzip", "zstd"):
+                for fmt in ("text", "om"):
+                    hdr = {"Accept": om} if fmt == "om" else {}
+                    before = haproxy_part(http_get(url, headers=hdr)[2]
+                                          .decode())
+                    st, h, body = http_get(
+                        url, headers=dict(hdr, **{"Accept-Encoding": enc}))
+                    after = haproxy_part(http_get(url, headers=hdr)[2]
+                                         .decode())
+                    assert st == 200 and h["content-encoding"] == enc
+                    if enc == "gzip":
+                        d = zlib.decompressobj(wbits=31)
+                        text = d.decompress(body)
+                        assert d.eof and d.unused_data == b""
+                    else:
+                        text = subprocess.run(
+                            ["/usr/bin/python3", "-c", ZSTD_DECODE],
+                            input=body, capture_output=True,
+                            check=True).stdout
+                    got = haproxy_part(text.decode())
+                    assert series(got) == series(before), (enc, fmt)
+                    stable = set(before) & set(after)
+                    assert stable and stable <= set(got), \
+                        sorted(stable - set(got))[:5]
+                    if fmt == "om":
+                        check_openmetrics(text.decode())
+        # listeners alone, which nothing here changes: all found coded
+        for enc in ("gzip", "zstd"):
+            for _ in range(2):
+                st, h, body = http_get(url + "?scope=listener",
+                                       headers={"Accept-Encoding": enc})
+                assert st == 200 and h["content-encoding"] == enc
+        heads = re.findall(r"(gzip|zstd) head of (text|openmetrics): "
+                           r"(\d+) pieces, (\d+) of them coded before",
+                           a.log())
+        assert len(heads) == 12, heads
+        for enc, fmt, n, kept in heads[9::2]:
+            assert int(n) >= 1 and kept == n, heads[8:]
+        heads = heads[:8]
+        for i, (enc, fmt, n, kept) in enumerate(heads):
+            n, kept = int(n), int(kept)
+            assert n >= 3, heads
+            if i in (0, 2):             # the first of its coding
+                assert kept == 0, heads
+            assert kept <= n, heads
+        print("  pieces coded before: " + ", ".join(
+            f"{e} {f} {k}/{n}" for e, f, n, k in heads[4:]))
     finally:
         a.stop()
 

@@ -651,11 +651,14 @@ def clients_that_never_read_stay_within_the_output_budget():
             print(f"  scrape in {time.time() - t0:.2f} s, RSS {peak:.0f} "
                   f"MB (idle {base:.0f} MB)")
             time.sleep(0.5)
+        fams, _, _ = scrape(port, query="?scope=exporter")
+        pieces = fams["octavia_exporter_coded_pieces_bytes"].value() / 2**20
+        print(f"  coded pieces kept: {pieces:.1f} MB; "
+              f"{a.log().count('snapshot:')} snapshots")
         # the budget, a second snapshot (7 MB) and the connections; not
         # under ASan or valgrind, whose own memory RSS counts
         assert ARGS.sanitized or ARGS.valgrind or peak < base + 32 + 16, \
             (base, peak)
-        fams, _, _ = scrape(port, query="?scope=exporter")
         stalled = sum(smp.value for smp in fams[
             "octavia_exporter_rejected_connections_total"].samples
             if smp.labels["reason"] == "stalled_reader")

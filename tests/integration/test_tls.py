@@ -818,8 +818,9 @@ def handshake_limit_closes_the_oldest():
         assert "to admit another (handshake_limit)" in a.log()
         # the bound, from the configuration: said at start
         assert re.search(r"bounds: \d+ connections of about 15 KiB, 4 TLS "
-                         r"handshakes of 13 KiB, 32 MiB of output: \d+ MiB "
-                         r"at most beside the snapshots", a.log()), a.log()
+                         r"handshakes of 13 KiB, 32 MiB of output, 32 MiB "
+                         r"of coded pieces: \d+ MiB at most beside the "
+                         r"snapshots", a.log()), a.log()
         for m in stuck:
             m.sock.close()
     finally:

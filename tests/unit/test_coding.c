@@ -30,17 +30,14 @@ decode(enum coding c, const char *in, size_t len, char *out, size_t cap)
  * small buffers of 700: each coding round-trips the exposition, and an
  * empty one.
  */
-static size_t
-code_part(enum coding c, enum coder_part part, struct coder_seam *seam,
-    const char *text, size_t len, struct wbuf *all)
+static void
+code_with(struct coder *k, const char *text, size_t len, struct wbuf *all)
 {
-	struct coder	*k;
 	struct wbuf	 piece;
 	size_t		 off, n;
 	char		 mem[700];
 	int		 rc, finish;
 
-	assert_non_null(k = coder_new(c, part, seam));
 	for (off = 0; ; off += n) {
 		n = len - off < 5000 ? len - off : 5000;
 		finish = off + n == len;
@@ -54,7 +51,17 @@ code_part(enum coding c, enum coder_part part, struct coder_seam *seam,
 		if (finish)
 			break;
 	}
-	if (part == CODER_HEAD)
+}
+
+static size_t
+code_part(enum coding c, enum coder_part part, struct coder_seam *seam,
+    const char *text, size_t len, struct wbuf *all)
+{
+	struct coder	*k;
+
+	assert_non_null(k = coder_new(c, part, seam));
+	code_with(k, text, len, all);
+	if (part == CODER_PIECE)
 		coder_seam(k, seam);
 	coder_free(k);
 	return all->len;
@@ -67,47 +74,95 @@ code(enum coding c, const char *text, size_t len, struct wbuf *all)
 }
 
 /*
- * A body in two parts, the head coded once and kept, the tail after it:
- * gzip makes one member of them (fixture_gunzip refuses anything after
- * it), zstd two frames; either decodes to the whole text, wherever the
- * seam falls (nothing before it, nothing after), and a kept head goes
- * with any tail.
+ * A body of parts: the prefix, pieces coded each on its own, then the
+ * tail after them: gzip makes one member of them (fixture_gunzip refuses
+ * anything after it), zstd a frame each; either decodes to the whole
+ * text, wherever the cuts fall (nothing before one, nothing after, a piece
+ * of a byte). And a piece coded once goes anywhere: with the first piece
+ * twice, its bytes and its seam again, the body is its text twice.
  */
 static void
-test_head_and_tail(void **state)
+body_of_parts(enum coding c, const char *text, const size_t *cuts, size_t n,
+    size_t len, int shared)
+{
+	struct coder		*k = NULL;
+	const unsigned char	*prefix;
+	struct coder_seam	 seam = { 0, 0 }, twice = { 0, 0 }, ps, first;
+	struct wbuf		 all, dup, piece;
+	size_t			 i, from = 0, plen, first_len = 0;
+	char			*back = malloc(2 * len + 1), *want;
+
+	assert_non_null(back);
+	wbuf_init(&all, 1 << 26);
+	wbuf_init(&dup, 1 << 26);
+	plen = coder_prefix(c, &prefix);
+	wbuf_add(&all, prefix, plen);
+	wbuf_add(&dup, prefix, plen);
+	for (i = 0; i < n; i++) {
+		wbuf_init(&piece, 1 << 26);
+		memset(&ps, 0xa5, sizeof(ps));
+		if (shared) {
+			/* one stream, piece after piece, as the agent codes */
+			if (k == NULL)
+				assert_non_null(k = coder_new(c, CODER_PIECE,
+				    NULL));
+			code_with(k, text + from, cuts[i] - from, &piece);
+			coder_seam(k, &ps);
+		} else
+			code_part(c, CODER_PIECE, &ps, text + from,
+			    cuts[i] - from, &piece);
+		if (i == 0) {
+			first = ps;
+			first_len = piece.len;
+			wbuf_add(&dup, piece.data, piece.len);
+			coder_seam_join(c, &twice, &first);
+		}
+		wbuf_add(&all, piece.data, piece.len);
+		wbuf_add(&dup, piece.data, piece.len);
+		coder_seam_join(c, &seam, &ps);
+		coder_seam_join(c, &twice, &ps);
+		wbuf_free(&piece);
+		from = cuts[i];
+	}
+	coder_free(k);
+	code_part(c, CODER_TAIL, &seam, text + from, len - from, &all);
+	assert_int_equal(decode(c, all.data, all.len, back, 2 * len + 1), len);
+	assert_memory_equal(back, text, len);
+	if (n > 0) {
+		code_part(c, CODER_TAIL, &twice, text + from, len - from, &dup);
+		assert_int_equal(decode(c, dup.data, dup.len, back,
+		    2 * len + 1), len + cuts[0]);
+		want = back + cuts[0];
+		assert_memory_equal(back, text, cuts[0]);
+		assert_memory_equal(want, text, len);
+		assert_true(first_len > 0);
+	}
+	wbuf_free(&dup);
+	wbuf_free(&all);
+	free(back);
+}
+
+static void
+test_pieces_and_tail(void **state)
 {
 	static const enum coding codings[] = { CODING_GZIP, CODING_ZSTD };
-	struct coder_seam	 seam;
-	struct wbuf		 head, all;
-	size_t			 len, i, j, cut, whole;
-	char			*text = fixture_load("promex.txt", &len);
-	char			*back = malloc(len + 1);
-	const size_t		 cuts[] = { 0, 1, 4999, len / 3, len - 1, len };
+	size_t		 len, i, j, whole;
+	char		*text = fixture_load("promex.txt", &len);
+	struct wbuf	 all;
+	const size_t	 cuts[][4] = {
+		{ 0 }, { len }, { 1, 4999 }, { len / 3, 2 * len / 3, len - 1 },
+		{ 0, 0, 70000, len }, { 4999, 5000, 5001, 5002 },
+	};
+	const size_t	 ncuts[] = { 1, 1, 2, 3, 4, 4 };
 
 	(void)state;
 	for (i = 0; i < 2; i++) {
-		for (j = 0; j < sizeof(cuts) / sizeof(cuts[0]); j++) {
-			cut = cuts[j];
-			wbuf_init(&head, 1 << 26);
-			memset(&seam, 0xa5, sizeof(seam));
-			code_part(codings[i], CODER_HEAD, &seam, text, cut,
-			    &head);
-			wbuf_init(&all, 1 << 26);
-			wbuf_add(&all, head.data, head.len);
-			code_part(codings[i], CODER_TAIL, &seam, text + cut,
-			    len - cut, &all);
-			assert_int_equal(decode(codings[i], all.data, all.len,
-			    back, len + 1), len);
-			assert_memory_equal(back, text, len);
-			/* the same head again, with a tail of nothing */
-			wbuf_reset(&all);
-			wbuf_add(&all, head.data, head.len);
-			code_part(codings[i], CODER_TAIL, &seam, "", 0, &all);
-			assert_int_equal(decode(codings[i], all.data, all.len,
-			    back, len + 1), cut);
-			assert_memory_equal(back, text, cut);
-			wbuf_free(&all);
-			wbuf_free(&head);
+		body_of_parts(codings[i], text, NULL, 0, len, 0);
+		for (j = 0; j < sizeof(ncuts) / sizeof(ncuts[0]); j++) {
+			body_of_parts(codings[i], text, cuts[j], ncuts[j], len,
+			    0);
+			body_of_parts(codings[i], text, cuts[j], ncuts[j], len,
+			    1);
 		}
 		wbuf_init(&all, 1 << 26);
 		whole = code(codings[i], text, len, &all);
@@ -115,7 +170,6 @@ test_head_and_tail(void **state)
 		printf("  %s: whole %zu bytes\n", coding_names[codings[i]],
 		    whole);
 	}
-	free(back);
 	free(text);
 }
 
@@ -188,7 +242,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trips),
-		cmocka_unit_test(test_head_and_tail),
+		cmocka_unit_test(test_pieces_and_tail),
 		cmocka_unit_test(test_zstd_cost_bounds_its_memory),
 	};
 

@@ -719,6 +719,180 @@ test_ranges_join(void **state)
 	free(buf);
 }
 
+/* The pieces of an exposition, cut every rows rows; *n of them. */
+static char **
+cut_pieces(const struct snapshot *s, const struct expo_agent *a, int fmt,
+    size_t rows, size_t *n)
+{
+	struct expo_cursor	 cur;
+	struct wbuf		 piece;
+	char			**v = NULL;
+	int			 done;
+
+	*n = 0;
+	expo_cursor_init(&cur, s, a, EXPO_SCOPES_ALL, fmt);
+	expo_cursor_range(&cur, 0, FAM_SNAPSHOT__COUNT);
+	do {
+		wbuf_init(&piece, EXPO_PIECE_MAX(rows));
+		assert_int_equal(wbuf_reserve(&piece, EXPO_PIECE_MAX(rows)), 0);
+		done = expo_render_piece(&cur, &piece, rows);
+		assert_true(done >= 0);
+		assert_true(piece.len <= EXPO_PIECE_MAX(rows));
+		wbuf_putc(&piece, '\0');
+		v = realloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = piece.data;
+	} while (!done);
+	return v;
+}
+
+static void
+free_pieces(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+/* The samples in a piece, every line of it whole. */
+static size_t
+piece_samples(const char *piece)
+{
+	const char	*line, *nl;
+	size_t		 samples = 0;
+
+	for (line = piece; *line != '\0'; line = nl + 1) {
+		assert_non_null(nl = strchr(line, '\n'));
+		samples += line[0] != '#';
+	}
+	return samples;
+}
+
+/*
+ * Pieces make the HAProxy families whole, each of whole lines and at most
+ * rows rows (times a status family's states), whatever rows is; and a
+ * value changed in one row changes only the pieces of that row: the cuts
+ * do not move with the values, so what did not change has the same text.
+ */
+static void
+test_pieces_cut_by_rows(void **state)
+{
+	struct snapshot		 s, t;
+	struct expo_agent	 a = agent_figures();
+	struct expo_cursor	 cur;
+	struct wbuf		 whole;
+	const size_t		 rowses[] = { 1, 2, 3, EXPO_PIECE_ROWS };
+	size_t			 len, i, j, n, m, differ, f, k, col_fams;
+	char			*buf = fixture_load("info-stat.txt", &len);
+	char			**v, **w, *joined, *copy;
+	struct snap_rows	*rs;
+	int			 fmt, col = -1;
+
+	(void)state;
+	snapshot_init(&t, &lim);
+	copy = malloc(len);
+	memcpy(copy, buf, len);
+	assert_int_equal(snapshot_parse(&t, copy, len), 0);
+	free(copy);
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	rs = &t.rows[SCOPE_MEMBER];
+	assert_true(rs->n >= 4);
+	/* a member counter the snapshot has: its second member's, changed */
+	for (f = 0; f < FAM_SNAPSHOT__COUNT && col < 0; f++)
+		if (metric_families[f].scope == SCOPE_MEMBER &&
+		    metric_families[f].conv == CONV_INT &&
+		    snapshot_has_col(&t, metric_families[f].src) &&
+		    snap_row_has(&rs->row[1], metric_families[f].src))
+			col = metric_families[f].src;
+	assert_true(col >= 0);
+	rs->row[1].v[col] += 12345;
+	for (col_fams = 0, f = 0; f < FAM_SNAPSHOT__COUNT; f++)
+		col_fams += metric_families[f].scope == SCOPE_MEMBER &&
+		    metric_families[f].src == col;
+	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++)
+		for (i = 0; i < sizeof(rowses) / sizeof(rowses[0]); i++) {
+			wbuf_init(&whole, 1 << 26);
+			expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+			expo_cursor_range(&cur, 0, FAM_SNAPSHOT__COUNT);
+			while (!expo_render_some(&cur, &whole, 1 << 20))
+				;
+			wbuf_putc(&whole, '\0');
+			v = cut_pieces(&s, &a, fmt, rowses[i], &n);
+			joined = calloc(1, whole.len);
+			for (j = 0; j < n; j++) {
+				strcat(joined, v[j]);
+				k = piece_samples(v[j]);
+				assert_true(k <= rowses[i] * 6);
+			}
+			assert_string_equal(joined, whole.data);
+			/* the snapshot with one value changed */
+			w = cut_pieces(&t, &a, fmt, rowses[i], &m);
+			assert_int_equal(n, m);
+			for (differ = 0, j = 0; j < n; j++) {
+				if (strcmp(v[j], w[j]) == 0)
+					continue;
+				differ++;
+				assert_non_null(memmem(w[j], strlen(w[j]),
+				    rs->row[1].labels, rs->row[1].labels_len));
+			}
+			assert_true(differ >= 1 && differ <= col_fams);
+			if (rowses[i] == 1)
+				assert_true(n > 3 * FAM_HAPROXY__COUNT);
+			free_pieces(v, n);
+			free_pieces(w, m);
+			free(joined);
+			wbuf_free(&whole);
+		}
+	snapshot_free(&s);
+	snapshot_free(&t);
+	free(buf);
+}
+
+/*
+ * A load balancer with listeners alone (as a PROMETHEUS listener's own
+ * HAProxy): families of pools and members have their columns and no
+ * rows, and a run of no rows still moves the cut on.
+ */
+static void
+test_pieces_of_no_rows(void **state)
+{
+	struct snapshot		 s;
+	struct expo_agent	 a = agent_figures();
+	struct expo_cursor	 cur;
+	struct wbuf		 whole, all, piece;
+	size_t			 rows;
+	int			 done, fmt;
+
+	(void)state;
+	parse_text(&s, "Name: HAProxy\nVersion: 2.6.12\nMaxconn: 4000\n\n",
+	    "# pxname,svname,scur,slim,status,rtime_max,hrsp_2xx,req_tot,"
+	    "mode,lastsess,type,\n"
+	    L ",FRONTEND,3,,OPEN,,7,9,http,,0,\n"
+	    "\n");
+	assert_int_equal(s.rows[SCOPE_MEMBER].n, 0);
+	for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++)
+		for (rows = 1; rows <= EXPO_PIECE_ROWS; rows *= 16) {
+			wbuf_init(&whole, 1 << 26);
+			expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+			while (!expo_render_some(&cur, &whole, 1 << 20))
+				;
+			wbuf_init(&all, 1 << 26);
+			expo_cursor_init(&cur, &s, &a, EXPO_SCOPES_ALL, fmt);
+			do {
+				wbuf_init(&piece, EXPO_PIECE_MAX(rows));
+				done = expo_render_piece(&cur, &piece, rows);
+				assert_true(done >= 0);
+				wbuf_add(&all, piece.data, piece.len);
+				wbuf_free(&piece);
+			} while (!done);
+			assert_int_equal(all.len, whole.len);
+			assert_memory_equal(all.data, whole.data, whole.len);
+			wbuf_free(&all);
+			wbuf_free(&whole);
+		}
+	snapshot_free(&s);
+}
+
 int
 main(void)
 {
@@ -734,6 +908,8 @@ main(void)
 		cmocka_unit_test(test_negative_counter),
 		cmocka_unit_test(test_pieces_equal_whole),
 		cmocka_unit_test(test_ranges_join),
+		cmocka_unit_test(test_pieces_cut_by_rows),
+		cmocka_unit_test(test_pieces_of_no_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "fixture.h"
 #include "gzip.h"
@@ -56,6 +57,46 @@ test_whole_and_empty(void **state)
 }
 
 /* What a stream holds is most of a response's cost: 100s of KiB. */
+/*
+ * Two texts' CRCs joined without their text are the CRC of both (zlib's
+ * crc32 as the reference), for lengths around every power of two a piece
+ * may have, and a seam's length adds up mod 2^32 as gzip's ISIZE does.
+ */
+static void
+test_seams_join(void **state)
+{
+	static unsigned char	 text[(1 << 20) + 3];
+	struct gzip_seam	 a, b;
+	size_t			 i, cut, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = (unsigned char)(i * 2654435761u >> 13);
+	for (k = 0; k <= 20; k++)
+		for (i = 0; i < 3; i++) {
+			cut = ((size_t)1 << k) - 1 + i;
+			a.crc = (uint32_t)crc32(0, text, 1000);
+			a.len = 1000;
+			b.crc = (uint32_t)crc32(0, text + 1000, (uInt)cut);
+			b.len = (uint32_t)cut;
+			gzip_seam_join(&a, &b);
+			assert_int_equal(a.crc, (uint32_t)crc32(0, text,
+			    (uInt)(1000 + cut)));
+			assert_int_equal(a.len, 1000 + cut);
+		}
+	/* nothing joined to nothing, and to something */
+	a.crc = a.len = b.crc = b.len = 0;
+	gzip_seam_join(&a, &b);
+	assert_int_equal(a.crc, 0);
+	b.crc = (uint32_t)crc32(0, text, 7);
+	b.len = 7;
+	gzip_seam_join(&a, &b);
+	assert_int_equal(a.crc, b.crc);
+	a.len = UINT32_MAX;
+	gzip_seam_join(&a, &b);
+	assert_int_equal(a.len, 6);
+}
+
 static void
 test_cost(void **state)
 {
@@ -71,6 +112,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_whole_and_empty),
+		cmocka_unit_test(test_seams_join),
 		cmocka_unit_test(test_cost),
 	};
 
