@@ -385,6 +385,25 @@ render_lb_op_status(struct expo_cursor *c, const struct metric_family *fam,
 	return 1;
 }
 
+/*
+ * Where a run of rows (an HTTP code, an extra column) stopped: 0, more
+ * rows to come (a piece's are out); RUN_NEXT, on to the next run; in a
+ * piece, which a run ends, the next run's start, and 1 after the last.
+ */
+#define RUN_NEXT	2
+
+static size_t
+run_end(struct expo_cursor *c, const struct snap_rows *rs, unsigned runs)
+{
+	if (c->row < rs->n)
+		return 0;
+	if (!c->piece)
+		return RUN_NEXT;
+	c->sub++;
+	c->row = 0;
+	return c->sub >= runs;
+}
+
 /* HTTP responses by class: hrsp_1xx..hrsp_other as the label code. */
 static int
 render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
@@ -410,13 +429,8 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 			    code_tails[c->sub]);
 			group_end(out, put_value(p, r, col, CONV_INT));
 		}
-		if (c->row < rs->n)
-			return 0;		/* a piece's rows are out */
-		if (c->piece) {			/* a piece ends with a code */
-			c->sub++;
-			c->row = 0;
-			return c->sub >= NCODES;
-		}
+		if ((end = run_end(c, rs, NCODES)) != RUN_NEXT)
+			return (int)end;
 	}
 	return 1;
 }
@@ -503,13 +517,8 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 			}
 			group_end(out, p);
 		}
-		if (c->row < rs->n)
-			return 0;		/* a piece's rows are out */
-		if (c->piece) {			/* a piece ends with a column */
-			c->sub++;
-			c->row = 0;
-			return c->sub >= n;
-		}
+		if ((last = run_end(c, rs, n)) != RUN_NEXT)
+			return (int)last;
 	}
 	return 1;
 }
@@ -857,6 +866,27 @@ expo_cursor_range(struct expo_cursor *c, unsigned first, unsigned end)
 	cursor_family(c, first);
 }
 
+/*
+ * The family the cursor renders next, past those of other scopes; NULL
+ * when the exposition has ended (OpenMetrics' "# EOF" written after its
+ * last family).
+ */
+static const struct metric_family *
+cursor_next(struct expo_cursor *c, struct wbuf *out)
+{
+	const struct metric_family	*fam;
+
+	for (; c->fam < c->end; cursor_family(c, c->fam + 1)) {
+		fam = &metric_families[c->fam];
+		if (c->scopes & (1u << fam->scope))
+			return fam;
+	}
+	if (c->format == EXPO_OPENMETRICS && c->end == FAM__COUNT)
+		wbuf_puts(out, "# EOF\n");
+	c->done = 1;
+	return NULL;
+}
+
 int
 expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
 {
@@ -864,16 +894,9 @@ expo_render_some(struct expo_cursor *c, struct wbuf *out, size_t want)
 	size_t				 stop = out->len + want;
 
 	while (!c->done && room(out, stop)) {
-		if (c->fam >= c->end) {
-			if (c->format == EXPO_OPENMETRICS &&
-			    c->end == FAM__COUNT)
-				wbuf_puts(out, "# EOF\n");
-			c->done = 1;
+		if ((fam = cursor_next(c, out)) == NULL)
 			break;
-		}
-		fam = &metric_families[c->fam];
-		if (!(c->scopes & (1u << fam->scope)) ||
-		    render_family(c, fam, out, stop))
+		if (render_family(c, fam, out, stop))
 			cursor_family(c, c->fam + 1);
 	}
 	return c->done;
@@ -912,18 +935,8 @@ expo_render_piece(struct expo_cursor *c, struct wbuf *out, size_t rows)
 
 	c->piece = 1;
 	while (!c->done && used < rows) {
-		if (c->fam >= c->end) {
-			if (c->format == EXPO_OPENMETRICS &&
-			    c->end == FAM__COUNT)
-				wbuf_puts(out, "# EOF\n");
-			c->done = 1;
+		if ((fam = cursor_next(c, out)) == NULL)
 			break;
-		}
-		fam = &metric_families[c->fam];
-		if (!(c->scopes & (1u << fam->scope))) {
-			cursor_family(c, c->fam + 1);
-			continue;
-		}
 		n = family_rows(c, fam, &runs);
 		sub = c->sub;
 		row = c->row;
