@@ -1025,14 +1025,20 @@ code_piece(struct http_conn *c, uint64_t key, const struct wbuf *text)
  * The next piece of the HAProxy families (expo_render_piece): its coding
  * from the cache when the same text was coded before, else coded now,
  * sent by reference either way. Returns 1 when they are all out, 0 when
- * more are to come, -1 on failure.
+ * more are to come, -1 on failure, PIECE_WAIT when the piece must be
+ * coded and the output budget has no room for a coder yet (the cursor is
+ * back where it was). A body whose pieces are all in the cache holds no
+ * coder at all: with zlib, 256 KiB of the budget a response.
  */
+#define PIECE_WAIT	2
+
 static int
 stream_piece(struct http_conn *c, struct evbuffer *out)
 {
 	struct agent		*a = c->l->agent;
 	struct wbuf		*text = &a->piece_text;
 	struct coded_piece	*cp;
+	struct expo_cursor	 before = c->cursor;
 	uint64_t		 key;
 	int			 done, rc;
 
@@ -1045,8 +1051,21 @@ stream_piece(struct http_conn *c, struct evbuffer *out)
 	key = hash64(text->data, text->len, a->pieces.seed);
 	if ((cp = pieces_find(a, c->coding, key, text->len)) != NULL)
 		c->pieces_kept++;
-	else if ((cp = code_piece(c, key, text)) == NULL)
-		return -1;
+	else {
+		if (c->coder == NULL) {
+			if (!stream_room(c, coding_cost(c->coding))) {
+				c->cursor = before;
+				return PIECE_WAIT;
+			}
+			if ((c->coder = coder_new(c->coding, CODER_PIECE,
+			    NULL)) == NULL)
+				return -1;
+			c->coder_cost = coding_cost(c->coding);
+			a->out_bytes += c->coder_cost;
+		}
+		if ((cp = code_piece(c, key, text)) == NULL)
+			return -1;
+	}
 	c->pieces++;
 	coder_seam_join(c->coding, &c->seam, &cp->seam);
 	if (c->teeing)
@@ -1090,7 +1109,8 @@ stream_more(struct http_conn *c)
 	int			 done = 0, rc;
 
 	while (!done) {
-		if (c->coding != CODING_IDENTITY && c->coder == NULL) {
+		if (c->coding != CODING_IDENTITY && c->coder == NULL &&
+		    c->part != CODER_PIECE) {
 			if (!stream_room(c, coding_cost(c->coding)))
 				return 0;
 			if ((c->coder = coder_new(c->coding, c->part,
@@ -1106,6 +1126,8 @@ stream_more(struct http_conn *c)
 		if (c->part == CODER_PIECE) {
 			if ((rc = stream_piece(c, out)) == -1)
 				return -1;
+			if (rc == PIECE_WAIT)
+				return 0;
 			if (rc == 1)
 				head_end(c);
 			continue;
