@@ -878,6 +878,17 @@ def haproxy_part(text):
          "# TYPE octavia_loadbalancer", "# EOF"))]
 
 
+def agent_serving_snapshots_for(name, life):
+    """An agent on a port of its own whose snapshots serve life seconds
+    (min-scrape-interval): the agent, its port and its /metrics URL."""
+    port = free_port_block(1)
+    conf = write_conf(f"{name}.conf", f"stats-socket {W.hap.sock}\n"
+                      f"min-scrape-interval {life}s\n"
+                      f"listen 127.0.0.1:{port}\n")
+    return (Agent(W.work, ["-f", conf], name=name), port,
+            f"http://127.0.0.1:{port}/metrics")
+
+
 @test
 def coded_once_per_snapshot():
     """The responses of one snapshot code its HAProxy families once: the
@@ -890,13 +901,8 @@ def coded_once_per_snapshot():
     length; a head is per coding, format and scope; once the snapshot is
     too old to serve, the next read codes its own."""
     import zlib
-    port = free_port_block(1)
     life = 20 if ARGS.valgrind else 6 if ARGS.sanitized else 3
-    conf = write_conf("heads.conf", f"stats-socket {W.hap.sock}\n"
-                      f"min-scrape-interval {life}s\n"
-                      f"listen 127.0.0.1:{port}\n")
-    a = Agent(W.work, ["-f", conf], name="heads")
-    url = f"http://127.0.0.1:{port}/metrics"
+    a, port, url = agent_serving_snapshots_for("heads", life)
     om = "application/openmetrics-text;version=1.0.0"
     try:
         a.wait_listening("127.0.0.1", port)
@@ -980,13 +986,8 @@ def pieces_coded_once_across_snapshots():
     tick every second; at 10,000 idle members most pieces are found:
     tests/bench/cost.py)."""
     import zlib
-    port = free_port_block(1)
     life = 6 if ARGS.valgrind else 3 if ARGS.sanitized else 2
-    conf = write_conf("pieces.conf", f"stats-socket {W.hap.sock}\n"
-                      f"min-scrape-interval {life}s\n"
-                      f"listen 127.0.0.1:{port}\n")
-    a = Agent(W.work, ["-f", conf], name="pieces")
-    url = f"http://127.0.0.1:{port}/metrics"
+    a, port, url = agent_serving_snapshots_for("pieces", life)
     om = "application/openmetrics-text;version=1.0.0"
 
     def queries(text):
