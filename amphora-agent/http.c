@@ -256,6 +256,36 @@ tee_add(struct http_conn *c, struct coded_piece *cp, size_t len)
 	h->pieces[h->npieces++] = cp;
 }
 
+static int	stream_room(struct http_conn *, size_t);
+
+/*
+ * The response's coder, if none yet, within the output budget: 1 when
+ * it has one, 0 when it must wait for room, -1 out of memory.
+ */
+static int
+coder_begin(struct http_conn *c, enum coder_part part)
+{
+	if (c->coder != NULL)
+		return 1;
+	if (!stream_room(c, coding_cost(c->coding)))
+		return 0;
+	if ((c->coder = coder_new(c->coding, part, &c->seam)) == NULL)
+		return -1;
+	c->coder_cost = coding_cost(c->coding);
+	c->l->agent->out_bytes += c->coder_cost;
+	return 1;
+}
+
+/* The coder goes, and its charge to the output budget with it. */
+static void
+coder_end(struct http_conn *c)
+{
+	coder_free(c->coder);
+	c->coder = NULL;
+	c->l->agent->out_bytes -= c->coder_cost;
+	c->coder_cost = 0;
+}
+
 static void
 stream_end(struct http_conn *c)
 {
@@ -267,13 +297,10 @@ stream_end(struct http_conn *c)
 	c->ref = NULL;
 	free(c->figures);
 	c->figures = NULL;
-	coder_free(c->coder);
-	c->coder = NULL;
+	coder_end(c);
 	if (c->held != NULL)	/* its pieces are credited as they are freed */
 		evbuffer_free(c->held);
 	c->held = NULL;
-	c->l->agent->out_bytes -= c->coder_cost;
-	c->coder_cost = 0;
 	memory_settle_soon(c->l->agent);
 }
 
@@ -1052,16 +1079,9 @@ stream_piece(struct http_conn *c, struct evbuffer *out)
 	if ((cp = pieces_find(a, c->coding, key, text->len)) != NULL)
 		c->pieces_kept++;
 	else {
-		if (c->coder == NULL) {
-			if (!stream_room(c, coding_cost(c->coding))) {
-				c->cursor = before;
-				return PIECE_WAIT;
-			}
-			if ((c->coder = coder_new(c->coding, CODER_PIECE,
-			    NULL)) == NULL)
-				return -1;
-			c->coder_cost = coding_cost(c->coding);
-			a->out_bytes += c->coder_cost;
+		if ((rc = coder_begin(c, CODER_PIECE)) != 1) {
+			c->cursor = before;
+			return rc == 0 ? PIECE_WAIT : -1;
 		}
 		if ((cp = code_piece(c, key, text)) == NULL)
 			return -1;
@@ -1087,10 +1107,7 @@ head_end(struct http_conn *c)
 	    c->pieces, c->pieces_kept);
 	tee_end(c, &c->seam);
 	pieces_sweep(a, c->coding);
-	coder_free(c->coder);
-	c->coder = NULL;
-	a->out_bytes -= c->coder_cost;
-	c->coder_cost = 0;
+	coder_end(c);
 	c->part = CODER_TAIL;
 	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
 }
@@ -1109,16 +1126,10 @@ stream_more(struct http_conn *c)
 	int			 done = 0, rc;
 
 	while (!done) {
-		if (c->coding != CODING_IDENTITY && c->coder == NULL &&
-		    c->part != CODER_PIECE) {
-			if (!stream_room(c, coding_cost(c->coding)))
-				return 0;
-			if ((c->coder = coder_new(c->coding, c->part,
-			    &c->seam)) == NULL)
-				return -1;
-			c->coder_cost = coding_cost(c->coding);
-			a->out_bytes += c->coder_cost;
-		}
+		/* pieces make theirs when one must be coded (stream_piece) */
+		if (c->coding != CODING_IDENTITY && c->part != CODER_PIECE &&
+		    (rc = coder_begin(c, c->part)) != 1)
+			return rc;
 		if (!stream_room(c, sizeof(*p) + CHUNK_HEAD + CHUNK_SIZE +
 		    CHUNK_TAIL))
 			return 0;
