@@ -153,6 +153,11 @@ struct coded_piece {
 
 /* "%zx\r\n" of a piece's length, right before its data. */
 #define PIECE_CHUNK_HEAD	18
+/*
+ * What one reference in an output buffer takes: libevent's smallest chain
+ * (1,024 bytes on 64-bit hosts) is malloc'd for each, whatever it holds.
+ */
+#define REF_COST		1024
 
 /*
  * The cache: pieces by key, within PIECE_CACHE_MAX bytes; a piece that no
@@ -209,6 +214,8 @@ struct snap_ref {
 	int			 heading;	/* a response codes one */
 	int			 ok;		/* snap may be served */
 	int			 haproxy_ok;	/* with a whole read of HAProxy */
+	struct agent		*charged;	/* pinned bytes, until freed */
+	size_t			 pinned;
 	struct snapshot		 snap;
 	struct timespec		 taken;		/* when the read ended */
 	double			 duration;	/* socket read, seconds */
@@ -357,6 +364,9 @@ struct agent {
 	size_t			 max_conns;	/* under RLIMIT_NOFILE */
 	size_t			 nhandshakes;	/* against HANDSHAKES_MAX */
 	size_t			 out_bytes;	/* against OUTPUT_BUDGET */
+	/* of out_bytes, what responses hold until they end, not output
+	 * that drains: their coders, the snapshots only they still hold */
+	size_t			 held_bytes;
 	size_t			 nstreams;	/* responses being sent */
 	TAILQ_HEAD(, http_conn)	 out_waiters;	/* for some of it, in turn */
 	struct event		*out_wake;	/* hands it to them */
@@ -422,6 +432,14 @@ void	hcerts_free(struct hcerts *);
  */
 void	snap_ref_hold(struct snap_ref *);
 void	snap_ref_drop(struct snap_ref *);
+/*
+ * The scraper lets r go (NULL allowed), and no new response will be
+ * served it. What responses still hold it is charged to a's output
+ * budget until the last lets go: a crowd of clients that never read,
+ * each response pinning a snapshot, presses on the budget like the
+ * output they leave unread, and is closed to make room.
+ */
+void	snap_ref_release(struct snap_ref *, struct agent *);
 const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 	    enum expo_format, const struct expo_agent *);
 /* The coded head kept for these, held for the caller; NULL: none. */
@@ -432,6 +450,8 @@ int	snap_ref_keep_head(struct snap_ref *, struct coded_head *);
 void	coded_head_drop(struct coded_head *);		/* NULL allowed */
 /* http.c: once no output is charged, memory goes back to the system. */
 void	memory_settle_soon(struct agent *);
+/* n bytes charged to the output budget are free again. */
+void	budget_credit(struct agent *, size_t n);
 /* The snapshot will serve no new response: its coded heads go. */
 void	snap_ref_stale(struct snap_ref *);
 

@@ -108,6 +108,8 @@ struct http_conn {
 	struct expo_cursor	 cursor;
 	struct coder		*coder;		/* gzip or zstd */
 	struct coded_head	*tee;		/* the head sent, to keep */
+	struct coded_head	*kept;		/* the head being sent, kept */
+	size_t			 kept_next;	/* its next piece */
 	struct coder_seam	 seam;		/* of the pieces so far */
 	enum coder_part		 part;		/* of the body it codes */
 	int			 teeing;
@@ -183,6 +185,15 @@ memory_settle_soon(struct agent *a)
 
 	if (a->quiet != NULL && a->out_bytes == 0)
 		evtimer_add(a->quiet, &tv);	/* from now: quiet since */
+}
+
+void
+budget_credit(struct agent *a, size_t n)
+{
+	a->out_bytes -= n;
+	if (a->out_wake != NULL && !TAILQ_EMPTY(&a->out_waiters))
+		event_active(a->out_wake, EV_TIMEOUT, 0);
+	memory_settle_soon(a);
 }
 
 /*
@@ -273,6 +284,7 @@ coder_begin(struct http_conn *c, enum coder_part part)
 		return -1;
 	c->coder_cost = coding_cost(c->coding);
 	c->l->agent->out_bytes += c->coder_cost;
+	c->l->agent->held_bytes += c->coder_cost;
 	return 1;
 }
 
@@ -283,6 +295,7 @@ coder_end(struct http_conn *c)
 	coder_free(c->coder);
 	c->coder = NULL;
 	c->l->agent->out_bytes -= c->coder_cost;
+	c->l->agent->held_bytes -= c->coder_cost;
 	c->coder_cost = 0;
 }
 
@@ -293,6 +306,8 @@ stream_end(struct http_conn *c)
 		c->l->agent->nstreams--;
 	c->streaming = 0;
 	tee_end(c, NULL);
+	coded_head_drop(c->kept);
+	c->kept = NULL;
 	snap_ref_drop(c->ref);
 	c->ref = NULL;
 	free(c->figures);
@@ -384,7 +399,9 @@ budget_evict_stalled(struct agent *a, struct http_conn *self)
 /*
  * Whether c may add n bytes to what all responses hold. If not, it waits
  * its turn, woken as others drain, after the most stalled client (if
- * any) is closed to make room.
+ * any) is closed to make room. When what is charged is all held until
+ * responses end (coders, old snapshots), no output will drain to wake
+ * anyone: c goes anyway, one at a time, and the responses still end.
  */
 static int
 budget_take(struct http_conn *c, size_t n)
@@ -392,8 +409,10 @@ budget_take(struct http_conn *c, size_t n)
 	struct agent	*a = c->l->agent;
 	struct timeval	 recheck = timeval_from_ms(OUTPUT_STALL_MS / 4);
 
+	if (a->out_bytes + n > OUTPUT_BUDGET)
+		budget_evict_stalled(a, c);
 	if (a->out_bytes + n <= OUTPUT_BUDGET ||
-	    (budget_evict_stalled(a, c) && a->out_bytes + n <= OUTPUT_BUDGET)) {
+	    a->out_bytes == a->held_bytes) {
 		budget_unwait(c);
 		return 1;
 	}
@@ -830,11 +849,8 @@ piece_drop(struct piece *p)
 {
 	struct agent	*a = p->agent;
 
-	a->out_bytes -= p->size;
+	budget_credit(a, p->size);
 	free(p);
-	if (!TAILQ_EMPTY(&a->out_waiters))
-		event_active(a->out_wake, EV_TIMEOUT, 0);
-	memory_settle_soon(a);
 }
 
 static void
@@ -997,12 +1013,21 @@ send_kept(struct http_conn *c, struct evbuffer *out, const char *data,
 static void
 coded_piece_sent(const void *data, size_t len, void *arg)
 {
+	struct coded_piece	*cp = arg;
+
 	(void)data;
 	(void)len;
-	coded_piece_drop(arg);
+	budget_credit(cp->agent, REF_COST);
+	coded_piece_drop(cp);
 }
 
-/* A coded piece, held for the output buffer, with its chunk framing. */
+/*
+ * A coded piece, held for the output buffer, with its chunk framing. The
+ * reference takes a chain of libevent's, charged to the output budget
+ * until it is sent: pieces from the cache cost nothing else, and a crowd
+ * of clients that never read, each queueing references, must still press
+ * on the budget.
+ */
 static int
 send_piece(struct http_conn *c, struct evbuffer *out, struct coded_piece *cp)
 {
@@ -1014,8 +1039,10 @@ send_piece(struct http_conn *c, struct evbuffer *out, struct coded_piece *cp)
 		len += (size_t)cp->head_len + 2;
 	}
 	cp->refs++;
+	cp->agent->out_bytes += REF_COST;
 	if (evbuffer_add_reference(out, start, len, coded_piece_sent,
 	    cp) == -1) {
+		budget_credit(cp->agent, REF_COST);
 		coded_piece_drop(cp);
 		return -1;
 	}
@@ -1097,6 +1124,13 @@ stream_piece(struct http_conn *c, struct evbuffer *out)
 
 /* The HAProxy families are out: the tail, the agent's own, follows. */
 static void
+tail_begin(struct http_conn *c)
+{
+	c->part = CODER_TAIL;
+	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+}
+
+static void
 head_end(struct http_conn *c)
 {
 	struct agent	*a = c->l->agent;
@@ -1108,8 +1142,26 @@ head_end(struct http_conn *c)
 	tee_end(c, &c->seam);
 	pieces_sweep(a, c->coding);
 	coder_end(c);
-	c->part = CODER_TAIL;
-	expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
+	tail_begin(c);
+}
+
+/*
+ * The next piece of a kept head, streamed like the pieces it was made of
+ * (within the response's share): 1 when they are all out, then the tail
+ * follows; 0 when more are to come, -1 on failure.
+ */
+static int
+send_kept_piece(struct http_conn *c, struct evbuffer *out)
+{
+	if (c->kept_next < c->kept->npieces &&
+	    send_piece(c, out, c->kept->pieces[c->kept_next++]) == -1)
+		return -1;
+	if (c->kept_next < c->kept->npieces)
+		return 0;
+	coded_head_drop(c->kept);
+	c->kept = NULL;
+	tail_begin(c);
+	return 1;
 }
 
 /*
@@ -1134,6 +1186,11 @@ stream_more(struct http_conn *c)
 		    CHUNK_TAIL))
 			return 0;
 		out = c->held != NULL ? c->held : bufferevent_get_output(c->bev);
+		if (c->part == CODER_PIECE && c->kept != NULL) {
+			if (send_kept_piece(c, out) == -1)
+				return -1;
+			continue;
+		}
 		if (c->part == CODER_PIECE) {
 			if ((rc = stream_piece(c, out)) == -1)
 				return -1;
@@ -1226,23 +1283,6 @@ send_rendered(struct http_conn *c, struct evbuffer *out)
 	return 0;
 }
 
-/* A kept head: the prefix, then each piece, held until it is sent. */
-static int
-send_head(struct http_conn *c, struct evbuffer *out,
-    const struct coded_head *h)
-{
-	const unsigned char	*prefix;
-	size_t			 plen, i;
-
-	if ((plen = coder_prefix(c->coding, &prefix)) > 0 &&
-	    send_kept(c, out, (const char *)prefix, plen, NULL, NULL) == -1)
-		return -1;
-	for (i = 0; i < h->npieces; i++)
-		if (send_piece(c, out, h->pieces[i]) == -1)
-			return -1;
-	return 0;
-}
-
 /*
  * A coded body of a snapshot comes in parts (coding.h): the head, its
  * HAProxy families, from the snapshot when a response sent it already,
@@ -1257,7 +1297,6 @@ send_coded_head(struct http_conn *c, struct evbuffer *out)
 	struct coded_head	*h;
 	const unsigned char	*prefix;
 	size_t			 plen;
-	int			 rc;
 
 	c->part = CODER_WHOLE;
 	if (c->ref == NULL)
@@ -1269,11 +1308,12 @@ send_coded_head(struct http_conn *c, struct evbuffer *out)
 		    c->format == EXPO_OPENMETRICS ? "openmetrics" : "text",
 		    h->len);
 		c->seam = h->seam;
-		c->part = CODER_TAIL;
-		expo_cursor_range(&c->cursor, FAM_SNAPSHOT__COUNT, ~0u);
-		rc = send_head(c, out, h);
-		coded_head_drop(h);
-		return rc;
+		c->part = CODER_PIECE;		/* no coder: all are coded */
+		c->kept = h;
+		c->kept_next = 0;
+		plen = coder_prefix(c->coding, &prefix);
+		return plen == 0 ? 0 : send_kept(c, out, (const char *)prefix,
+		    plen, NULL, NULL);
 	}
 	c->part = CODER_PIECE;
 	c->seam = (struct coder_seam){ 0, 0 };

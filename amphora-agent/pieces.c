@@ -58,10 +58,8 @@ coded_piece_drop(struct coded_piece *p)
 	if (p == NULL || --p->refs > 0)
 		return;
 	a = p->agent;
-	if (!p->cached) {
-		a->out_bytes -= p->len;
-		memory_settle_soon(a);
-	}
+	if (!p->cached)
+		budget_credit(a, p->len);
 	free(p);
 }
 

@@ -422,7 +422,7 @@ scrape_complete(struct scraper *s)
 		    sizeof(s->ipvs_reported));
 	}
 	s->busy = 0;
-	snap_ref_drop(s->cur);
+	snap_ref_release(s->cur, s->agent);
 	s->cur = r;
 	if (s->stale == NULL)
 		s->stale = evtimer_new(s->agent->base, scrape_stale, s);
@@ -496,10 +496,10 @@ scrape_start(struct scraper *s)
 	/*
 	 * Nobody is served the old snapshot once a query is under way: let
 	 * it go now, so two never sit in memory side by side for the
-	 * scraper's sake (streams still reading it keep their reference).
+	 * scraper's sake (streams still reading it keep their reference,
+	 * and its memory is charged to the output budget meanwhile).
 	 */
-	snap_ref_stale(s->cur);
-	snap_ref_drop(s->cur);
+	snap_ref_release(s->cur, s->agent);
 	s->cur = NULL;
 	if ((s->next = calloc(1, sizeof(*s->next))) == NULL) {
 		log_warn("snapshot");

@@ -27,7 +27,30 @@ snap_ref_drop(struct snap_ref *r)
 	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
 		free(r->cache[i].data);
 	snapshot_free(&r->snap);
+	if (r->charged != NULL) {
+		r->charged->held_bytes -= r->pinned;
+		budget_credit(r->charged, r->pinned);
+	}
 	free(r);
+}
+
+void
+snap_ref_release(struct snap_ref *r, struct agent *a)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	snap_ref_stale(r);
+	if (r->refs > 1 && r->charged == NULL) {
+		r->pinned = sizeof(*r) + snapshot_bytes(&r->snap);
+		for (i = 0; i < RENDER_CACHE_SLOTS; i++)
+			r->pinned += r->cache[i].len;
+		r->charged = a;
+		a->out_bytes += r->pinned;
+		a->held_bytes += r->pinned;
+	}
+	snap_ref_drop(r);
 }
 
 /*

@@ -268,6 +268,17 @@ snapshot_free(struct snapshot *s)
 	s->map = NULL;
 }
 
+size_t
+snapshot_bytes(const struct snapshot *s)
+{
+	size_t	 n = s->ext_cap * sizeof(*s->ext);
+	int	 i;
+
+	for (i = 0; i < SCOPE__COUNT; i++)
+		n += s->rows[i].cap * sizeof(*s->rows[i].row);
+	return n;
+}
+
 /*
  * A decimal integer filling the whole field, optionally negative. Values
  * are kept as 64-bit patterns: unsigned up to 2^64-1, negative down to

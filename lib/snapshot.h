@@ -279,6 +279,8 @@ struct snapshot {
 
 void	snapshot_init(struct snapshot *, const struct snapshot_limits *);
 void	snapshot_free(struct snapshot *);
+/* The bytes its rows and their extra counters take, as allocated. */
+size_t	snapshot_bytes(const struct snapshot *);
 
 /*
  * Parses the answer to "show info;show stat" as it arrives: both sections,

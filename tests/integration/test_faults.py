@@ -623,7 +623,10 @@ def clients_that_never_read_stay_within_the_output_budget():
     text and gzip state) until timeout-client-data: 300 of them on 10,000
     members took 372 MB. All responses in flight now share a 32 MiB
     budget; past it a response waits, and a client that has read nothing
-    for a second is closed to make room for one that reads."""
+    for a second is closed to make room for one that reads. Half of them
+    gzip: their pieces come from the cache, which the budget does not
+    count, but the snapshot each pins once the scraper has moved on is
+    charged to it (without that, none was closed and RSS went past)."""
     if ARGS.valgrind:       # the ASan builds run it
         raise Skip("300 streams of 90 MB take memcheck past any timeout")
     hap = BigHAProxy("noread")
@@ -635,13 +638,11 @@ def clients_that_never_read_stay_within_the_output_budget():
         a.wait_listening("127.0.0.1", port)
         assert up_big(port) == (1, 10_000)
         base = rss_mb(a.proc.p.pid)
-        # 300 identity bodies press on the budget (a gzip body whose
-        # pieces the cache holds takes almost none of it), and 100 gzip
-        for i in range(400):
+        for i in range(300):
             s = socket.socket()
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.connect(("127.0.0.1", port))
-            enc = b"Accept-Encoding: gzip\r\n" if i % 4 == 3 else b""
+            enc = b"Accept-Encoding: gzip\r\n" if i % 2 else b""
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + enc +
                       b"\r\n")
             held.append(s)
@@ -657,10 +658,12 @@ def clients_that_never_read_stay_within_the_output_budget():
         pieces = fams["octavia_exporter_coded_pieces_bytes"].value() / 2**20
         print(f"  coded pieces kept: {pieces:.1f} MB; "
               f"{a.log().count('snapshot:')} snapshots")
-        # the budget, a second snapshot (7 MB) and the connections; not
-        # under ASan or valgrind, whose own memory RSS counts
-        assert ARGS.sanitized or ARGS.valgrind or peak < base + 32 + 16, \
-            (base, peak)
+        # the budget (with the snapshots only responses hold), the one
+        # the scraper holds (7 MB), the connections and the cache of
+        # coded pieces; not under ASan or valgrind, whose own memory RSS
+        # counts
+        assert ARGS.sanitized or ARGS.valgrind or \
+            peak < base + 32 + 16 + pieces, (base, peak, pieces)
         stalled = sum(smp.value for smp in fams[
             "octavia_exporter_rejected_connections_total"].samples
             if smp.labels["reason"] == "stalled_reader")

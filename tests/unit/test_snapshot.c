@@ -512,6 +512,34 @@ test_refusals(void **state)
 }
 
 /* HAProxy 2.2 has PoolAlloc_MB and PoolUsed_MB; later ones _bytes. */
+/*
+ * What a snapshot says it takes is what its rows were given: at least a
+ * row's size for each one kept, within the limit it was parsed under,
+ * nothing once freed.
+ */
+static void
+test_bytes_of_rows(void **state)
+{
+	struct snapshot	 s;
+	size_t		 len, rows = 0;
+	char		*buf = fixture_load("info-stat.txt", &len);
+	int		 sc;
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	assert_int_equal(snapshot_bytes(&s), 0);
+	assert_int_equal(snapshot_parse(&s, buf, len), 0);
+	for (sc = 0; sc < SCOPE__COUNT; sc++)
+		rows += s.rows[sc].n;
+	assert_true(rows > 0);
+	assert_true(snapshot_bytes(&s) >= rows * sizeof(struct snap_row));
+	assert_true(snapshot_bytes(&s) >= s.total * sizeof(struct snap_row));
+	assert_true(snapshot_bytes(&s) <= 2 * lim.max_mem);
+	snapshot_free(&s);
+	assert_int_equal(snapshot_bytes(&s), 0);
+	free(buf);
+}
+
 static void
 test_pool_mib(void **state)
 {
@@ -819,6 +847,7 @@ main(void)
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_info_fields),
+		cmocka_unit_test(test_bytes_of_rows),
 		cmocka_unit_test(test_pool_mib),
 		cmocka_unit_test(test_refusal_is_not_an_answer),
 		cmocka_unit_test(test_names_with_nul_bytes),
