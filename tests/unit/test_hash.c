@@ -10,11 +10,14 @@
 
 static const uint64_t	 seed = 0x5eed5eed12345678ull;
 
-/* Every length from 0 to 100, and a bit flipped anywhere, changes it. */
+/*
+ * Every length from 0 to 200 (three blocks of the four lanes, every
+ * tail), and a bit flipped anywhere, changes it.
+ */
 static void
 test_every_bit_counts(void **state)
 {
-	unsigned char	 buf[100];
+	unsigned char	 buf[200];
 	uint64_t	 h, g;
 	size_t		 len, i, bit;
 
@@ -46,6 +49,36 @@ test_trailing_zeros(void **state)
 	(void)state;
 	for (i = 1; i < sizeof(z); i++)
 		assert_int_not_equal(hash64(z, i, seed), hash64(z, i + 1, seed));
+}
+
+/*
+ * The lanes are not interchangeable: the same 16 bytes in another lane,
+ * or two blocks swapped, make another hash.
+ */
+static void
+test_lanes_differ(void **state)
+{
+	unsigned char	 a[128], b[128];
+	size_t		 i, j;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++) {
+			if (i == j)
+				continue;
+			memset(a, 'x', sizeof(a));
+			memset(b, 'x', sizeof(b));
+			memcpy(a + 16 * i, "0123456789abcdef", 16);
+			memcpy(b + 16 * j, "0123456789abcdef", 16);
+			assert_int_not_equal(hash64(a, 64, seed),
+			    hash64(b, 64, seed));
+		}
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = (unsigned char)i;
+	memcpy(b, a + 64, 64);
+	memcpy(b + 64, a, 64);
+	assert_int_not_equal(hash64(a, sizeof(a), seed),
+	    hash64(b, sizeof(b), seed));
 }
 
 /* Another seed, another hash, for the same text. */
@@ -102,6 +135,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_bit_counts),
 		cmocka_unit_test(test_trailing_zeros),
+		cmocka_unit_test(test_lanes_differ),
 		cmocka_unit_test(test_seeded),
 		cmocka_unit_test(test_no_collision_among_near_texts),
 	};
