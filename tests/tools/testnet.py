@@ -7,9 +7,12 @@ import time
 
 
 def free_port_block(n):
-    """A base port with n free consecutive TCP ports on 127.0.0.1."""
+    """A base port with n free consecutive TCP ports on 127.0.0.1, below
+    Linux's ephemeral range (32768-60999): a port free now cannot be taken
+    as the local end of one of the many connections the tests make before
+    the server binds it."""
     for _ in range(200):
-        base = random.randrange(20000, 40000)
+        base = random.randrange(16000, 32000 - n)
         socks = []
         try:
             for p in range(base, base + n):
