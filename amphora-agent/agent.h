@@ -132,9 +132,9 @@ struct rendered {
 struct coded_piece {
 	struct coded_piece	*next;		/* in its cache slot */
 	struct agent		*agent;
-	uint64_t		 key;		/* hash64 of its text */
+	uint64_t		 key;		/* of its text (expo_piece_key) */
 	struct coder_seam	 seam;		/* gzip: its text's CRC */
-	uint32_t		 text_len;
+	uint32_t		 key_len;	/* of the text the key hashed */
 	uint32_t		 used;		/* the last head it went in */
 	int			 refs;
 	int			 cached;	/* else charged to out_bytes */
@@ -216,6 +216,7 @@ struct snap_ref {
 	int			 haproxy_ok;	/* with a whole read of HAProxy */
 	struct agent		*charged;	/* pinned bytes, until freed */
 	size_t			 pinned;
+	uint64_t		*ids;		/* its rows', for piece keys */
 	struct snapshot		 snap;
 	struct timespec		 taken;		/* when the read ended */
 	double			 duration;	/* socket read, seconds */
@@ -440,6 +441,8 @@ void	snap_ref_drop(struct snap_ref *);
  * output they leave unread, and is closed to make room.
  */
 void	snap_ref_release(struct snap_ref *, struct agent *);
+/* Its rows' labels hashed (expo_piece_ids), made at the first call. */
+const uint64_t *snap_ref_ids(struct snap_ref *, uint64_t seed);
 const struct rendered *snap_ref_rendered(struct snap_ref *, unsigned scopes,
 	    enum expo_format, const struct expo_agent *);
 /* The coded head kept for these, held for the caller; NULL: none. */
@@ -464,10 +467,10 @@ void	pieces_free(struct piece_cache *);
 /* A new body of coding c begins sending pieces. */
 void	pieces_head_begin(struct agent *, enum coding);
 struct coded_piece *pieces_find(struct agent *, enum coding, uint64_t key,
-	    size_t text_len);
+	    size_t key_len);
 /* NULL when out of memory. */
 struct coded_piece *pieces_add(struct agent *, enum coding, uint64_t key,
-	    size_t text_len, const struct coder_seam *, const void *data,
+	    size_t key_len, const struct coder_seam *, const void *data,
 	    size_t len);
 /* A body of coding c has sent its last piece: the unused ones go. */
 void	pieces_sweep(struct agent *, enum coding);

@@ -32,7 +32,6 @@
 #include "accesslog.h"
 #include "agent.h"
 #include "coding.h"
-#include "hash.h"
 #include "httpreq.h"
 #include "log.h"
 #include "metrics.h"
@@ -1051,7 +1050,8 @@ send_piece(struct http_conn *c, struct evbuffer *out, struct coded_piece *cp)
 
 /* Codes a piece's text, a piece of the cache's (or the caller's alone). */
 static struct coded_piece *
-code_piece(struct http_conn *c, uint64_t key, const struct wbuf *text)
+code_piece(struct http_conn *c, uint64_t key, size_t key_len,
+    const struct wbuf *text)
 {
 	struct agent		*a = c->l->agent;
 	struct wbuf		*code = &a->piece_code, view;
@@ -1071,18 +1071,21 @@ code_piece(struct http_conn *c, uint64_t key, const struct wbuf *text)
 	if (rc == -1)
 		return NULL;
 	coder_seam(c->coder, &seam);
-	return pieces_add(a, c->coding, key, text->len, &seam, code->data,
+	return pieces_add(a, c->coding, key, key_len, &seam, code->data,
 	    code->len);
 }
 
 /*
  * The next piece of the HAProxy families (expo_render_piece): its coding
- * from the cache when the same text was coded before, else coded now,
- * sent by reference either way. Returns 1 when they are all out, 0 when
- * more are to come, -1 on failure, PIECE_WAIT when the piece must be
- * coded and the output budget has no room for a coder yet (the cursor is
- * back where it was). A body whose pieces are all in the cache holds no
- * coder at all: with zlib, 256 KiB of the budget a response.
+ * from the cache when the same text was coded before, else rendered and
+ * coded now, sent by reference either way. The cache is asked by the
+ * piece's key (expo_piece_key), an eighth of the text to write and hash,
+ * so a piece coded before is not rendered again. Returns 1 when they are
+ * all out, 0 when more are to come, -1 on failure, PIECE_WAIT when the
+ * piece must be coded and the output budget has no room for a coder yet
+ * (the cursor is back where it was). A body whose pieces are all in the
+ * cache holds no coder at all: with zlib, 256 KiB of the budget a
+ * response.
  */
 #define PIECE_WAIT	2
 
@@ -1093,24 +1096,31 @@ stream_piece(struct http_conn *c, struct evbuffer *out)
 	struct wbuf		*text = &a->piece_text;
 	struct coded_piece	*cp;
 	struct expo_cursor	 before = c->cursor;
+	const uint64_t		*ids;
 	uint64_t		 key;
+	size_t			 key_len;
 	int			 done, rc;
 
-	wbuf_reset(text);
-	if ((done = expo_render_piece(&c->cursor, text,
-	    EXPO_PIECE_ROWS)) == -1)
+	if ((ids = snap_ref_ids(c->ref, a->pieces.seed)) == NULL)
 		return -1;
-	if (text->len == 0)
+	wbuf_reset(text);
+	if ((done = expo_piece_key(&c->cursor, text, EXPO_PIECE_ROWS, ids,
+	    a->pieces.seed, &key)) == -1)
+		return -1;
+	if ((key_len = text->len) == 0)		/* no line: no text */
 		return done;
-	key = hash64(text->data, text->len, a->pieces.seed);
-	if ((cp = pieces_find(a, c->coding, key, text->len)) != NULL)
+	if ((cp = pieces_find(a, c->coding, key, key_len)) != NULL)
 		c->pieces_kept++;
 	else {
 		if ((rc = coder_begin(c, CODER_PIECE)) != 1) {
 			c->cursor = before;
 			return rc == 0 ? PIECE_WAIT : -1;
 		}
-		if ((cp = code_piece(c, key, text)) == NULL)
+		/* the same walk again, writing the text this time */
+		c->cursor = before;
+		wbuf_reset(text);
+		if (expo_render_piece(&c->cursor, text, EXPO_PIECE_ROWS) !=
+		    done || (cp = code_piece(c, key, key_len, text)) == NULL)
 			return -1;
 	}
 	c->pieces++;

@@ -97,7 +97,7 @@ pieces_head_begin(struct agent *a, enum coding c)
 }
 
 struct coded_piece *
-pieces_find(struct agent *a, enum coding c, uint64_t key, size_t text_len)
+pieces_find(struct agent *a, enum coding c, uint64_t key, size_t key_len)
 {
 	struct piece_cache	*pc = &a->pieces;
 	struct coded_piece	*p;
@@ -106,7 +106,7 @@ pieces_find(struct agent *a, enum coding c, uint64_t key, size_t text_len)
 		return NULL;
 	for (p = *slot_of(pc, key); p != NULL; p = p->next)
 		if (p->key == key && p->coding == c &&
-		    p->text_len == text_len) {
+		    p->key_len == key_len) {
 			p->used = pc->heads[c];
 			p->refs++;
 			return p;
@@ -115,7 +115,7 @@ pieces_find(struct agent *a, enum coding c, uint64_t key, size_t text_len)
 }
 
 struct coded_piece *
-pieces_add(struct agent *a, enum coding c, uint64_t key, size_t text_len,
+pieces_add(struct agent *a, enum coding c, uint64_t key, size_t key_len,
     const struct coder_seam *seam, const void *data, size_t len)
 {
 	struct piece_cache	*pc = &a->pieces;
@@ -130,7 +130,7 @@ pieces_add(struct agent *a, enum coding c, uint64_t key, size_t text_len,
 	p->agent = a;
 	p->key = key;
 	p->seam = *seam;
-	p->text_len = (uint32_t)text_len;	/* a piece: under a MiB */
+	p->key_len = (uint32_t)key_len;	/* a piece: under a MiB */
 	p->used = pc->heads[c];
 	p->refs = 1;
 	p->coding = c;

@@ -27,6 +27,7 @@ snap_ref_drop(struct snap_ref *r)
 	for (i = 0; i < RENDER_CACHE_SLOTS; i++)
 		free(r->cache[i].data);
 	snapshot_free(&r->snap);
+	free(r->ids);
 	if (r->charged != NULL) {
 		r->charged->held_bytes -= r->pinned;
 		budget_credit(r->charged, r->pinned);
@@ -44,6 +45,9 @@ snap_ref_release(struct snap_ref *r, struct agent *a)
 	snap_ref_stale(r);
 	if (r->refs > 1 && r->charged == NULL) {
 		r->pinned = sizeof(*r) + snapshot_bytes(&r->snap);
+		if (r->ids != NULL)
+			r->pinned += expo_piece_ids_count(&r->snap) *
+			    sizeof(*r->ids);
 		for (i = 0; i < RENDER_CACHE_SLOTS; i++)
 			r->pinned += r->cache[i].len;
 		r->charged = a;
@@ -51,6 +55,20 @@ snap_ref_release(struct snap_ref *r, struct agent *a)
 		a->held_bytes += r->pinned;
 	}
 	snap_ref_drop(r);
+}
+
+const uint64_t *
+snap_ref_ids(struct snap_ref *r, uint64_t seed)
+{
+	size_t	 n;
+
+	if (r->ids == NULL) {
+		n = expo_piece_ids_count(&r->snap);
+		if ((r->ids = calloc(n ? n : 1, sizeof(*r->ids))) == NULL)
+			return NULL;
+		expo_piece_ids(&r->snap, seed, r->ids);
+	}
+	return r->ids;
 }
 
 /*

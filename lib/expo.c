@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "expo.h"
+#include "hash.h"
 #include "metrics.h"
 #include "opstatus.h"
 
@@ -189,6 +190,17 @@ put_escaped(char *p, const char *s, size_t max)
 	return p;
 }
 
+/* A series' name; in a key walk, its family's index. */
+static char *
+put_name(char *p, const struct expo_cursor *c)
+{
+	uint16_t	 fam = (uint16_t)c->fam;
+
+	if (c->keying)
+		return put(p, (const char *)&fam, sizeof(fam));
+	return put(p, c->name, c->name_len);
+}
+
 /*
  * The one prefix writer: "<name>{<labels><tail>", or "<name> " for a
  * family without labels; everything up to the value.
@@ -197,13 +209,33 @@ static char *
 put_series(char *p, const struct expo_cursor *c, const char *labels,
     size_t llen, const char *tail)
 {
-	p = put(p, c->name, c->name_len);
+	p = put_name(p, c);
 	if (llen == 0) {
 		*p++ = ' ';
 		return p;
 	}
 	*p++ = '{';
 	p = put(p, labels, llen);
+	return put(p, tail, strnlen(tail, TAIL_MAX));
+}
+
+/*
+ * Row i's series, of the family's scope. In a key walk its labels are
+ * their hash: what a piece's lines say, in a few bytes a line.
+ */
+static char *
+put_row_series(char *p, const struct expo_cursor *c, const struct snap_row *r,
+    const char *tail)
+{
+	enum scope	 sc = metric_families[c->fam].scope;
+	uint64_t	 id;
+
+	if (!c->keying)
+		return put_series(p, c, r->labels, r->labels_len, tail);
+	id = c->ids[sc][r - c->snap->rows[sc].row];
+	p = put_name(p, c);
+	*p++ = '{';
+	p = put(p, (const char *)&id, sizeof(id));
 	return put(p, tail, strnlen(tail, TAIL_MAX));
 }
 
@@ -259,6 +291,15 @@ family_header(struct expo_cursor *c, const struct metric_family *fam,
 {
 	size_t	 len = c->name_len;
 	char	*p = group_begin(out);
+
+	if (c->keying) {		/* what the header says: these two */
+		*p++ = '#';
+		p = put_name(p, c);
+		*p++ = (char)c->format;
+		group_end(out, p);
+		c->started = 1;
+		return;
+	}
 
 	/* OpenMetrics names a counter family without its _total suffix */
 	if (c->format == EXPO_OPENMETRICS && fam->type == MT_COUNTER)
@@ -349,8 +390,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		r = &rs->row[c->row];
 		cur = op ? r->op : r->state;
 		for (k = 0; k < nstates; k++) {
-			p = put_series(p, c, r->labels, r->labels_len,
-			    tails[states[k]]);
+			p = put_row_series(p, c, r, tails[states[k]]);
 			*p++ = cur == states[k] ? '1' : '0';
 			*p++ = '\n';
 		}
@@ -425,8 +465,7 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 				continue;
 			if ((p = lines_begin(c, fam, out, stop)) == NULL)
 				return 0;
-			p = put_series(p, c, r->labels, r->labels_len,
-			    code_tails[c->sub]);
+			p = put_row_series(p, c, r, code_tails[c->sub]);
 			group_end(out, put_value(p, r, col, CONV_INT));
 		}
 		if ((end = run_end(c, rs, NCODES)) != RUN_NEXT)
@@ -460,8 +499,7 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 			r = &rs->row[c->row];
 			if (!row_has_sample(c, fam, r, fam->src))
 				continue;
-			p = put_series(p, c, r->labels, r->labels_len,
-			    plain_tail);
+			p = put_row_series(p, c, r, plain_tail);
 			p = put_value(p, r, fam->src, fam->conv);
 		}
 		group_end(out, p);
@@ -510,8 +548,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 				e = snap_row_ext(c->snap, r);
 				if (e == NULL || !(e->have & bit))
 					continue;
-				p = put_series(p, c, r->labels, r->labels_len,
-				    tail);
+				p = put_row_series(p, c, r, tail);
 				p = put_u64(p, e->v[col]);
 				*p++ = '\n';
 			}
@@ -958,6 +995,52 @@ expo_render_piece(struct expo_cursor *c, struct wbuf *out, size_t rows)
 	c->piece = 0;
 	c->row_stop = SIZE_MAX;
 	return wbuf_failed(out) ? -1 : c->done;
+}
+
+int
+expo_piece_key(struct expo_cursor *c, struct wbuf *out, size_t rows,
+    const uint64_t *ids, uint64_t seed, uint64_t *key)
+{
+	size_t	 start = out->len;
+	int	 sc, rc;
+
+	for (sc = 0; sc < SCOPE__COUNT; sc++) {
+		c->ids[sc] = ids;
+		if (c->snap != NULL)
+			ids += c->snap->rows[sc].n;
+	}
+	c->keying = 1;
+	rc = expo_render_piece(c, out, rows);
+	c->keying = 0;
+	if (rc != -1)		/* nothing written: out may have no data */
+		*key = hash64(out->len > start ? out->data + start : "",
+		    out->len - start, seed);
+	return rc;
+}
+
+size_t
+expo_piece_ids_count(const struct snapshot *snap)
+{
+	size_t	 n = 0;
+	int	 sc;
+
+	for (sc = 0; sc < SCOPE__COUNT; sc++)
+		n += snap->rows[sc].n;
+	return n;
+}
+
+void
+expo_piece_ids(const struct snapshot *snap, uint64_t seed, uint64_t *ids)
+{
+	const struct snap_row	*r;
+	size_t			 i;
+	int			 sc;
+
+	for (sc = 0; sc < SCOPE__COUNT; sc++)
+		for (i = 0; i < snap->rows[sc].n; i++) {
+			r = &snap->rows[sc].row[i];
+			*ids++ = hash64(r->labels, r->labels_len, seed);
+		}
 }
 
 void

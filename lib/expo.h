@@ -145,6 +145,8 @@ struct expo_cursor {
 	int			 done;
 	unsigned		 end;		/* family to stop before */
 	int			 piece;		/* expo_render_piece's */
+	int			 keying;	/* expo_piece_key's */
+	const uint64_t		*ids[SCOPE__COUNT];	/* its rows' */
 	size_t			 name_len;
 	char			 name[96];	/* "octavia_<family>" */
 };
@@ -187,6 +189,24 @@ int	expo_render_some(struct expo_cursor *, struct wbuf *out, size_t want);
 #define EXPO_PIECE_MAX(rows) \
 	(((rows) * 7 + 1) * EXPO_LINE_MAX + EXPO_ROOM_MIN)
 int	expo_render_piece(struct expo_cursor *, struct wbuf *out, size_t rows);
+
+/*
+ * A piece's key, without its text: the piece expo_render_piece() would
+ * render next, written with each series' name as its family's index and
+ * its labels as their hash (ids), then hashed with seed: an eighth of
+ * the text, and two pieces with the same key have the same text (but
+ * for a collision of 64-bit keyed hashes). The cursor moves past the
+ * piece as expo_render_piece() would move it; out is scratch, with room
+ * for EXPO_PIECE_MAX(rows). Returns as expo_render_piece() does.
+ *
+ * ids: each row's labels hashed with seed, scope after scope in the
+ * snapshot's order (expo_piece_ids(), expo_piece_ids_count() of them),
+ * made once a snapshot.
+ */
+int	expo_piece_key(struct expo_cursor *, struct wbuf *out, size_t rows,
+	    const uint64_t *ids, uint64_t seed, uint64_t *key);
+size_t	expo_piece_ids_count(const struct snapshot *);
+void	expo_piece_ids(const struct snapshot *, uint64_t seed, uint64_t *ids);
 
 /* The whole exposition at once. Check wbuf_failed(out) afterwards. */
 void	expo_render(struct wbuf *out, const struct snapshot *snap,

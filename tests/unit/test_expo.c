@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "expo.h"
+#include "opstatus.h"
 #include "fixture.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -849,6 +850,212 @@ test_pieces_cut_by_rows(void **state)
 }
 
 /*
+ * Pieces of s as text (v) and as keys, walked side by side: the key walk
+ * moves the cursor as the render does, piece after piece, and writes an
+ * eighth of the text or less.
+ */
+static uint64_t *
+key_pieces(const struct snapshot *s, const struct expo_agent *a, int fmt,
+    size_t rows, char ***v, size_t *n)
+{
+	struct expo_cursor	 cur, kcur;
+	struct wbuf		 piece, scratch;
+	uint64_t		*keys = NULL, *ids;
+	size_t			 text = 0, compact = 0;
+	int			 done, kdone;
+
+	ids = calloc(expo_piece_ids_count(s) + 1, sizeof(*ids));
+	assert_non_null(ids);
+	expo_piece_ids(s, 7, ids);
+	*n = 0;
+	*v = NULL;
+	expo_cursor_init(&cur, s, a, EXPO_SCOPES_ALL, fmt);
+	expo_cursor_range(&cur, 0, FAM_SNAPSHOT__COUNT);
+	kcur = cur;
+	wbuf_init(&scratch, EXPO_PIECE_MAX(rows));
+	do {
+		wbuf_init(&piece, EXPO_PIECE_MAX(rows));
+		assert_int_equal(wbuf_reserve(&piece, EXPO_PIECE_MAX(rows)), 0);
+		done = expo_render_piece(&cur, &piece, rows);
+		assert_true(done >= 0);
+		wbuf_reset(&scratch);
+		assert_int_equal(wbuf_reserve(&scratch, EXPO_PIECE_MAX(rows)),
+		    0);
+		keys = realloc(keys, (*n + 1) * sizeof(*keys));
+		kdone = expo_piece_key(&kcur, &scratch, rows, ids, 7,
+		    &keys[*n]);
+		assert_int_equal(kdone, done);
+		assert_int_equal(kcur.fam, cur.fam);
+		assert_int_equal(kcur.sub, cur.sub);
+		assert_int_equal(kcur.row, cur.row);
+		assert_int_equal(kcur.started, cur.started);
+		assert_int_equal(kcur.done, cur.done);
+		text += piece.len;
+		compact += scratch.len;
+		wbuf_putc(&piece, '\0');
+		*v = realloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = piece.data;
+	} while (!done);
+	assert_true(compact * 8 <= text || text < 4096);
+	wbuf_free(&scratch);
+	free(ids);
+	return keys;
+}
+
+/* Changes one thing a line says, of the rows or the load balancer. */
+enum change {
+	CHANGE_NONE,
+	CHANGE_VALUE,		/* a member's counter */
+	CHANGE_EMPTY,		/* a member's counter, empty (NaN) */
+	CHANGE_NEGATIVE,	/* a pool's counter, below zero */
+	CHANGE_STATE,		/* a member's state */
+	CHANGE_OP,		/* a pool's operating status */
+	CHANGE_LABELS,		/* a member's labels, one byte */
+	CHANGE_HTTP,		/* a listener's mode */
+	CHANGE_INFO,		/* the load balancer's current connections */
+	CHANGE_CPU,		/* the amphora's CPU, a figure */
+	CHANGE_EXT,		/* an extra counter (TLS) */
+	CHANGE__COUNT
+};
+
+static int
+change(struct snapshot *t, struct expo_agent *a, enum change what)
+{
+	struct snap_row	*m = &t->rows[SCOPE_MEMBER].row[1];
+	struct snap_row	*p = &t->rows[SCOPE_POOL].row[0];
+	struct snap_ext	*e;
+	size_t		 i;
+
+	switch (what) {
+	case CHANGE_NONE:
+		return 0;
+	case CHANGE_VALUE:
+		m->v[COL_STOT] += 12345;
+		return 1;
+	case CHANGE_EMPTY:
+		m->have &= ~((uint64_t)1 << COL_STOT);
+		return 1;
+	case CHANGE_NEGATIVE:
+		p->v[COL_STOT] = (uint64_t)0 - 5;
+		p->neg |= (uint64_t)1 << COL_STOT;
+		return 1;
+	case CHANGE_STATE:
+		m->state = m->state == STATE_UP ? STATE_DOWN : STATE_UP;
+		return 1;
+	case CHANGE_OP:
+		p->op = p->op == OP_ONLINE ? OP_ERROR : OP_ONLINE;
+		return 1;
+	case CHANGE_LABELS:
+		m->labels[m->labels_len - 2] ^= 1;
+		return 1;
+	case CHANGE_HTTP:
+		t->rows[SCOPE_LISTENER].row[0].http ^= 1;
+		return 1;
+	case CHANGE_INFO:
+		t->info[INFO_CURRCONNS] += 3;
+		return 1;
+	case CHANGE_CPU:
+		a->cpu = 42.5;
+		return 1;
+	case CHANGE_EXT:
+		for (i = 0; i < t->next; i++) {
+			e = &t->ext[i];
+			if (e->have != 0) {
+				e->v[__builtin_ctz(e->have)] += 7;
+				return 1;
+			}
+		}
+		return 0;	/* no extra counters in the capture */
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A piece's key changes exactly when its text does, whatever a line says
+ * that changed: the keyed pieces of a snapshot with one thing changed
+ * differ from the first's where their texts differ, and only there.
+ */
+static void
+test_piece_keys(void **state)
+{
+	struct snapshot		 s, t;
+	struct expo_agent	 a = agent_figures(), b;
+	const size_t		 rowses[] = { 1, 3, EXPO_PIECE_ROWS };
+	size_t			 len, i, j, n, m, differ;
+	char			*buf = fixture_load("info-stat.txt", &len);
+	char			**v, **w, *copy;
+	uint64_t		*kv, *kw;
+	int			 fmt, what, changed;
+
+	(void)state;
+	snapshot_init(&s, &lim);
+	copy = malloc(len);
+	memcpy(copy, buf, len);
+	assert_int_equal(snapshot_parse(&s, copy, len), 0);
+	for (what = 0; what < CHANGE__COUNT; what++) {
+		memcpy(copy, buf, len);
+		snapshot_init(&t, &lim);
+		assert_int_equal(snapshot_parse(&t, copy, len), 0);
+		b = a;
+		changed = change(&t, &b, what);
+		for (fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++)
+			for (i = 0; i < sizeof(rowses) / sizeof(rowses[0]);
+			    i++) {
+				kv = key_pieces(&s, &a, fmt, rowses[i], &v,
+				    &n);
+				kw = key_pieces(&t, &b, fmt, rowses[i], &w,
+				    &m);
+				assert_int_equal(n, m);
+				for (differ = 0, j = 0; j < n; j++) {
+					if (strcmp(v[j], w[j]) != 0)
+						differ++;
+					if ((strcmp(v[j], w[j]) == 0) !=
+					    (kv[j] == kw[j]))
+						fail_msg("change %d, piece "
+						    "%zu of %zu rows: text "
+						    "and key disagree", what,
+						    j, rowses[i]);
+				}
+				/* a counter below zero is no OpenMetrics */
+				if (changed && !(what == CHANGE_NEGATIVE &&
+				    fmt == EXPO_OPENMETRICS && differ == 0))
+					assert_true(differ > 0);
+				if (!changed)
+					assert_int_equal(differ, 0);
+				free_pieces(v, n);
+				free_pieces(w, m);
+				free(kv);
+				free(kw);
+			}
+		snapshot_free(&t);
+	}
+	/*
+	 * One cache holds both formats: a key one has, the other has for
+	 * the same text only (a header says its format, so a piece alike in
+	 * both has two keys, which costs a coding, not a wrong body).
+	 */
+	for (i = 0; i < sizeof(rowses) / sizeof(rowses[0]); i++) {
+		kv = key_pieces(&s, &a, EXPO_TEXT, rowses[i], &v, &n);
+		kw = key_pieces(&s, &a, EXPO_OPENMETRICS, rowses[i], &w, &m);
+		assert_int_equal(n, m);
+		for (differ = 0, j = 0; j < n; j++) {
+			differ += strcmp(v[j], w[j]) != 0;
+			if (kv[j] == kw[j])
+				assert_string_equal(v[j], w[j]);
+		}
+		assert_true(differ > 0);
+		free_pieces(v, n);
+		free_pieces(w, m);
+		free(kv);
+		free(kw);
+	}
+	snapshot_free(&s);
+	free(copy);
+	free(buf);
+}
+
+/*
  * A load balancer with listeners alone (as a PROMETHEUS listener's own
  * HAProxy): families of pools and members have their columns and no
  * rows, and a run of no rows still moves the cut on.
@@ -910,6 +1117,7 @@ main(void)
 		cmocka_unit_test(test_ranges_join),
 		cmocka_unit_test(test_pieces_cut_by_rows),
 		cmocka_unit_test(test_pieces_of_no_rows),
+		cmocka_unit_test(test_piece_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
