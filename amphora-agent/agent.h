@@ -453,8 +453,15 @@ int	snap_ref_keep_head(struct snap_ref *, struct coded_head *);
 void	coded_head_drop(struct coded_head *);		/* NULL allowed */
 /* http.c: once no output is charged, memory goes back to the system. */
 void	memory_settle_soon(struct agent *);
-/* n bytes charged to the output budget are free again. */
+/*
+ * The output budget (http.c): n bytes charged to it, and free again; a
+ * hold is memory a response keeps until it ends (its coder, an old
+ * snapshot only responses pin), not output waiting for its reader.
+ */
+void	budget_charge(struct agent *, size_t n);
 void	budget_credit(struct agent *, size_t n);
+void	budget_hold(struct agent *, size_t n);
+void	budget_unhold(struct agent *, size_t n);
 /* The snapshot will serve no new response: its coded heads go. */
 void	snap_ref_stale(struct snap_ref *);
 

@@ -187,12 +187,32 @@ memory_settle_soon(struct agent *a)
 }
 
 void
+budget_charge(struct agent *a, size_t n)
+{
+	a->out_bytes += n;
+}
+
+void
 budget_credit(struct agent *a, size_t n)
 {
 	a->out_bytes -= n;
 	if (a->out_wake != NULL && !TAILQ_EMPTY(&a->out_waiters))
 		event_active(a->out_wake, EV_TIMEOUT, 0);
 	memory_settle_soon(a);
+}
+
+void
+budget_hold(struct agent *a, size_t n)
+{
+	budget_charge(a, n);
+	a->held_bytes += n;
+}
+
+void
+budget_unhold(struct agent *a, size_t n)
+{
+	a->held_bytes -= n;
+	budget_credit(a, n);
 }
 
 /*
@@ -282,8 +302,7 @@ coder_begin(struct http_conn *c, enum coder_part part)
 	if ((c->coder = coder_new(c->coding, part, &c->seam)) == NULL)
 		return -1;
 	c->coder_cost = coding_cost(c->coding);
-	c->l->agent->out_bytes += c->coder_cost;
-	c->l->agent->held_bytes += c->coder_cost;
+	budget_hold(c->l->agent, c->coder_cost);
 	return 1;
 }
 
@@ -293,8 +312,7 @@ coder_end(struct http_conn *c)
 {
 	coder_free(c->coder);
 	c->coder = NULL;
-	c->l->agent->out_bytes -= c->coder_cost;
-	c->l->agent->held_bytes -= c->coder_cost;
+	budget_unhold(c->l->agent, c->coder_cost);
 	c->coder_cost = 0;
 }
 
@@ -871,7 +889,7 @@ piece_new(struct agent *a, struct wbuf *payload, size_t max)
 		return NULL;
 	p->agent = a;
 	p->size = size;
-	a->out_bytes += size;
+	budget_charge(a, size);
 	wbuf_init_fixed(payload, p->buf + CHUNK_HEAD, max);
 	return p;
 }
@@ -1038,7 +1056,7 @@ send_piece(struct http_conn *c, struct evbuffer *out, struct coded_piece *cp)
 		len += (size_t)cp->head_len + 2;
 	}
 	cp->refs++;
-	cp->agent->out_bytes += REF_COST;
+	budget_charge(cp->agent, REF_COST);
 	if (evbuffer_add_reference(out, start, len, coded_piece_sent,
 	    cp) == -1) {
 		budget_credit(cp->agent, REF_COST);

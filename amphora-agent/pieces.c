@@ -70,7 +70,7 @@ uncache(struct piece_cache *pc, struct coded_piece *p)
 	pc->n--;
 	pc->bytes -= p->len;
 	p->cached = 0;
-	p->agent->out_bytes += p->len;
+	budget_charge(p->agent, p->len);
 	coded_piece_drop(p);
 }
 
@@ -143,7 +143,7 @@ pieces_add(struct agent *a, enum coding c, uint64_t key, size_t key_len,
 	memcpy(p->data + len, "\r\n", 2);
 	grow(pc);
 	if (pc->nslots == 0 || pc->bytes + len > PIECE_CACHE_MAX) {
-		a->out_bytes += len;	/* the caller's alone */
+		budget_charge(a, len);	/* the caller's alone */
 		return p;
 	}
 	p->cached = 1;

@@ -29,8 +29,7 @@ snap_ref_drop(struct snap_ref *r)
 	snapshot_free(&r->snap);
 	free(r->ids);
 	if (r->charged != NULL) {
-		r->charged->held_bytes -= r->pinned;
-		budget_credit(r->charged, r->pinned);
+		budget_unhold(r->charged, r->pinned);
 	}
 	free(r);
 }
@@ -51,8 +50,7 @@ snap_ref_release(struct snap_ref *r, struct agent *a)
 		for (i = 0; i < RENDER_CACHE_SLOTS; i++)
 			r->pinned += r->cache[i].len;
 		r->charged = a;
-		a->out_bytes += r->pinned;
-		a->held_bytes += r->pinned;
+		budget_hold(a, r->pinned);
 	}
 	snap_ref_drop(r);
 }
