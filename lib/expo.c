@@ -77,39 +77,49 @@ _Static_assert(OP__COUNT + 1 <= 7 && STATE__COUNT + 1 <= 7,
 _Static_assert((1 + OP__COUNT) * EXPO_LINE_MAX <= EXPO_ROOM_MIN,
     "a header and a member's operating status lines fit the reserve");
 
-/* What follows a row's labels: "} ", a state or a code. */
-static const char plain_tail[TAIL_MAX] = "} ";
-static const char state_tails[STATE__COUNT][TAIL_MAX] = {
-	[STATE_DOWN] = ",state=\"DOWN\"} ",
-	[STATE_UP] = ",state=\"UP\"} ",
-	[STATE_MAINT] = ",state=\"MAINT\"} ",
-	[STATE_DRAIN] = ",state=\"DRAIN\"} ",
-	[STATE_NOLB] = ",state=\"NOLB\"} ",
+/*
+ * What follows a row's labels: "} ", a state or a code, with its length
+ * (written on every line, not measured on every line).
+ */
+struct tail {
+	uint8_t		 len;
+	char		 text[TAIL_MAX];
 };
-static const char op_tails[OP__COUNT][TAIL_MAX] = {
-	[OP_ONLINE] = ",status=\"ONLINE\"} ",
-	[OP_DRAINING] = ",status=\"DRAINING\"} ",
-	[OP_DEGRADED] = ",status=\"DEGRADED\"} ",
-	[OP_ERROR] = ",status=\"ERROR\"} ",
-	[OP_NO_MONITOR] = ",status=\"NO_MONITOR\"} ",
-	[OP_OFFLINE] = ",status=\"OFFLINE\"} ",
+#define TAIL(s)	{ sizeof(s) - 1, s }
+
+static const struct tail plain_tail = TAIL("} ");
+static const struct tail state_tails[STATE__COUNT] = {
+	[STATE_DOWN] = TAIL(",state=\"DOWN\"} "),
+	[STATE_UP] = TAIL(",state=\"UP\"} "),
+	[STATE_MAINT] = TAIL(",state=\"MAINT\"} "),
+	[STATE_DRAIN] = TAIL(",state=\"DRAIN\"} "),
+	[STATE_NOLB] = TAIL(",state=\"NOLB\"} "),
 };
-static const char code_tails[][TAIL_MAX] = {
-	",code=\"1xx\"} ", ",code=\"2xx\"} ", ",code=\"3xx\"} ",
-	",code=\"4xx\"} ", ",code=\"5xx\"} ", ",code=\"other\"} ",
+static const struct tail op_tails[OP__COUNT] = {
+	[OP_ONLINE] = TAIL(",status=\"ONLINE\"} "),
+	[OP_DRAINING] = TAIL(",status=\"DRAINING\"} "),
+	[OP_DEGRADED] = TAIL(",status=\"DEGRADED\"} "),
+	[OP_ERROR] = TAIL(",status=\"ERROR\"} "),
+	[OP_NO_MONITOR] = TAIL(",status=\"NO_MONITOR\"} "),
+	[OP_OFFLINE] = TAIL(",status=\"OFFLINE\"} "),
+};
+static const struct tail code_tails[] = {
+	TAIL(",code=\"1xx\"} "), TAIL(",code=\"2xx\"} "),
+	TAIL(",code=\"3xx\"} "), TAIL(",code=\"4xx\"} "),
+	TAIL(",code=\"5xx\"} "), TAIL(",code=\"other\"} "),
 };
 #define NCODES	(sizeof(code_tails) / sizeof(code_tails[0]))
 /* The label of an extra counter in a family of several, by column. */
-static const char ext_tails[EXT__COUNT][TAIL_MAX] = {
-	[EXT_H2_HEADERS_RCVD] = ",type=\"headers\"} ",
-	[EXT_H2_DATA_RCVD] = ",type=\"data\"} ",
-	[EXT_H2_SETTINGS_RCVD] = ",type=\"settings\"} ",
-	[EXT_H2_RST_STREAM_RCVD] = ",type=\"rst_stream\"} ",
-	[EXT_H2_GOAWAY_RCVD] = ",type=\"goaway\"} ",
-	[EXT_H2_RST_STREAM_RESP] = ",type=\"rst_stream\"} ",
-	[EXT_H2_GOAWAY_RESP] = ",type=\"goaway\"} ",
-	[EXT_H2_CONN_PROTOCOL_ERRORS] = ",level=\"connection\"} ",
-	[EXT_H2_STRM_PROTOCOL_ERRORS] = ",level=\"stream\"} ",
+static const struct tail ext_tails[EXT__COUNT] = {
+	[EXT_H2_HEADERS_RCVD] = TAIL(",type=\"headers\"} "),
+	[EXT_H2_DATA_RCVD] = TAIL(",type=\"data\"} "),
+	[EXT_H2_SETTINGS_RCVD] = TAIL(",type=\"settings\"} "),
+	[EXT_H2_RST_STREAM_RCVD] = TAIL(",type=\"rst_stream\"} "),
+	[EXT_H2_GOAWAY_RCVD] = TAIL(",type=\"goaway\"} "),
+	[EXT_H2_RST_STREAM_RESP] = TAIL(",type=\"rst_stream\"} "),
+	[EXT_H2_GOAWAY_RESP] = TAIL(",type=\"goaway\"} "),
+	[EXT_H2_CONN_PROTOCOL_ERRORS] = TAIL(",level=\"connection\"} "),
+	[EXT_H2_STRM_PROTOCOL_ERRORS] = TAIL(",level=\"stream\"} "),
 };
 
 /* States each scope's status family lists, in HAProxy's order. */
@@ -207,7 +217,7 @@ put_name(char *p, const struct expo_cursor *c)
  */
 static char *
 put_series(char *p, const struct expo_cursor *c, const char *labels,
-    size_t llen, const char *tail)
+    size_t llen, const struct tail *tail)
 {
 	p = put_name(p, c);
 	if (llen == 0) {
@@ -216,7 +226,7 @@ put_series(char *p, const struct expo_cursor *c, const char *labels,
 	}
 	*p++ = '{';
 	p = put(p, labels, llen);
-	return put(p, tail, strnlen(tail, TAIL_MAX));
+	return put(p, tail->text, tail->len);
 }
 
 /*
@@ -224,19 +234,19 @@ put_series(char *p, const struct expo_cursor *c, const char *labels,
  * their hash: what a piece's lines say, in a few bytes a line.
  */
 static char *
-put_row_series(char *p, const struct expo_cursor *c, const struct snap_row *r,
-    const char *tail)
+put_row_series(char *p, const struct expo_cursor *c,
+    const struct metric_family *fam, const struct snap_row *r,
+    const struct tail *tail)
 {
-	enum scope	 sc = metric_families[c->fam].scope;
 	uint64_t	 id;
 
 	if (!c->keying)
 		return put_series(p, c, r->labels, r->labels_len, tail);
-	id = c->ids[sc][r - c->snap->rows[sc].row];
+	id = c->ids[fam->scope][r - c->snap->rows[fam->scope].row];
 	p = put_name(p, c);
 	*p++ = '{';
 	p = put(p, (const char *)&id, sizeof(id));
-	return put(p, tail, strnlen(tail, TAIL_MAX));
+	return put(p, tail->text, tail->len);
 }
 
 /* A row's value and the end of its line: NaN when HAProxy left it empty. */
@@ -371,7 +381,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_row	*r;
 	const uint8_t		*states = listener_states;
 	size_t			 k, end, nstates = sizeof(listener_states);
-	const char		(*tails)[TAIL_MAX] = state_tails;
+	const struct tail	*tails = state_tails;
 	int			 op = fam->conv == CONV_OPSTATUS;
 	uint8_t			 cur;
 	char			*p;
@@ -390,7 +400,7 @@ render_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		r = &rs->row[c->row];
 		cur = op ? r->op : r->state;
 		for (k = 0; k < nstates; k++) {
-			p = put_row_series(p, c, r, tails[states[k]]);
+			p = put_row_series(p, c, fam, r, &tails[states[k]]);
 			*p++ = cur == states[k] ? '1' : '0';
 			*p++ = '\n';
 		}
@@ -408,16 +418,16 @@ render_lb_op_status(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop)
 {
 	const struct op_states	*st = &op_scope_states[SCOPE_LOADBALANCER];
-	const char		*tail;
+	const struct tail	*tail;
 	size_t			 k;
 	char			*p;
 
 	if ((p = lines_begin(c, fam, out, stop)) == NULL)
 		return 0;
 	for (k = 0; k < st->n; k++) {
-		tail = op_tails[st->op[k]];
-		p = put_series(p, c, tail + 1, strnlen(tail, TAIL_MAX) - 3,
-		    plain_tail);
+		tail = &op_tails[st->op[k]];
+		p = put_series(p, c, tail->text + 1, tail->len - 3U,
+		    &plain_tail);
 		*p++ = c->snap->op == st->op[k] ? '1' : '0';
 		*p++ = '\n';
 	}
@@ -465,7 +475,7 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 				continue;
 			if ((p = lines_begin(c, fam, out, stop)) == NULL)
 				return 0;
-			p = put_row_series(p, c, r, code_tails[c->sub]);
+			p = put_row_series(p, c, fam, r, &code_tails[c->sub]);
 			group_end(out, put_value(p, r, col, CONV_INT));
 		}
 		if ((end = run_end(c, rs, NCODES)) != RUN_NEXT)
@@ -499,7 +509,7 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 			r = &rs->row[c->row];
 			if (!row_has_sample(c, fam, r, fam->src))
 				continue;
-			p = put_row_series(p, c, r, plain_tail);
+			p = put_row_series(p, c, fam, r, &plain_tail);
 			p = put_value(p, r, fam->src, fam->conv);
 		}
 		group_end(out, p);
@@ -518,7 +528,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_rows	*rs = &c->snap->rows[fam->scope];
 	const struct snap_ext	*e;
 	const struct snap_row	*r;
-	const char		*tail;
+	const struct tail	*tail;
 	unsigned		 n = fam->n > 1 ? fam->n : 1;
 	uint32_t		 bit;
 	char			*p, *end;
@@ -528,7 +538,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 	for (; c->sub < n; c->sub++, c->row = 0) {
 		col = fam->src + (int)c->sub;
 		bit = (uint32_t)1 << col;
-		tail = n > 1 ? ext_tails[col] : plain_tail;
+		tail = n > 1 ? &ext_tails[col] : &plain_tail;
 		if (!(c->snap->ext_present & bit))
 			continue;
 		last = rows_end(c, rs);
@@ -548,7 +558,7 @@ render_ext_rows(struct expo_cursor *c, const struct metric_family *fam,
 				e = snap_row_ext(c->snap, r);
 				if (e == NULL || !(e->have & bit))
 					continue;
-				p = put_row_series(p, c, r, tail);
+				p = put_row_series(p, c, fam, r, tail);
 				p = put_u64(p, e->v[col]);
 				*p++ = '\n';
 			}
@@ -612,7 +622,7 @@ agent_line(struct expo_cursor *c, const struct metric_family *fam,
 	if ((p = lines_begin(c, fam, out, stop)) == NULL)
 		return NULL;
 	return put_series(p, c, labels, agent_labels(labels, l, n),
-	    plain_tail);
+	    &plain_tail);
 }
 
 /*
@@ -836,7 +846,7 @@ render_family(struct expo_cursor *c, const struct metric_family *fam,
 	case CONV_COMPUTED_MEMORY:
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
-		p = put_series(p, c, "", 0, plain_tail);
+		p = put_series(p, c, "", 0, &plain_tail);
 		p = put_double(p, fam->conv == CONV_COMPUTED_CPU ?
 		    c->agent.cpu : c->agent.memory);
 		*p++ = '\n';
@@ -853,7 +863,7 @@ render_family(struct expo_cursor *c, const struct metric_family *fam,
 			return 1;
 		if ((p = lines_begin(c, fam, out, stop)) == NULL)
 			return 0;
-		p = put_series(p, c, "", 0, plain_tail);
+		p = put_series(p, c, "", 0, &plain_tail);
 		p = put_u64(p, c->snap->info[fam->src]);
 		*p++ = '\n';
 		group_end(out, p);
