@@ -33,7 +33,7 @@ TOOLS = os.path.join(HERE, "..", "tools")
 OCTAVIA_PYTHON = "/usr/bin/python3"
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
-from testnet import free_port_block, wait_for  # noqa: E402
+from testnet import ended_by_itself, free_port_block, wait_for  # noqa: E402
 
 ARGS = None
 W = None
@@ -108,6 +108,10 @@ class Proc:
                                   env=env)
 
     def stop(self):
+        why = ended_by_itself(self.p)
+        if why and why.startswith("signal"):
+            print(f"{self.p.args[0]}: ended by {why} before it was "
+                  f"stopped (log {self.log.name})", flush=True)
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
@@ -630,6 +634,9 @@ def run(module, description):
                 failed += 1
                 print(f"FAIL {t.__name__}\n{traceback.format_exc()}",
                       flush=True)
+                why = ended_by_itself(W.agent.proc.p)
+                if why:
+                    print(f"the shared agent has ended: {why}", flush=True)
     finally:
         if failed:
             print("agent log:\n" + W.agent.log()[-3000:])

@@ -48,9 +48,29 @@ def wait_port(port, timeout=20):
     wait_for(up, timeout, f"something on port {port}")
 
 
+def ended_by_itself(p):
+    """What ended p before it was asked to stop ("signal 11", "exit 1"),
+    or None while it runs: said when it is stopped, so that a test failing
+    on a refused connection says whether the server had died."""
+    rc = p.poll()
+    if rc is None:
+        return None
+    if rc < 0:
+        try:
+            return f"signal {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"signal {-rc}"
+    return f"exit {rc}"
+
+
 def stop_all(procs):
-    """SIGTERM each, the last started first; SIGKILL after 10 s."""
+    """SIGTERM each, the last started first; SIGKILL after 10 s. Says
+    which had ended by a signal before."""
     for p in reversed(procs):
+        why = ended_by_itself(p)
+        if why and why.startswith("signal"):
+            print(f"{' '.join(map(str, p.args))}: ended by {why} before "
+                  f"it was stopped", flush=True)
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
             try:
