@@ -13,7 +13,9 @@ backend (a second HAProxy answering 200), and the scrapers.
 Two measurements:
   cost per scrape  no traffic; CPU time (/proc/<pid>/task/*/schedstat, in
                    ns) each process spends per scrape, per encoding, and
-                   HAProxy's for one bare `show stat` (bench_rawread).
+                   HAProxy's for one bare `show stat` (bench_rawread) and
+                   for its exporter: the kinds taking turns, a second
+                   apart, the median of each.
   throughput lost  wrk on listener 0 for a few scrape intervals, scraped
                    by two Prometheus-like clients (an HA pair: Prometheus's
                    captured headers, gzip, a 10 s timeout) half an interval
@@ -172,27 +174,53 @@ def per_scrape(procs, n, do, gap=0.0):
     return [(cpu_ns(p.pid) - b) / n / 1e6 for p, b in zip(procs, before)]
 
 
+def taking_turns(kinds, n, gap):
+    """kinds: name -> (procs, do). CPU ms each proc spends per call of its
+    kind's do(), the median of n rounds in which the kinds take turns, gap
+    seconds before each call. This VM's speed drifts by a third over
+    minutes (HAProxy's own show stat took 47 to 96 ms within one, as
+    scrapes 15 s apart see it), so kinds measured one block after another
+    would be ratios between different machines."""
+    for _, do in kinds.values():
+        do()                                            # warm up
+    got = {name: [[] for _ in procs] for name, (procs, _) in kinds.items()}
+    for _ in range(n):
+        for name, (procs, do) in kinds.items():
+            time.sleep(gap)
+            before = [cpu_ns(p.pid) for p in procs]
+            do()
+            for xs, p, b in zip(got[name], procs, before):
+                xs.append((cpu_ns(p.pid) - b) / 1e6)
+    return {name: [statistics.median(xs) for xs in lists]
+            for name, lists in got.items()}
+
+
 def cost_per_scrape(amp, n):
     r = {}
     h = amp.haproxy
     url = f"http://127.0.0.1:{AGENT_FRESH}/metrics"
+
+    def agent_scrape(enc):
+        return lambda: scrape(url, ["-H", f"Accept-Encoding: {enc}"], 60)
+    # a second apart, as scrapes 15 s apart see it: what HAProxy counts
+    # in seconds (its check timers) has changed, so the pieces holding it
+    # are coded again; HAProxy's bare read and its exporter the same way
+    kinds = {enc: ([amp.fresh, h], agent_scrape(enc)) for enc in ENCODINGS}
+    kinds["show_stat"] = ([h], lambda: subprocess.run(
+        [amp.args.rawread, amp.sock, "1"], capture_output=True, check=True))
+    kinds["promex"] = ([h], lambda: scrape(
+        f"http://127.0.0.1:{PROMEX}/metrics", [], 60))
+    cpu = taking_turns(kinds, n, 1.1)
     for enc in ENCODINGS:
-        hdr = ["-H", f"Accept-Encoding: {enc}"]
-        # a second apart, as scrapes 15 s apart see it: what HAProxy
-        # counts in seconds (its check timers) has changed, so the pieces
-        # holding it are coded again
-        r[f"cpu_agent_{enc}"], r[f"cpu_agent_{enc}_haproxy"] = per_scrape(
-            [amp.fresh, h], n, lambda: scrape(url, hdr, 60), gap=1.1)
-        r[f"bytes_{enc}"] = scrape(url, hdr, 60)[1]
+        r[f"cpu_agent_{enc}"], r[f"cpu_agent_{enc}_haproxy"] = cpu[enc]
+        r[f"bytes_{enc}"] = agent_scrape(enc)()[1]
+    r["cpu_show_stat"], = cpu["show_stat"]
+    r["cpu_promex"], = cpu["promex"]
     shared = f"http://127.0.0.1:{AGENT_PAIR}/metrics"
     hdr = prometheus_headers()
     scrape(shared, hdr, 60)             # the read, and the head kept
     r["cpu_agent_shared"], = per_scrape([amp.pair], n, lambda: scrape(
         shared, hdr, 60))
-    r["cpu_show_stat"], = per_scrape([h], n, lambda: subprocess.run(
-        [amp.args.rawread, amp.sock, "1"], capture_output=True, check=True))
-    r["cpu_promex"], = per_scrape([h], n, lambda: scrape(
-        f"http://127.0.0.1:{PROMEX}/metrics", [], 60))
     if amp.proxy:
         ok = []
         r["cpu_upstream_proxy"], r["cpu_upstream_haproxy"] = per_scrape(
