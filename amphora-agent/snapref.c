@@ -28,9 +28,8 @@ snap_ref_drop(struct snap_ref *r)
 		free(r->cache[i].data);
 	snapshot_free(&r->snap);
 	free(r->ids);
-	if (r->charged != NULL) {
+	if (r->charged != NULL)
 		budget_unhold(r->charged, r->pinned);
-	}
 	free(r);
 }
 

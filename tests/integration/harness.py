@@ -33,7 +33,7 @@ TOOLS = os.path.join(HERE, "..", "tools")
 OCTAVIA_PYTHON = "/usr/bin/python3"
 sys.path.insert(0, TOOLS)
 import expfmt  # noqa: E402
-from testnet import ended_by_itself, free_port_block, wait_for  # noqa: E402
+from testnet import ended_by_itself, free_port_block, stop, wait_for  # noqa: E402
 
 ARGS = None
 W = None
@@ -108,17 +108,7 @@ class Proc:
                                   env=env)
 
     def stop(self):
-        why = ended_by_itself(self.p)
-        if why and why.startswith("signal"):
-            print(f"{self.p.args[0]}: ended by {why} before it was "
-                  f"stopped (log {self.log.name})", flush=True)
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        stop(self.p, f"{self.p.args[0]} (log {self.log.name})")
         self.log.close()
         return self.p.returncode
 

@@ -63,17 +63,22 @@ def ended_by_itself(p):
     return f"exit {rc}"
 
 
+def stop(p, label):
+    """SIGTERM p, SIGKILL after 10 s; first says so when a signal had ended
+    it already (label names it)."""
+    if p.poll() is not None and p.returncode < 0:
+        print(f"{label}: ended by {ended_by_itself(p)} before it was "
+              f"stopped", flush=True)
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def stop_all(procs):
-    """SIGTERM each, the last started first; SIGKILL after 10 s. Says
-    which had ended by a signal before."""
+    """stop() each, the last started first."""
     for p in reversed(procs):
-        why = ended_by_itself(p)
-        if why and why.startswith("signal"):
-            print(f"{' '.join(map(str, p.args))}: ended by {why} before "
-                  f"it was stopped", flush=True)
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(p, " ".join(map(str, p.args)))
