@@ -192,10 +192,12 @@ int	expo_render_piece(struct expo_cursor *, struct wbuf *out, size_t rows);
 
 /*
  * A piece's key, without its text: the piece expo_render_piece() would
- * render next, written with each series' name as its family's index and
- * its labels as their hash (ids), then hashed with seed: an eighth of
- * the text, and two pieces with the same key have the same text (but
- * for a collision of 64-bit keyed hashes). The cursor moves past the
+ * render next, written as what its lines say (each series' family by
+ * index and labels by their hash, ids; a row's value, state or count
+ * unformatted, a record a row for the families of rows), then hashed
+ * with seed: an eighth of the text or less, and two pieces with the
+ * same key have the same text (but for a collision of 64-bit keyed
+ * hashes). The cursor moves past the
  * piece as expo_render_piece() would move it; out is scratch, with room
  * for EXPO_PIECE_MAX(rows). Returns as expo_render_piece() does.
  *

@@ -849,6 +849,42 @@ test_pieces_cut_by_rows(void **state)
 	free(buf);
 }
 
+struct keyed {
+	uint64_t	 key;
+	const char	*text;
+};
+
+static int
+keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed	*x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/*
+ * Pieces alike in key are alike in text, wherever they are in the
+ * exposition: one cache holds them all (a run of one HTTP code and of
+ * another, of the same rows and counts, are two texts).
+ */
+static void
+same_key_same_text(const uint64_t *keys, char **v, size_t n)
+{
+	struct keyed	*k = calloc(n + 1, sizeof(*k));
+	size_t		 i;
+
+	assert_non_null(k);
+	for (i = 0; i < n; i++) {
+		k[i].key = keys[i];
+		k[i].text = v[i];
+	}
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	for (i = 1; i < n; i++)
+		if (k[i - 1].key == k[i].key)
+			assert_string_equal(k[i - 1].text, k[i].text);
+	free(k);
+}
+
 /*
  * Pieces of s as text (v) and as keys, walked side by side: the key walk
  * moves the cursor as the render does, piece after piece, and writes an
@@ -897,6 +933,7 @@ key_pieces(const struct snapshot *s, const struct expo_agent *a, int fmt,
 		(*v)[(*n)++] = piece.data;
 	} while (!done);
 	assert_true(compact * 8 <= text || text < 4096);
+	same_key_same_text(keys, *v, *n);
 	wbuf_free(&scratch);
 	free(ids);
 	return keys;
@@ -908,6 +945,7 @@ enum change {
 	CHANGE_VALUE,		/* a member's counter */
 	CHANGE_EMPTY,		/* a member's counter, empty (NaN) */
 	CHANGE_NEGATIVE,	/* a pool's counter, below zero */
+	CHANGE_SIGN,		/* a pool's counter, its sign alone */
 	CHANGE_STATE,		/* a member's state */
 	CHANGE_OP,		/* a pool's operating status */
 	CHANGE_LABELS,		/* a member's labels, one byte */
@@ -938,6 +976,9 @@ change(struct snapshot *t, struct expo_agent *a, enum change what)
 	case CHANGE_NEGATIVE:
 		p->v[COL_STOT] = (uint64_t)0 - 5;
 		p->neg |= (uint64_t)1 << COL_STOT;
+		return 1;
+	case CHANGE_SIGN:
+		p->neg ^= (uint64_t)1 << COL_STOT;
 		return 1;
 	case CHANGE_STATE:
 		m->state = m->state == STATE_UP ? STATE_DOWN : STATE_UP;
