@@ -3,7 +3,9 @@
  * counters, /proc, ports, durations and limits in the configuration, a
  * CIDR's prefix, HTTP's Content-Length, q-values and timeouts, systemd's
  * variables). Digits only: no sign, no blank, no base prefix; and never
- * above max, checked before each digit is added, so nothing overflows.
+ * above max: each digit is added with the overflow flag checked, not by
+ * a division a digit (a number only grows as digits are added, so one
+ * check against max at the end says whether any prefix was above it).
  * Inline: it is the inner loop of the stats answer's parser.
  */
 #ifndef DECIMAL_H
@@ -22,12 +24,11 @@ dec_u64(const char *p, const char *end, uint64_t max, uint64_t *v)
 	const char	*start = p;
 	uint64_t	 x = 0, d;
 
-	for (; p < end && (d = (uint64_t)(unsigned char)*p - '0') < 10; p++) {
-		if (d > max || x > (max - d) / 10)
+	for (; p < end && (d = (uint64_t)(unsigned char)*p - '0') < 10; p++)
+		if (__builtin_mul_overflow(x, 10, &x) ||
+		    __builtin_add_overflow(x, d, &x))
 			return NULL;
-		x = x * 10 + d;
-	}
-	if (p == start)
+	if (p == start || x > max)
 		return NULL;
 	*v = x;
 	return p;
