@@ -605,13 +605,14 @@ key_run_begin(struct wbuf *out, size_t rows, size_t width)
 }
 
 /*
- * Ends a run of n records at p, its header written first. A run of none
- * is left out: it has no text, and a piece's text is its items' texts
- * one after the other.
+ * Ends a run of n records at p, its header written first: the family's
+ * own header is in the run when the run has its first line (c->started
+ * set here, as the render sets it there). A run of none is left out: it
+ * has no text, and a piece's text is its items' texts one after the
+ * other.
  */
 static void
-key_run_end(struct expo_cursor *c, struct wbuf *out, unsigned sub,
-    int header, uint32_t n, char *p)
+key_run_end(struct expo_cursor *c, struct wbuf *out, uint32_t n, char *p)
 {
 	char		*h = group_begin(out);
 	uint16_t	 fam = (uint16_t)c->fam;
@@ -620,9 +621,10 @@ key_run_end(struct expo_cursor *c, struct wbuf *out, unsigned sub,
 		return;
 	*h++ = KEY_RUN;
 	h = put(h, (const char *)&fam, sizeof(fam));
-	*h++ = (char)sub;
-	*h++ = (char)(header ? 1 + c->format : 0);
+	*h++ = (char)c->sub;
+	*h++ = (char)(c->started ? 0 : 1 + c->format);
 	put(h, (const char *)&n, sizeof(n));
+	c->started = 1;
 	group_end(out, p);
 }
 
@@ -653,7 +655,6 @@ key_value_run(struct expo_cursor *c, const struct metric_family *fam,
 	const struct snap_row	*r;
 	size_t			 last = rows_end(c, rs);
 	uint32_t		 n = 0;
-	int			 header = 0;
 	char			*p;
 
 	if ((p = key_run_begin(out, last - c->row, KEY_VALUE_LEN)) == NULL)
@@ -665,9 +666,7 @@ key_value_run(struct expo_cursor *c, const struct metric_family *fam,
 		p = key_value(p, ids[c->row], r, col);
 		n++;
 	}
-	if (n > 0 && !c->started)
-		header = c->started = 1;
-	key_run_end(c, out, (unsigned)c->sub, header, n, p);
+	key_run_end(c, out, n, p);
 	return 1;
 }
 
@@ -711,7 +710,7 @@ key_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 	const uint64_t		*ids = c->ids[fam->scope];
 	size_t			 last = rows_end(c, rs);
 	uint32_t		 n = (uint32_t)(last - c->row);
-	int			 op = fam->conv == CONV_OPSTATUS, header = 0;
+	int			 op = fam->conv == CONV_OPSTATUS;
 	char			*p;
 
 	if ((p = key_run_begin(out, n, KEY_STATE_LEN)) == NULL)
@@ -720,9 +719,7 @@ key_status_rows(struct expo_cursor *c, const struct metric_family *fam,
 		p = put(p, (const char *)&ids[c->row], sizeof(*ids));
 		*p++ = (char)(op ? rs->row[c->row].op : rs->row[c->row].state);
 	}
-	if (n > 0 && !c->started)
-		header = c->started = 1;
-	key_run_end(c, out, 0, header, n, p);
+	key_run_end(c, out, n, p);
 	return c->row >= rs->n;
 }
 
@@ -731,23 +728,19 @@ static int
 render_rows(struct expo_cursor *c, const struct metric_family *fam,
     struct wbuf *out, size_t stop)
 {
-	if (c->keying && fam->conv != CONV_EXT) {
-		if (fam->conv == CONV_STATUS || fam->conv == CONV_OPSTATUS)
-			return key_status_rows(c, fam, out);
-		if (fam->conv == CONV_HRSP)
-			return key_code_rows(c, fam, out);
-		return key_value_rows(c, fam, out);
-	}
 	switch (fam->conv) {
 	case CONV_STATUS:
 	case CONV_OPSTATUS:
-		return render_status_rows(c, fam, out, stop);
+		return c->keying ? key_status_rows(c, fam, out) :
+		    render_status_rows(c, fam, out, stop);
 	case CONV_HRSP:
-		return render_code_rows(c, fam, out, stop);
-	case CONV_EXT:
+		return c->keying ? key_code_rows(c, fam, out) :
+		    render_code_rows(c, fam, out, stop);
+	case CONV_EXT:		/* few lines: keyed by walking them */
 		return render_ext_rows(c, fam, out, stop);
 	default:
-		return render_value_rows(c, fam, out, stop);
+		return c->keying ? key_value_rows(c, fam, out) :
+		    render_value_rows(c, fam, out, stop);
 	}
 }
 
