@@ -256,21 +256,26 @@ put_row_series(char *p, const struct expo_cursor *c,
 	return put(p, tail->text, tail->len);
 }
 
-/* A row's value and the end of its line: NaN when HAProxy left it empty. */
+/*
+ * Row i's value and the end of its line: NaN when HAProxy left it empty.
+ */
 static char *
-put_value(char *p, const struct snap_row *r, int col, enum metric_conv conv)
+put_value(char *p, const struct snap_rows *rs, size_t i, int col,
+    enum metric_conv conv)
 {
-	int	 neg = snap_row_neg(r, col);
+	const struct snap_row	*r = &rs->row[i];
+	uint64_t		 v = snap_value(rs, i, col);
+	int			 neg = snap_row_neg(r, col);
 
 	if (!snap_row_has(r, col))
 		p = put(p, "NaN", 3);
 	else if (conv == CONV_MS)
-		p = put_ms(p, r->v[col], neg);
+		p = put_ms(p, v, neg);
 	else if (neg) {
 		*p++ = '-';
-		p = put_u64(p, (uint64_t)0 - r->v[col]);
+		p = put_u64(p, (uint64_t)0 - v);
 	} else
-		p = put_u64(p, r->v[col]);
+		p = put_u64(p, v);
 	*p++ = '\n';
 	return p;
 }
@@ -483,7 +488,7 @@ render_code_rows(struct expo_cursor *c, const struct metric_family *fam,
 			if ((p = lines_begin(c, fam, out, stop)) == NULL)
 				return 0;
 			p = put_row_series(p, c, fam, r, &code_tails[c->sub]);
-			group_end(out, put_value(p, r, col, CONV_INT));
+			group_end(out, put_value(p, rs, c->row, col, CONV_INT));
 		}
 		if ((end = run_end(c, rs, NCODES)) != RUN_NEXT)
 			return (int)end;
@@ -517,7 +522,7 @@ render_value_rows(struct expo_cursor *c, const struct metric_family *fam,
 			if (!row_has_sample(c, fam, r, fam->src))
 				continue;
 			p = put_row_series(p, c, fam, r, &plain_tail);
-			p = put_value(p, r, fam->src, fam->conv);
+			p = put_value(p, rs, c->row, fam->src, fam->conv);
 		}
 		group_end(out, p);
 	}
@@ -628,13 +633,16 @@ key_run_end(struct expo_cursor *c, struct wbuf *out, uint32_t n, char *p)
 	group_end(out, p);
 }
 
-/* A record of a row's value: what put_value() writes, unformatted. */
+/* A record of row i's value: what put_value() writes, unformatted. */
 static char *
-key_value(char *p, uint64_t id, const struct snap_row *r, int col)
+key_value(char *p, uint64_t id, const struct snap_rows *rs, size_t i,
+    int col)
 {
-	uint64_t	 has = snap_row_has(r, col);
-	uint64_t	 v = r->v[col] & (0 - has);	/* no value: NaN */
+	const struct snap_row	*r = &rs->row[i];
+	uint64_t		 has = snap_row_has(r, col);
+	uint64_t		 v = snap_value(rs, i, col) & (0 - has);
 
+	/* no value: NaN, whatever the column holds */
 	p = put(p, (const char *)&id, sizeof(id));
 	p = put(p, (const char *)&v, sizeof(v));
 	*p++ = (char)(has | (uint64_t)snap_row_neg(r, col) << 1);
@@ -663,7 +671,7 @@ key_value_run(struct expo_cursor *c, const struct metric_family *fam,
 		r = &rs->row[c->row];
 		if ((http_only && !r->http) || !row_has_sample(c, fam, r, col))
 			continue;
-		p = key_value(p, ids[c->row], r, col);
+		p = key_value(p, ids[c->row], rs, c->row, col);
 		n++;
 	}
 	key_run_end(c, out, n, p);

@@ -49,27 +49,44 @@ find_dest(const struct ipvs_entry *e, const struct lvs_real *r)
 	return NULL;
 }
 
+/* A row's values as IPVS's are added up, until the row keeps them. */
+struct sums {
+	uint64_t	 have;		/* bit per numeric column */
+	uint64_t	 v[COL__NUMERIC];
+};
+
 static void
-put(struct snap_row *r, int col, uint64_t v)
+put(struct sums *r, int col, uint64_t v)
 {
 	r->v[col] = v;
 	r->have |= (uint64_t)1 << col;
 }
 
 static void
-add(struct snap_row *r, int col, uint64_t v)
+add(struct sums *r, int col, uint64_t v)
 {
-	put(r, col, (snap_row_has(r, col) ? r->v[col] : 0) + v);
+	put(r, col, ((r->have >> col) & 1 ? r->v[col] : 0) + v);
 }
 
 static void
-add_stats(struct snap_row *r, const struct ipvs_stats *st)
+add_stats(struct sums *r, const struct ipvs_stats *st)
 {
 	add(r, COL_STOT, st->conns);
 	add(r, COL_BIN, st->inbytes);
 	add(r, COL_BOUT, st->outbytes);
 	add(r, COL_IPVS_INPKTS, st->inpkts);
 	add(r, COL_IPVS_OUTPKTS, st->outpkts);
+}
+
+/* Row r of scope sc takes x's values. */
+static void
+keep(struct snapshot *s, enum scope sc, struct snap_row *r,
+    const struct sums *x)
+{
+	struct snap_rows	*rs = &s->rows[sc];
+
+	r->have = x->have;
+	snap_set_values(rs, (size_t)(r - rs->row), x->v);
 }
 
 /* A row with its labels, in the HAProxy rows' order and format. */
@@ -100,12 +117,13 @@ row(struct snapshot *s, enum scope sc, const char *member, const char *pool,
 /* What one member of l is in IPVS: its row, and whether it is UP. */
 static int
 map_member(struct snapshot *s, const struct lvs_listener *l, size_t m,
-    const struct ipvs_entry *e, size_t n, struct snap_row *sums, int *up)
+    const struct ipvs_entry *e, size_t n, struct sums *sums, int *up)
 {
 	const struct lvs_member	*mb = &l->members[m];
 	const struct ipvs_entry	*svc;
 	const struct ipvs_dest	*d;
 	struct snap_row		*r;
+	struct sums		 own;
 	size_t			 i, j, k;
 	int			 configured = 0, found = 0, checked = 0;
 	uint32_t		 want = 0, weight = 0;
@@ -115,6 +133,7 @@ map_member(struct snapshot *s, const struct lvs_listener *l, size_t m,
 	if (r == NULL)
 		return -1;
 	*up = 0;
+	memset(&own, 0, sizeof(own));
 	if (mb->disabled) {
 		r->state = STATE_MAINT;
 		r->op = OP_OFFLINE;
@@ -136,9 +155,9 @@ map_member(struct snapshot *s, const struct lvs_listener *l, size_t m,
 					continue;
 				found = 1;
 				weight = d->weight > weight ? d->weight : weight;
-				add(r, COL_SCUR, d->active_conns);
+				add(&own, COL_SCUR, d->active_conns);
 				add(sums, COL_SCUR, d->active_conns);
-				add_stats(r, &d->stats);
+				add_stats(&own, &d->stats);
 			}
 		}
 	}
@@ -149,7 +168,8 @@ map_member(struct snapshot *s, const struct lvs_listener *l, size_t m,
 		r->op = OP_ERROR;
 		return 0;
 	}
-	put(r, COL_WEIGHT, weight);
+	put(&own, COL_WEIGHT, weight);
+	keep(s, SCOPE_MEMBER, r, &own);
 	if (weight == 0 && want == 0) {
 		r->state = STATE_DRAIN;
 		r->op = OP_DRAINING;
@@ -168,7 +188,8 @@ static int
 map_listener(struct snapshot *s, const struct lvs_listener *l,
     const struct ipvs_entry *e, size_t n)
 {
-	struct snap_row		 sums, *lr, *pr;
+	struct snap_row		*lr, *pr;
+	struct sums		 sums;
 	const struct ipvs_entry	*svc;
 	size_t			 i, k;
 	int			 found = 0, checked = 0, any_dest = 0, up;
@@ -191,22 +212,20 @@ map_listener(struct snapshot *s, const struct lvs_listener *l,
 			return -1;
 		active += (uint64_t)up;
 	}
-	if (!snap_row_has(&sums, COL_SCUR))
+	if (!((sums.have >> COL_SCUR) & 1))
 		put(&sums, COL_SCUR, 0);
 
 	if ((lr = row(s, SCOPE_LISTENER, NULL, NULL, l->listener)) == NULL)
 		return -1;
-	lr->have = sums.have;
-	memcpy(lr->v, sums.v, sizeof(lr->v));
+	keep(s, SCOPE_LISTENER, lr, &sums);
 	lr->state = found ? STATE_UP : STATE_DOWN;
 	lr->op = found ? OP_ONLINE : OP_UNKNOWN;
 	if (l->pool[0] == '\0' || l->pool_disabled)
 		return 0;
 	if ((pr = row(s, SCOPE_POOL, NULL, l->pool, l->listener)) == NULL)
 		return -1;
-	pr->have = sums.have;
-	memcpy(pr->v, sums.v, sizeof(pr->v));
-	put(pr, COL_ACT, active);
+	put(&sums, COL_ACT, active);
+	keep(s, SCOPE_POOL, pr, &sums);
 	pr->state = active > 0 ? STATE_UP : STATE_DOWN;
 	/* keepalivedlvs_query.py: DOWN when checked and nothing in IPVS */
 	pr->op = checked && !any_dest ? OP_ERROR : OP_ONLINE;

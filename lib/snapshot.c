@@ -257,7 +257,7 @@ snapshot_free(struct snapshot *s)
 	int	 i;
 
 	for (i = 0; i < SCOPE__COUNT; i++)
-		free(s->rows[i].row);
+		free(s->rows[i].val);		/* and the rows after them */
 	memset(s->rows, 0, sizeof(s->rows));
 	free(s->ext);
 	s->ext = NULL;
@@ -275,7 +275,7 @@ snapshot_bytes(const struct snapshot *s)
 	int	 i;
 
 	for (i = 0; i < SCOPE__COUNT; i++)
-		n += s->rows[i].cap * sizeof(*s->rows[i].row);
+		n += s->rows[i].cap * SNAP_ROW_BYTES;
 	return n;
 }
 
@@ -445,32 +445,52 @@ row_identify(const struct csv_field *f, const int *idx, struct snap_row *r)
 	return scope;
 }
 
-static struct snap_row *
-rows_push(struct snapshot *s, int scope)
+void
+snap_set_values(struct snap_rows *rs, size_t i, const uint64_t *v)
 {
-	struct snap_rows	*rs = &s->rows[scope];
-	struct snap_row		*p;
-	size_t			 ncap;
+	uint64_t	*dst = &rs->val[snap_value_at(i, 0)];
+	int		 c;
 
-	if (rs->n == rs->cap) {
-		ncap = rs->cap ? rs->cap * 2 : 16;
-		if ((p = reallocarray(rs->row, ncap, sizeof(*p))) == NULL)
-			return NULL;
-		rs->row = p;
-		rs->cap = ncap;
-	}
-	return &rs->row[rs->n++];
+	for (c = 0; c < COL__NUMERIC; c++, dst += SNAP_BLOCK)
+		*dst = v[c];
+}
+
+/*
+ * Room for one more row of scope, at rs->n. Values and rows are one
+ * allocation, values first (one realloc a doubling, which the allocator
+ * can often do in place): the rows move up behind the values.
+ */
+static int
+rows_grow(struct snap_rows *rs)
+{
+	uint64_t	*v;
+	size_t		 ncap;
+
+	if (rs->n < rs->cap)
+		return 0;
+	ncap = rs->cap ? rs->cap * 2 : SNAP_BLOCK;
+	if ((v = reallocarray(rs->val, ncap, SNAP_ROW_BYTES)) == NULL)
+		return -1;
+	rs->row = memmove(v + ncap * COL__NUMERIC, v + rs->cap * COL__NUMERIC,
+	    rs->n * sizeof(*rs->row));
+	rs->val = v;
+	rs->cap = ncap;
+	return 0;
 }
 
 struct snap_row *
 snapshot_add_row(struct snapshot *s, enum scope scope)
 {
-	struct snap_row	*r;
+	static const uint64_t	 zero[COL__NUMERIC];
+	struct snap_rows	*rs = &s->rows[scope];
+	struct snap_row		*r;
 
-	if (s->total + 1 > s->lim.max_mem / sizeof(struct snap_row) ||
-	    (r = rows_push(s, scope)) == NULL)
+	if (s->total + 1 > s->lim.max_mem / SNAP_ROW_BYTES ||
+	    rows_grow(rs) == -1)
 		return NULL;
 	s->total++;
+	snap_set_values(rs, rs->n, zero);
+	r = &rs->row[rs->n++];
 	memset(r, 0, sizeof(*r));
 	return r;
 }
@@ -600,7 +620,7 @@ row_keep_ext(struct snapshot *s, struct snap_row *r,
 	if ((keep &= e->have) == 0)
 		return 0;
 	/* an extra record weighs less than a row: it counts as one */
-	if (++s->total > s->lim.max_mem / sizeof(struct snap_row))
+	if (++s->total > s->lim.max_mem / SNAP_ROW_BYTES)
 		return fail(s, "show stat: rows over the memory cap");
 	if (s->next == s->ext_cap) {
 		ncap = s->ext_cap ? s->ext_cap * 2 : 16;
@@ -619,11 +639,11 @@ row_keep_ext(struct snapshot *s, struct snap_row *r,
 
 /* The end of a row parsed either way: identify, check, keep. */
 static int
-row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f,
-    const struct snap_ext *e)
+row_finish(struct snapshot *s, struct snap_row *r, const uint64_t *v,
+    struct csv_field *f, const struct snap_ext *e)
 {
-	struct snap_row	*dst;
-	int		 scope;
+	struct snap_rows	*rs;
+	int			 scope;
 
 	if ((scope = row_identify(f, s->idx, r)) == -1) {
 		s->hidden++;
@@ -642,14 +662,16 @@ row_finish(struct snapshot *s, struct snap_row *r, struct csv_field *f,
 
 		r->state = parse_state(scope, st);
 		r->op = op_status_of_row(scope, st,
-		    snap_row_has(r, COL_WEIGHT) && r->v[COL_WEIGHT] == 0 &&
+		    snap_row_has(r, COL_WEIGHT) && v[COL_WEIGHT] == 0 &&
 		    !snap_row_neg(r, COL_WEIGHT));
 	}
-	if (++s->total > s->lim.max_mem / sizeof(struct snap_row))
+	if (++s->total > s->lim.max_mem / SNAP_ROW_BYTES)
 		return fail(s, "show stat: rows over the memory cap");
-	if ((dst = rows_push(s, scope)) == NULL)
+	rs = &s->rows[scope];
+	if (rows_grow(rs) == -1)
 		return fail(s, "out of memory");
-	memcpy(dst, r, sizeof(*r));
+	snap_set_values(rs, rs->n, v);
+	memcpy(&rs->row[rs->n++], r, sizeof(*r));
 	return 0;
 }
 
@@ -664,6 +686,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 	struct csv_field	*f = s->fields;
 	struct snap_row		 r;
 	struct snap_ext		 ext;
+	uint64_t		 v[COL__NUMERIC];
 	size_t			 i;
 	char			*q = p, *start, d;
 	const char		*e;
@@ -674,7 +697,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 		s->phase = PHASE_DONE;	/* the empty line after the last row */
 		return 0;
 	}
-	memset(&r, 0, offsetof(struct snap_row, v));
+	memset(&r, 0, offsetof(struct snap_row, labels));
 	ext.have = 0;
 	for (i = 0;; i++) {
 		if (i == s->ncols) {
@@ -685,7 +708,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 		col = s->map[i];
 		if (col >= 0 && col < COL__NUMERIC) {
 			if (*q == ',' || *q == '\n')
-				r.v[col] = 0;		/* empty: no value */
+				v[col] = 0;		/* empty: no value */
 			else {
 				neg = *q == '-';
 				if ((e = dec_u64(q + neg, nl, neg ?
@@ -697,7 +720,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 					x = (uint64_t)0 - x;
 					r.neg |= (uint64_t)1 << col;
 				}
-				r.v[col] = x;
+				v[col] = x;
 				r.have |= (uint64_t)1 << col;
 			}
 		} else if (col >= COL__COUNT && (e = dec_u64(q, nl,
@@ -721,7 +744,7 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 	}
 	if (i + 1 != s->ncols)
 		goto malformed;
-	return row_finish(s, &r, f, &ext);
+	return row_finish(s, &r, v, f, &ext);
 malformed:
 	s->malformed++;
 	return 0;
@@ -735,6 +758,7 @@ parse_row(struct snapshot *s, char *p, char *nl)
 	struct csv_field	*f = s->fields;
 	struct snap_row		 r;
 	struct snap_ext		 ext;
+	uint64_t		 v[COL__NUMERIC];
 	size_t			 nf, i;
 	int			 col, neg;
 	uint64_t		 x;
@@ -752,7 +776,7 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		s->malformed++;
 		return 0;
 	}
-	memset(&r, 0, offsetof(struct snap_row, v));
+	memset(&r, 0, offsetof(struct snap_row, labels));
 	ext.have = 0;
 	for (i = 0; i < nf; i++) {
 		if ((col = s->map[i]) >= COL__COUNT) {
@@ -766,10 +790,10 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		if (col < 0 || col >= COL__NUMERIC)
 			continue;
 		if (f[i].len == 0) {
-			r.v[col] = 0;
+			v[col] = 0;
 			continue;
 		}
-		if (parse_int(f[i].s, f[i].len, &r.v[col], &neg) == -1) {
+		if (parse_int(f[i].s, f[i].len, &v[col], &neg) == -1) {
 			s->malformed++;
 			return 0;
 		}
@@ -777,7 +801,7 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		if (neg)
 			r.neg |= (uint64_t)1 << col;
 	}
-	return row_finish(s, &r, f, &ext);
+	return row_finish(s, &r, v, f, &ext);
 }
 
 size_t

@@ -218,14 +218,25 @@ struct snap_row {
 	uint8_t		 mods;		/* enum snap_module */
 	uint32_t	 ext;		/* its snap_ext + 1; 0: none */
 	char		 labels[SNAP_LABELS_MAX];
-	uint64_t	 v[COL__NUMERIC];
 };
 
+/*
+ * A scope's rows, and their values column by column in blocks of rows: a
+ * family reads one column of every row, SNAP_BLOCK rows at a time from one
+ * run of cache lines, where a row of all its values would cost a line a
+ * row; and a row's values, written together, stay within one block.
+ */
+#define SNAP_BLOCK	64
 struct snap_rows {
-	struct snap_row	*row;
+	struct snap_row	*row;		/* cap of them, after the values */
+	uint64_t	*val;		/* cap / SNAP_BLOCK blocks */
 	size_t		 n;
-	size_t		 cap;
+	size_t		 cap;		/* a multiple of SNAP_BLOCK */
 };
+
+/* What a row weighs, its values included. */
+#define SNAP_ROW_BYTES \
+	(sizeof(struct snap_row) + COL__NUMERIC * sizeof(uint64_t))
 
 struct snapshot_limits {
 	size_t		 max_record;	/* bytes in one CSV record */
@@ -291,7 +302,7 @@ size_t	snapshot_bytes(const struct snapshot *);
  * snapshot_finish() ends the parse: 0, or -1 with snap->error set when the
  * answer was not complete (no info, no CSV header, truncated, rows over
  * lim.max_mem); a snapshot that failed holds no rows and must not be
- * served. The rows kept take total * sizeof(struct snap_row) bytes: a
+ * served. The rows kept take total * SNAP_ROW_BYTES bytes: a
  * row weighs more than its CSV, so the cap is on them, not on the text.
  */
 size_t	snapshot_feed(struct snapshot *, char *buf, size_t len);
@@ -317,6 +328,30 @@ snapshot_has_col(const struct snapshot *s, enum stat_col c)
 {
 	return (s->cols_present >> c) & 1;
 }
+
+/* Where row i's value of column c is in its scope's val. */
+static inline size_t
+snap_value_at(size_t i, enum stat_col c)
+{
+	return (i / SNAP_BLOCK * COL__NUMERIC + (size_t)c) * SNAP_BLOCK +
+	    i % SNAP_BLOCK;
+}
+
+/* Row i's value of numeric column c (see snap_row_has()). */
+static inline uint64_t
+snap_value(const struct snap_rows *rs, size_t i, enum stat_col c)
+{
+	return rs->val[snap_value_at(i, c)];
+}
+
+static inline void
+snap_set_value(struct snap_rows *rs, size_t i, enum stat_col c, uint64_t v)
+{
+	rs->val[snap_value_at(i, c)] = v;
+}
+
+/* Row i's values, all columns at once (v[COL__NUMERIC]). */
+void	snap_set_values(struct snap_rows *, size_t i, const uint64_t *v);
 
 static inline int
 snap_row_has(const struct snap_row *r, enum stat_col c)

@@ -806,7 +806,7 @@ test_pieces_cut_by_rows(void **state)
 		    snap_row_has(&rs->row[1], metric_families[f].src))
 			col = metric_families[f].src;
 	assert_true(col >= 0);
-	rs->row[1].v[col] += 12345;
+	snap_set_value(rs, 1, col, snap_value(rs, 1, col) + 12345);
 	for (col_fams = 0, f = 0; f < FAM_SNAPSHOT__COUNT; f++)
 		col_fams += metric_families[f].scope == SCOPE_MEMBER &&
 		    metric_families[f].src == col;
@@ -959,22 +959,25 @@ enum change {
 static int
 change(struct snapshot *t, struct expo_agent *a, enum change what)
 {
-	struct snap_row	*m = &t->rows[SCOPE_MEMBER].row[1];
-	struct snap_row	*p = &t->rows[SCOPE_POOL].row[0];
-	struct snap_ext	*e;
-	size_t		 i;
+	struct snap_rows	*ms = &t->rows[SCOPE_MEMBER];
+	struct snap_row		*m = &ms->row[1];
+	struct snap_row		*p = &t->rows[SCOPE_POOL].row[0];
+	struct snap_ext		*e;
+	size_t			 i;
 
 	switch (what) {
 	case CHANGE_NONE:
 		return 0;
 	case CHANGE_VALUE:
-		m->v[COL_STOT] += 12345;
+		snap_set_value(ms, 1, COL_STOT,
+		    snap_value(ms, 1, COL_STOT) + 12345);
 		return 1;
 	case CHANGE_EMPTY:
 		m->have &= ~((uint64_t)1 << COL_STOT);
 		return 1;
 	case CHANGE_NEGATIVE:
-		p->v[COL_STOT] = (uint64_t)0 - 5;
+		snap_set_value(&t->rows[SCOPE_POOL], 0, COL_STOT,
+		    (uint64_t)0 - 5);
 		p->neg |= (uint64_t)1 << COL_STOT;
 		return 1;
 	case CHANGE_SIGN:

@@ -106,6 +106,14 @@ find(const struct snapshot *s, enum scope sc, const char *id)
 	return NULL;
 }
 
+/* Row r's value in column c: r is a row of s's scope sc. */
+static uint64_t
+value(const struct snapshot *s, enum scope sc, const struct snap_row *r,
+    enum stat_col c)
+{
+	return snap_value(&s->rows[sc], (size_t)(r - s->rows[sc].row), c);
+}
+
 /* The UDP listener with every kind of member, and the plain one. */
 static void
 test_states_and_sums(void **state)
@@ -142,11 +150,12 @@ test_states_and_sums(void **state)
 	r = find(&s, SCOPE_MEMBER, id_of("member", "up"));	/* 2 VIPs */
 	assert_int_equal(r->state, STATE_UP);
 	assert_int_equal(r->op, OP_ONLINE);
-	assert_int_equal(r->v[COL_STOT], 10);
-	assert_int_equal(r->v[COL_SCUR], 2);	/* active only, not inactive */
-	assert_int_equal(r->v[COL_BIN], 3400);
-	assert_int_equal(r->v[COL_IPVS_OUTPKTS], 90);
-	assert_int_equal(r->v[COL_WEIGHT], 1);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_STOT), 10);
+	/* active only, not inactive */
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_SCUR), 2);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_BIN), 3400);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_IPVS_OUTPKTS), 90);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_WEIGHT), 1);
 	assert_true(r->ipvs);
 	assert_false(snap_row_has(r, COL_QCUR));
 	r = find(&s, SCOPE_MEMBER, id_of("member", "fail"));
@@ -161,20 +170,22 @@ test_states_and_sums(void **state)
 	assert_int_equal(r->op, OP_OFFLINE);
 	r = find(&s, SCOPE_MEMBER, id_of("member", "up6"));
 	assert_int_equal(r->state, STATE_UP);
-	assert_int_equal(r->v[COL_STOT], 5);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_STOT), 5);
 	r = find(&s, SCOPE_MEMBER, id_of("member", "plain"));
 	assert_int_equal(r->state, STATE_UP);
 	assert_int_equal(r->op, OP_NO_MONITOR);	/* no health monitor */
-	assert_int_equal(r->v[COL_WEIGHT], 3);
+	assert_int_equal(value(&s, SCOPE_MEMBER, r, COL_WEIGHT), 3);
 
 	/* listener and pool: the services' sums, sessions the dests' */
 	r = find(&s, SCOPE_LISTENER, id_of("listener", "udp"));
 	assert_int_equal(r->state, STATE_UP);
-	assert_int_equal(r->v[COL_STOT], 21);
-	assert_int_equal(r->v[COL_IPVS_INPKTS], 210);
-	assert_int_equal(r->v[COL_SCUR], 4);	/* 4 dests, 1 active each */
+	assert_int_equal(value(&s, SCOPE_LISTENER, r, COL_STOT), 21);
+	assert_int_equal(value(&s, SCOPE_LISTENER, r, COL_IPVS_INPKTS),
+	    210);
+	/* 4 dests, 1 active each */
+	assert_int_equal(value(&s, SCOPE_LISTENER, r, COL_SCUR), 4);
 	r = find(&s, SCOPE_POOL, id_of("pool", "udp"));
-	assert_int_equal(r->v[COL_ACT], 2);
+	assert_int_equal(value(&s, SCOPE_POOL, r, COL_ACT), 2);
 	assert_int_equal(r->state, STATE_UP);
 	assert_int_equal(r->op, OP_DEGRADED);	/* "fail" is in ERROR */
 	assert_int_equal(find(&s, SCOPE_POOL, id_of("pool", "plain"))->op,
@@ -189,8 +200,8 @@ test_states_and_sums(void **state)
 	r = find(&s, SCOPE_MEMBER, id_of("member", "plain"));
 	assert_int_equal(r->state, STATE_DOWN);
 	assert_int_equal(r->op, OP_ERROR);
-	assert_int_equal(find(&s, SCOPE_POOL, id_of("pool", "plain"))->v[COL_ACT],
-	    0);
+	r = find(&s, SCOPE_POOL, id_of("pool", "plain"));
+	assert_int_equal(value(&s, SCOPE_POOL, r, COL_ACT), 0);
 	snapshot_free(&s);
 	lvsconf_free(&l[0]);
 	lvsconf_free(&l[1]);

@@ -142,7 +142,8 @@ assert_rows_equal(const struct snapshot *a, const struct snapshot *b,
 				    snap_row_has(y, col));
 				/* a value is only what its presence bit says */
 				assert_true(!snap_row_has(x, col) ||
-				    x->v[col] == y->v[col]);
+				    snap_value(&a->rows[sc], i, col) ==
+				    snap_value(&b->rows[sc], i, col));
 			}
 		}
 	}
@@ -412,13 +413,74 @@ test_malformed_rows_skipped_and_counted(void **state)
 	assert_int_equal(s.malformed, 4);
 	assert_int_equal(s.rows[SCOPE_LISTENER].n, 1);
 	assert_int_equal(s.rows[SCOPE_POOL].n, 1);
-	assert_true(s.rows[SCOPE_POOL].row[0].v[COL_BIN] == UINT64_MAX);
+	assert_true(snap_value(&s.rows[SCOPE_POOL], 0, COL_BIN) == UINT64_MAX);
 	assert_int_equal(s.rows[SCOPE_MEMBER].n, 1);
 	assert_int_equal(s.rows[SCOPE_MEMBER].row[0].state, STATE_MAINT);
 	assert_true(s.rows[SCOPE_MEMBER].row[0].neg & (1ull << COL_SCUR));
 	assert_string_equal(s.rows[SCOPE_MEMBER].row[0].labels,
 	    "member=\"" M "\",pool=\"" P "\",listener=\"" L "\"");
 	snapshot_free(&s);
+}
+
+/*
+ * Rows past the first blocks of values, in two scopes growing side by
+ * side: each row keeps its own labels and values (values are kept column
+ * by column, and move with each doubling of a scope's rows).
+ */
+static void
+test_many_rows_keep_their_values(void **state)
+{
+	enum { N = 300 };
+	struct snapshot		 s;
+	const struct snap_rows	*ms, *ls;
+	struct snap_row		*add;
+	char			*csv, *p, want[64];
+	size_t			 i;
+	int			 c;
+
+	(void)state;
+	p = csv = malloc(N * 2 * 160 + 64);
+	p += sprintf(p, "# pxname,svname,scur,bin,stot,status,type,\n");
+	for (i = 0; i < N; i++) {
+		p += sprintf(p, P ":" L ",cccccccc-cccc-4ccc-8ccc-%012zx,"
+		    "%zu,", i, i);
+		if (i % 7 != 0)			/* every 7th: no bin */
+			p += sprintf(p, "%zu", i * 1000 + 7);
+		p += sprintf(p, ",%zu,UP,2,\n", UINT64_MAX - i);
+		if (i % 3 == 0)
+			p += sprintf(p, "%s,FRONTEND,%zu,%zu,1,OPEN,0,\n",
+			    L, N + i, i);
+	}
+	strcpy(p, "\n");
+	assert_int_equal(parse_text(&s, csv), 0);
+	ms = &s.rows[SCOPE_MEMBER];
+	ls = &s.rows[SCOPE_LISTENER];
+	assert_int_equal(ms->n, N);
+	assert_int_equal(ls->n, (N + 2) / 3);
+	for (i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "member=\"cccccccc-cccc-4ccc-"
+		    "8ccc-%012zx\",", i);
+		assert_memory_equal(ms->row[i].labels, want, strlen(want));
+		assert_true(snap_value(ms, i, COL_SCUR) == i);
+		assert_int_equal(snap_row_has(&ms->row[i], COL_BIN),
+		    i % 7 != 0);
+		if (i % 7 != 0)
+			assert_true(snap_value(ms, i, COL_BIN) ==
+			    i * 1000 + 7);
+		assert_true(snap_value(ms, i, COL_STOT) == UINT64_MAX - i);
+	}
+	for (i = 0; i < ls->n; i++) {
+		assert_true(snap_value(ls, i, COL_SCUR) == N + 3 * i);
+		assert_true(snap_value(ls, i, COL_BIN) == 3 * i);
+	}
+	/* a row added after them (IPVS's) has no values of its own yet */
+	assert_non_null(add = snapshot_add_row(&s, SCOPE_LISTENER));
+	assert_int_equal(add->have, 0);
+	for (c = 0; c < COL__NUMERIC; c++)
+		assert_true(snap_value(ls, ls->n - 1, c) == 0);
+	assert_true(snap_value(ls, 0, COL_SCUR) == N);
+	snapshot_free(&s);
+	free(csv);
 }
 
 static void
@@ -492,7 +554,7 @@ test_refusals(void **state)
 	strcat(big, "\n");
 	{
 		struct snapshot_limits small = { 65536,
-		    50 * sizeof(struct snap_row) };
+		    50 * SNAP_ROW_BYTES };
 		char *buf = strdup(big);
 
 		snapshot_init(&s, &small);
@@ -532,8 +594,8 @@ test_bytes_of_rows(void **state)
 	for (sc = 0; sc < SCOPE__COUNT; sc++)
 		rows += s.rows[sc].n;
 	assert_true(rows > 0);
-	assert_true(snapshot_bytes(&s) >= rows * sizeof(struct snap_row));
-	assert_true(snapshot_bytes(&s) >= s.total * sizeof(struct snap_row));
+	assert_true(snapshot_bytes(&s) >= rows * SNAP_ROW_BYTES);
+	assert_true(snapshot_bytes(&s) >= s.total * SNAP_ROW_BYTES);
 	assert_true(snapshot_bytes(&s) <= 2 * lim.max_mem);
 	snapshot_free(&s);
 	assert_int_equal(snapshot_bytes(&s), 0);
@@ -843,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_haproxy_18_columns),
 		cmocka_unit_test(test_newer_columns_ignored),
 		cmocka_unit_test(test_malformed_rows_skipped_and_counted),
+		cmocka_unit_test(test_many_rows_keep_their_values),
 		cmocka_unit_test(test_names_that_are_not_octavia),
 		cmocka_unit_test(test_member_states),
 		cmocka_unit_test(test_refusals),
