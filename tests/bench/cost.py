@@ -369,12 +369,12 @@ def throughput_lost(amp, window, rounds):
             time.sleep(age)
         samples, scrapes, took, start = scraped_run(
             amp, rounds * window, url, proc, window)
-        if counted:
-            time.sleep(age)
-            r[f"reads_{name}"] = (queries(url) - q0 - 1) / rounds
         if proc:                # a scrape given up on may still be working
             settle(proc)
             took = max(took, (cpu_ns(proc.pid) - samples[0][2]) / 1e6)
+        if counted:             # (a scrape of its own: after the CPU read)
+            time.sleep(age)
+            r[f"reads_{name}"] = (queries(url) - q0 - 1) / rounds
         d = deficit(samples, scrapes, start)
         r[f"lost_{name}"] = d[0] if d else None
         r[f"took_{name}"] = took / rounds        # exporter CPU ms a window
@@ -474,6 +474,10 @@ def report(results):
           "first's snapshot and coded head; HAProxy reads an interval: " +
           ", ".join(f"{r['members']}: agent {r.get('reads_agent', 0):.1f}, "
                     f"pair {r.get('reads_pair', 0):.1f}" for r in results))
+    print("  the agent's CPU an interval in the run, ms: " + ", ".join(
+        f"{r['members']}: agent {r.get('took_agent', 0):.1f}, pair "
+        f"{r.get('took_pair', 0):.1f}" for r in results) +
+        " (two scrapes each; against the table above)")
     print(f"  CPU: the answering process's CPU in an interval plus HAProxy's "
           f"per read (table above), over the interval "
           f"({results[0]['window']} s); wrk: listener 0's requests every "
