@@ -394,8 +394,10 @@ label(char *p, const char *key, const char *uuid)
  * -1 for rows that are not Octavia's.
  */
 static int
-row_identify(const struct csv_field *f, const int *idx, struct snap_row *r)
+row_identify(struct snapshot *s, const struct csv_field *f,
+    struct snap_row *r)
 {
+	const int		*idx = s->idx;
 	const struct csv_field	*px = &f[idx[COL_PXNAME]];
 	const struct csv_field	*sv = &f[idx[COL_SVNAME]];
 	const char		*pool, *listener;
@@ -425,9 +427,17 @@ row_identify(const struct csv_field *f, const int *idx, struct snap_row *r)
 			return -1;
 		p = label(r->labels, "listener=\"", px->s);
 	} else {
-		if (octavia_name_split_backend(px->s, px->len, &pool,
-		    &listener) == -1)
-			return -1;
+		/* a pool's members follow it: its name checked once */
+		if (s->last_pool[0] == '\0' ||
+		    px->len != sizeof(s->last_pool) ||
+		    memcmp(px->s, s->last_pool, px->len) != 0) {
+			if (octavia_name_split_backend(px->s, px->len, &pool,
+			    &listener) == -1)
+				return -1;
+			memcpy(s->last_pool, px->s, px->len);
+		}
+		pool = px->s;
+		listener = px->s + OCTAVIA_UUID_LEN + 1;
 		p = r->labels;
 		if (scope == SCOPE_MEMBER) {
 			if (!octavia_is_uuid(sv->s, sv->len))
@@ -600,6 +610,8 @@ row_modules(struct snapshot *s, int scope, const struct snap_row *r,
 	if (scope == SCOPE_POOL)
 		return mods | (p->tls ? MOD_TLS : 0) |
 		    (r->http && p->h2 ? MOD_H2 : 0);
+	if (!p->tls)		/* none of its members has TLS */
+		return 0;
 	m = hcfg_server(s->cfg, p, sv->s, sv->len);
 	return m != NULL && m->tls ? MOD_TLS : 0;
 }
@@ -645,7 +657,7 @@ row_finish(struct snapshot *s, struct snap_row *r, const uint64_t *v,
 	struct snap_rows	*rs;
 	int			 scope;
 
-	if ((scope = row_identify(f, s->idx, r)) == -1) {
+	if ((scope = row_identify(s, f, r)) == -1) {
 		s->hidden++;
 		return 0;
 	}
@@ -698,18 +710,22 @@ parse_row_plain(struct snapshot *s, char *p, char *nl)
 		return 0;
 	}
 	memset(&r, 0, offsetof(struct snap_row, labels));
+	memset(v, 0, sizeof(v));	/* an empty field's value: none */
 	ext.have = 0;
 	for (i = 0;; i++) {
 		if (i == s->ncols) {
 			s->malformed++;		/* more fields than columns */
 			return 0;
 		}
-		start = q;
 		col = s->map[i];
+		/* empty, as most are, and not a name: nothing to keep */
+		if (*q == ',' && (col < COL__NUMERIC || col >= COL__COUNT)) {
+			q++;
+			continue;
+		}
+		start = q;
 		if (col >= 0 && col < COL__NUMERIC) {
-			if (*q == ',' || *q == '\n')
-				v[col] = 0;		/* empty: no value */
-			else {
+			if (*q != '\n') {	/* not empty: a value */
 				neg = *q == '-';
 				if ((e = dec_u64(q + neg, nl, neg ?
 				    (uint64_t)INT64_MAX + 1 : UINT64_MAX,

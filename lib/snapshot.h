@@ -285,6 +285,8 @@ struct snapshot {
 	int			*map;		/* CSV column -> enum stat_col */
 	int			 idx[COL__COUNT]; /* and back */
 	const struct hcfg_proxy	*last_backend;	/* of the last member row */
+	/* "<pool>:<listener>", the last backend name found valid */
+	char			 last_pool[36 + 1 + 36];
 	struct csv_field	*fields;
 };
 

@@ -497,8 +497,14 @@ test_names_that_are_not_octavia(void **state)
 	    P ":" L ",web1,0,UP,2,\n"			/* hand-named server */
 	    L ",sock-1,0,OPEN,3,\n"			/* socket-stats row */
 	    L ",FRONTEND,0,STOP,0,\n"
+	    P ":" L ",BACKEND,0,UP,1,\n"
+	    /* as long as the pool before it, one letter not hex */
+	    P ":aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaz,BACKEND,0,UP,1,\n"
+	    P ":aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaz," M ",0,UP,2,\n"
 	    "\n"), 0);
-	assert_int_equal(s.hidden, 5);
+	assert_int_equal(s.hidden, 7);
+	assert_int_equal(s.rows[SCOPE_POOL].n, 1);
+	assert_int_equal(s.rows[SCOPE_MEMBER].n, 0);
 	assert_int_equal(s.rows[SCOPE_LISTENER].n, 1);
 	assert_int_equal(s.rows[SCOPE_LISTENER].row[0].state, STATE_DOWN);
 	snapshot_free(&s);
@@ -696,6 +702,7 @@ test_names_with_nul_bytes(void **state)
 			    "CurrConns: 3\n\n";
 	char		 stat[] = "# pxname\0\0\0\0\0\0\0\0,svname,scur\0\0,"
 			    "smax,\n" L ",FRONTEND,1,2,\n\n";
+	char		 pool[256], *p;
 
 	(void)state;
 	snapshot_init(&s, &lim);
@@ -707,6 +714,18 @@ test_names_with_nul_bytes(void **state)
 	/* without a pxname column the header is no header */
 	snapshot_init(&s, &lim);
 	assert_int_equal(snapshot_parse_stat(&s, stat, sizeof(stat) - 1), -1);
+	snapshot_free(&s);
+
+	/* a pool's name of as many NUL bytes as a real one has characters */
+	snapshot_init(&s, &lim);
+	p = pool;
+	p += sprintf(p, "# pxname,svname,scur,type,\n");
+	memset(p, '\0', 2 * 36 + 1);
+	p += 2 * 36 + 1;
+	p += sprintf(p, "," M ",1,2,\n\n");
+	assert_int_equal(snapshot_parse_stat(&s, pool, (size_t)(p - pool)), 0);
+	assert_int_equal(s.rows[SCOPE_MEMBER].n, 0);
+	assert_int_equal(s.hidden, 1);
 	snapshot_free(&s);
 }
 
