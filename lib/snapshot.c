@@ -458,33 +458,44 @@ row_identify(struct snapshot *s, const struct csv_field *f,
 void
 snap_set_values(struct snap_rows *rs, size_t i, const uint64_t *v)
 {
-	uint64_t	*dst = &rs->val[snap_value_at(i, 0)];
+	uint64_t	*dst = &rs->val[snap_value_at(rs, i, 0)];
 	int		 c;
 
-	for (c = 0; c < COL__NUMERIC; c++, dst += SNAP_BLOCK)
+	for (c = 0; c < COL__NUMERIC; c++, dst += (size_t)1 << rs->shift)
 		*dst = v[c];
 }
 
 /*
  * Room for one more row of scope, at rs->n. Values and rows are one
  * allocation, values first (one realloc a doubling, which the allocator
- * can often do in place): the rows move up behind the values.
+ * can often do in place): the rows move up behind the values. While a
+ * block is all the rows there are, it grows with them: its columns move
+ * apart, the last first, each past where the ones before it still are.
  */
 static int
 rows_grow(struct snap_rows *rs)
 {
 	uint64_t	*v;
 	size_t		 ncap;
+	unsigned	 shift;
+	int		 c;
 
 	if (rs->n < rs->cap)
 		return 0;
-	ncap = rs->cap ? rs->cap * 2 : SNAP_BLOCK;
+	ncap = rs->cap ? rs->cap * 2 : 16;
 	if ((v = reallocarray(rs->val, ncap, SNAP_ROW_BYTES)) == NULL)
 		return -1;
 	rs->row = memmove(v + ncap * COL__NUMERIC, v + rs->cap * COL__NUMERIC,
 	    rs->n * sizeof(*rs->row));
+	for (shift = 0; shift < SNAP_BLOCK_SHIFT && (size_t)1 << shift < ncap;)
+		shift++;
+	if (shift != rs->shift)
+		for (c = COL__NUMERIC - 1; c > 0; c--)
+			memmove(v + ((size_t)c << shift),
+			    v + ((size_t)c << rs->shift), rs->n * sizeof(*v));
 	rs->val = v;
 	rs->cap = ncap;
+	rs->shift = shift;
 	return 0;
 }
 

@@ -222,16 +222,20 @@ struct snap_row {
 
 /*
  * A scope's rows, and their values column by column in blocks of rows: a
- * family reads one column of every row, SNAP_BLOCK rows at a time from one
+ * family reads one column of every row, a block's rows at a time from one
  * run of cache lines, where a row of all its values would cost a line a
- * row; and a row's values, written together, stay within one block.
+ * row; and a row's values, written together, stay within one block. A
+ * block has SNAP_BLOCK rows, or cap while cap is less: a scope of a few
+ * rows takes a few rows' memory.
  */
-#define SNAP_BLOCK	64
+#define SNAP_BLOCK_SHIFT	6
+#define SNAP_BLOCK		(1 << SNAP_BLOCK_SHIFT)
 struct snap_rows {
 	struct snap_row	*row;		/* cap of them, after the values */
-	uint64_t	*val;		/* cap / SNAP_BLOCK blocks */
+	uint64_t	*val;		/* cap >> shift blocks */
 	size_t		 n;
-	size_t		 cap;		/* a multiple of SNAP_BLOCK */
+	size_t		 cap;		/* a power of two */
+	unsigned	 shift;		/* a block has 1 << shift rows */
 };
 
 /* What a row weighs, its values included. */
@@ -331,25 +335,25 @@ snapshot_has_col(const struct snapshot *s, enum stat_col c)
 	return (s->cols_present >> c) & 1;
 }
 
-/* Where row i's value of column c is in its scope's val. */
+/* Where row i's value of column c is in rs->val. */
 static inline size_t
-snap_value_at(size_t i, enum stat_col c)
+snap_value_at(const struct snap_rows *rs, size_t i, enum stat_col c)
 {
-	return (i / SNAP_BLOCK * COL__NUMERIC + (size_t)c) * SNAP_BLOCK +
-	    i % SNAP_BLOCK;
+	return (((i >> rs->shift) * COL__NUMERIC + (size_t)c) << rs->shift) +
+	    (i & (((size_t)1 << rs->shift) - 1));
 }
 
 /* Row i's value of numeric column c (see snap_row_has()). */
 static inline uint64_t
 snap_value(const struct snap_rows *rs, size_t i, enum stat_col c)
 {
-	return rs->val[snap_value_at(i, c)];
+	return rs->val[snap_value_at(rs, i, c)];
 }
 
 static inline void
 snap_set_value(struct snap_rows *rs, size_t i, enum stat_col c, uint64_t v)
 {
-	rs->val[snap_value_at(i, c)] = v;
+	rs->val[snap_value_at(rs, i, c)] = v;
 }
 
 /* Row i's values, all columns at once (v[COL__NUMERIC]). */
