@@ -804,6 +804,7 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		return 0;
 	}
 	memset(&r, 0, offsetof(struct snap_row, labels));
+	memset(v, 0, sizeof(v));	/* a column it has not: none */
 	ext.have = 0;
 	for (i = 0; i < nf; i++) {
 		if ((col = s->map[i]) >= COL__COUNT) {
@@ -816,10 +817,8 @@ parse_row(struct snapshot *s, char *p, char *nl)
 		}
 		if (col < 0 || col >= COL__NUMERIC)
 			continue;
-		if (f[i].len == 0) {
-			v[col] = 0;
+		if (f[i].len == 0)
 			continue;
-		}
 		if (parse_int(f[i].s, f[i].len, &v[col], &neg) == -1) {
 			s->malformed++;
 			return 0;
