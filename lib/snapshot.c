@@ -435,6 +435,7 @@ row_identify(struct snapshot *s, const struct csv_field *f,
 			    &listener) == -1)
 				return -1;
 			memcpy(s->last_pool, px->s, px->len);
+			s->last_backend = NULL;
 		}
 		pool = px->s;
 		listener = px->s + OCTAVIA_UUID_LEN + 1;
@@ -610,10 +611,9 @@ row_modules(struct snapshot *s, int scope, const struct snap_row *r,
 		p = hcfg_proxy(s->cfg, px->s, px->len, HCFG_FRONTEND);
 		return mods | (p != NULL && p->tls ? MOD_TLS : 0);
 	}
-	/* a pool's members follow it: look it up once for them all */
-	p = s->last_backend;
-	if (p == NULL || strnlen(p->name, px->len + 1) != px->len ||
-	    memcmp(p->name, px->s, px->len) != 0)
+	/* a pool's members follow it: looked up once for them all
+	 * (row_identify() forgets it when the pool changes) */
+	if ((p = s->last_backend) == NULL)
 		p = s->last_backend = hcfg_proxy(s->cfg, px->s, px->len,
 		    HCFG_BACKEND);
 	if (p == NULL)

@@ -225,11 +225,10 @@ struct snap_row {
  * family reads one column of every row, a block's rows at a time from one
  * run of cache lines, where a row of all its values would cost a line a
  * row; and a row's values, written together, stay within one block. A
- * block has SNAP_BLOCK rows, or cap while cap is less: a scope of a few
- * rows takes a few rows' memory.
+ * block has 64 rows, or cap while cap is less: a scope of a few rows takes
+ * a few rows' memory.
  */
-#define SNAP_BLOCK_SHIFT	6
-#define SNAP_BLOCK		(1 << SNAP_BLOCK_SHIFT)
+#define SNAP_BLOCK_SHIFT	6		/* 64 rows */
 struct snap_rows {
 	struct snap_row	*row;		/* cap of them, after the values */
 	uint64_t	*val;		/* cap >> shift blocks */
@@ -288,9 +287,10 @@ struct snapshot {
 	size_t			 ncols;
 	int			*map;		/* CSV column -> enum stat_col */
 	int			 idx[COL__COUNT]; /* and back */
-	const struct hcfg_proxy	*last_backend;	/* of the last member row */
-	/* "<pool>:<listener>", the last backend name found valid */
+	/* "<pool>:<listener>", the last backend name found valid, and its
+	 * backend in cfg once a row needed it (NULL: not looked up yet) */
 	char			 last_pool[36 + 1 + 36];
+	const struct hcfg_proxy	*last_backend;
 	struct csv_field	*fields;
 };
 
